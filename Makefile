@@ -1,0 +1,152 @@
+# wsx - build, test and tooling. Outputs go to $(BUILD) only.
+#   make            libwsx.a, libwsx.so (soname libwsx.so.0), wsx.pc
+#   make test       every test; ends with "N passed, M failed"
+#   make check      the unit tests under ASan+UBSan, then under valgrind
+#   make demo       build and run the chat server on 127.0.0.1:8080
+#   make cross      core for Cortex-M4 (.text size) and unit tests on s390x
+#   make fuzz       every fuzz target for FUZZ_SECONDS each
+#   make bench      micro-benchmarks (never part of make test)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make TLS=openssl  adds the OpenSSL adapter (optional)
+
+VERSION   := 0.1.0
+SOMAJOR   := 0
+CC        ?= cc
+BUILD     ?= build
+PREFIX    ?= /usr/local
+OPT       ?= -O2 -g
+WARN      := -std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes
+CFLAGS    ?=
+CFLAGS_ALL = $(WARN) $(OPT) $(CFLAGS) -Iinclude -D_POSIX_C_SOURCE=200809L
+LIBCFLAGS  = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DWSX_BUILDING
+UNAME     := $(shell uname -s)
+
+CORE_SRC    := $(sort $(wildcard lib/core/*.c))
+DEFLATE_SRC := $(sort $(wildcard lib/deflate/*.c))
+ADAPT_SRC   := $(filter-out lib/adapters/kqueue.c lib/adapters/epoll.c lib/adapters/tls_openssl.c,$(sort $(wildcard lib/adapters/*.c)))
+ifeq ($(UNAME),Linux)
+ADAPT_SRC   += $(wildcard lib/adapters/epoll.c)
+else
+ADAPT_SRC   += $(wildcard lib/adapters/kqueue.c)
+endif
+LDLIBS_EXTRA :=
+ifeq ($(TLS),openssl)
+ADAPT_SRC   += lib/adapters/tls_openssl.c
+LIBCFLAGS   += -DWSX_TLS_OPENSSL
+LDLIBS_EXTRA += -lssl -lcrypto
+endif
+LIB_SRC := $(CORE_SRC) $(DEFLATE_SRC) $(ADAPT_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+
+STATIC := $(BUILD)/libwsx.a
+SHARED := $(BUILD)/libwsx.so.$(VERSION)
+PCFILE := $(BUILD)/wsx.pc
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+E2E_SRC   := $(sort $(wildcard tests/e2e/test_*.c))
+E2E_BIN   := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
+# libuv_echo needs libuv: built only when pkg-config finds it.
+HAVE_UV   := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
+EX_SRC    := $(filter-out examples/libuv_echo.c,$(sort $(wildcard examples/*.c)))
+EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+ifeq ($(HAVE_UV),1)
+EX_BIN    += $(BUILD)/examples/libuv_echo
+endif
+LDLIBS    := -lm $(LDLIBS_EXTRA)
+
+.PHONY: all lib examples tests test check check-asan check-valgrind demo \
+        cross fuzz bench install clean
+all: lib examples
+lib: $(STATIC) $(SHARED) $(PCFILE)
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h lib/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(LIBCFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libwsx.so.$(SOMAJOR) -o $@ $^ $(LDLIBS)
+	ln -sf libwsx.so.$(VERSION) $(BUILD)/libwsx.so.$(SOMAJOR)
+	ln -sf libwsx.so.$(VERSION) $(BUILD)/libwsx.so
+
+$(PCFILE): Makefile
+	@mkdir -p $(@D)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: wsx\nDescription: embeddable RFC 6455 WebSocket library\nVersion: %s\nLibs: -L$${libdir} -lwsx\nLibs.private: -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+
+# Tests and examples link the static library (internal headers allowed).
+TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/adapters -Itests/unit
+
+$(BUILD)/tests/%: tests/unit/%.c $(STATIC) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS) $(if $(findstring zlib,$*),-lz)
+
+$(BUILD)/tests/%: tests/e2e/%.c $(STATIC) tests/unit/test.h
+	@mkdir -p $(@D)
+	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS)
+
+$(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS) $$(pkg-config --cflags --libs libuv)
+
+$(BUILD)/examples/%: examples/%.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS)
+
+examples: $(EX_BIN)
+tests: $(UNIT_BIN) $(E2E_BIN) examples
+
+test: tests
+	@sh tests/run.sh $(BUILD)
+
+# Sanitizers: a separate build tree so flags never mix.
+check: check-asan check-valgrind
+check-asan:
+	$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	  OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  WSX_SANITIZED=1 sh tests/run.sh build/asan
+check-valgrind: $(UNIT_BIN)
+	@WSX_VALGRIND=1 sh tests/run.sh $(BUILD) unit
+
+demo: examples
+	@echo "wsx chat demo: open http://127.0.0.1:8080/ (Ctrl-C to stop)"
+	@$(BUILD)/examples/chat --port 8080
+
+# Portability: the core for a Cortex-M4, and the unit tests big-endian.
+CROSS_SRC := $(CORE_SRC) $(DEFLATE_SRC)
+cross:
+	@mkdir -p $(BUILD)/cross/arm $(BUILD)/cross/s390x
+	for f in $(CROSS_SRC); do \
+	  arm-none-eabi-gcc $(WARN) -Os -mcpu=cortex-m4 -mthumb -ffunction-sections \
+	    -Iinclude -c $$f -o $(BUILD)/cross/arm/$$(basename $$f .c).o || exit 1; done
+	arm-none-eabi-size -t $(BUILD)/cross/arm/*.o | tail -1 | \
+	  awk '{print "cortex-m4 -Os: lib/core+lib/deflate .text = " $$1 " bytes"}'
+	for t in $(UNIT_SRC); do \
+	  s390x-linux-gnu-gcc $(WARN) -O1 -Iinclude -Ilib/core -Ilib/deflate -Itests/unit \
+	    -D_POSIX_C_SOURCE=200809L $$t $(CROSS_SRC) -o $(BUILD)/cross/s390x/$$(basename $$t .c) -lm \
+	    $$(case $$t in *zlib*) echo -lz;; esac) || exit 1; done
+	WSX_QEMU="qemu-s390x -L /usr/s390x-linux-gnu" sh tests/run.sh $(BUILD)/cross/s390x cross
+
+FUZZ_SECONDS ?= 30
+fuzz:
+	@$(MAKE) --no-print-directory -C fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+bench: lib
+	@$(MAKE) --no-print-directory -C tests/bench
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libwsx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libwsx.so.$(SOMAJOR)
+	ln -sf libwsx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libwsx.so
+	install -m 644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+clean:
+	rm -rf build

@@ -1,0 +1,397 @@
+/* conn.c - the connection object: life cycle, the input dispatcher, timers
+ * (RFC 6455 §5.5.2 keep-alive, §7.1.1 close timeout) and the single path
+ * by which a connection fails (RFC 6455 §7.1.7). */
+#include "conn.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* ---- allocation --------------------------------------------------- */
+
+void *wsx__alloc(wsx_conn *c, size_t n)
+{
+    const wsx_allocator *a = &c->cfg->alloc;
+    return a->malloc(n, a->user);
+}
+
+void wsx__free(wsx_conn *c, void *p, size_t n)
+{
+    const wsx_allocator *a = &c->cfg->alloc;
+    if (p)
+        a->free(p, n, a->user);
+}
+
+/* Make room for n more bytes after b->len, compacting consumed bytes
+ * first so a long-lived queue does not creep forward. */
+int wsx__buf_reserve(wsx_conn *c, wsx_buf *b, size_t n)
+{
+    if (b->off && (b->off == b->len || b->cap - b->len < n)) {
+        memmove(b->p, b->p + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+    }
+    if (b->cap - b->len >= n)
+        return 0;
+    if (n > SIZE_MAX / 2 - b->len)
+        return WSX_ENOMEM;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n)
+        cap *= 2;
+    const wsx_allocator *a = &c->cfg->alloc;
+    uint8_t *p;
+    if (a->realloc) {
+        p = a->realloc(b->p, b->cap, cap, a->user);
+    } else {
+        p = a->malloc(cap, a->user);
+        if (p && b->p) {
+            memcpy(p, b->p, b->len);
+            a->free(b->p, b->cap, a->user);
+        }
+    }
+    if (!p)
+        return WSX_ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void wsx__buf_release(wsx_conn *c, wsx_buf *b)
+{
+    wsx__free(c, b->p, b->cap);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- life cycle ---------------------------------------------------- */
+
+wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
+                       void *user)
+{
+    if (!cfg || !cb || cfg->size != sizeof *cfg || cb->size != sizeof *cb ||
+        !cfg->alloc.malloc || !cfg->alloc.free ||
+        (cfg->role != WSX_SERVER && cfg->role != WSX_CLIENT) ||
+        cfg->max_header_size < 64)
+        return NULL;
+    if (cfg->role == WSX_CLIENT && !cb->random)
+        return NULL;
+    wsx_conn *c = cfg->alloc.malloc(sizeof *c, cfg->alloc.user);
+    if (!c)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->cfg = cfg;
+    c->cb = cb;
+    c->user = user;
+    c->state = WSX_STATE_HANDSHAKE;
+    c->rstate = WSX_RD_HTTP;
+    if (cfg->role == WSX_CLIENT && wsx__client_start(c) < 0) {
+        wsx_conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void conn_destroy(wsx_conn *c)
+{
+    if (c->ext_state)
+        c->cfg->extension->destroy(c->ext_state, &c->cfg->alloc);
+    if (c->protocol)
+        wsx__free(c, c->protocol, strlen(c->protocol) + 1);
+    wsx__free(c, c->ctl, 125);
+    wsx__buf_release(c, &c->in);
+    wsx__buf_release(c, &c->out);
+    wsx__free(c, c, sizeof *c);
+}
+
+void wsx_conn_free(wsx_conn *c)
+{
+    if (!c)
+        return;
+    if (c->busy) {
+        c->free_pending = true;
+        return;
+    }
+    conn_destroy(c);
+}
+
+/* Every public call that may run callbacks brackets itself with these, so
+ * a wsx_conn_free from a callback is deferred to the outermost exit, and
+ * frames queued by callbacks leave in one write at that exit. */
+void wsx__enter(wsx_conn *c)
+{
+    c->busy++;
+}
+
+int wsx__leave(wsx_conn *c, int ret)
+{
+    if (--c->busy)
+        return ret;
+    if (!c->free_pending)
+        wsx__flush(c);
+    if (c->free_pending) {
+        conn_destroy(c);
+        return ret;
+    }
+    return ret;
+}
+
+/* ---- ending ------------------------------------------------------- */
+
+/* The connection is over: report once, then drop all further input. */
+void wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
+                 size_t reason_len, bool clean, bool remote, int err)
+{
+    if (c->state == WSX_STATE_CLOSED)
+        return;
+    c->state = WSX_STATE_CLOSED;
+    c->rstate = WSX_RD_DISCARD;
+    c->sstate = WSX_SEND_IDLE;
+    wsx__buf_release(c, &c->in);
+    if (c->cb->on_close) {
+        wsx_close_info ci;
+        ci.code = code;
+        ci.reason = (const char *)reason;
+        ci.reason_len = reason_len;
+        ci.clean = clean;
+        ci.remote = remote;
+        ci.error = err;
+        c->cb->on_close(c, &ci, c->user);
+    }
+}
+
+static uint16_t close_code_for(int err)
+{
+    switch (err) {
+    case WSX_EPROTO:
+        return WSX_CLOSE_PROTOCOL_ERROR;
+    case WSX_EUTF8:
+    case WSX_EEXT:
+        return WSX_CLOSE_INVALID_DATA;
+    case WSX_ETOOBIG:
+        return WSX_CLOSE_TOO_BIG;
+    case WSX_EPOLICY:
+        return WSX_CLOSE_POLICY;
+    default:
+        return WSX_CLOSE_INTERNAL;
+    }
+}
+
+static int http_status_for(int err)
+{
+    switch (err) {
+    case WSX_EVERSION:
+    case WSX_EHANDSHAKE:
+        return 426;
+    case WSX_EHDRSIZE:
+        return 431;
+    case WSX_ETIMEOUT:
+        return 408;
+    case WSX_ENOMEM:
+    case WSX_EEXT:
+        return 500;
+    default:
+        return 400;
+    }
+}
+
+/* _Fail the WebSocket Connection_ (RFC 6455 §7.1.7): say why when the
+ * transport still works (a close frame, or an HTTP error during the
+ * handshake), then report and discard everything after. Sticky. */
+void wsx__fail(wsx_conn *c, int err)
+{
+    if (c->err || c->state == WSX_STATE_CLOSED)
+        return;
+    c->err = err;
+    uint16_t code = WSX_CLOSE_ABNORMAL;
+    if (err != WSX_EIO && err != WSX_EPEERCLOSED) {
+        if (c->state == WSX_STATE_HANDSHAKE) {
+            if (c->cfg->role == WSX_SERVER) {
+                char head[256];
+                int n = wsx_http_build_error(head, sizeof head,
+                                             http_status_for(err), NULL);
+                if (n > 0)
+                    wsx__queue(c, head, (size_t)n);
+            }
+        } else if (c->state == WSX_STATE_OPEN) {
+            code = close_code_for(err);
+            wsx__queue_close(c, code, NULL, 0);
+        } else {
+            code = close_code_for(err);
+        }
+    }
+    wsx__closed(c, code, NULL, 0, false, false, err);
+}
+
+/* ---- input -------------------------------------------------------- */
+
+int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
+{
+    if (c->err)
+        return c->err;
+    wsx__enter(c);
+    c->rx_seen = len > 0;
+    size_t off = 0;
+    while (off < len && !c->free_pending) {
+        long n;
+        switch (c->rstate) {
+        case WSX_RD_HTTP:
+            n = wsx__read_http(c, buf + off, len - off);
+            break;
+        case WSX_RD_HEADER:
+        case WSX_RD_PAYLOAD:
+            n = wsx__read_frames(c, buf + off, len - off);
+            break;
+        default: /* WSX_RD_DISCARD */
+            n = (long)(len - off);
+            break;
+        }
+        if (n < 0) {
+            wsx__fail(c, (int)n);
+            break;
+        }
+        off += (size_t)n;
+    }
+    return wsx__leave(c, c->err);
+}
+
+void wsx_conn_eof(wsx_conn *c)
+{
+    wsx__enter(c);
+    if (c->state != WSX_STATE_CLOSED) {
+        /* RFC 6455 §7.1.5: the close code is 1006 when no close frame was
+         * received before the transport closed. */
+        c->err = WSX_EPEERCLOSED;
+        wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, true,
+                    WSX_EPEERCLOSED);
+    }
+    /* Nothing queued can reach a peer that is gone. */
+    wsx__buf_release(c, &c->out);
+    wsx__leave(c, 0);
+}
+
+/* ---- timers -------------------------------------------------------- */
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
+{
+    const wsx_config *cfg = c->cfg;
+    uint64_t next = UINT64_MAX;
+    wsx__enter(c);
+    if (c->rx_seen || !c->now)
+        c->rx_at = now;
+    bool idle = !c->rx_seen && c->out.off == c->out.len;
+    c->rx_seen = false;
+    c->now = now;
+    switch (c->state) {
+    case WSX_STATE_HANDSHAKE:
+        if (!cfg->handshake_timeout_ms)
+            break;
+        if (!c->deadline)
+            c->deadline = now + cfg->handshake_timeout_ms;
+        if (now >= c->deadline)
+            wsx__fail(c, WSX_ETIMEOUT);
+        else
+            next = c->deadline;
+        break;
+    case WSX_STATE_OPEN:
+        /* Buffers of a quiet connection go back to the allocator: idle
+         * connections should cost only sizeof(wsx_conn). */
+        if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op && !c->hdr_len) {
+            wsx__buf_release(c, &c->in);
+            wsx__buf_release(c, &c->out);
+        }
+        if (cfg->idle_timeout_ms) {
+            uint64_t t = c->rx_at + cfg->idle_timeout_ms;
+            if (now >= t) {
+                wsx_close(c, WSX_CLOSE_GOING_AWAY, "idle timeout");
+                break;
+            }
+            next = earliest(next, t);
+        }
+        if (cfg->ping_interval_ms && !c->ping_out) {
+            uint64_t t = c->rx_at + cfg->ping_interval_ms;
+            if (now >= t) {
+                if (wsx__queue_frame(c, WSX_PING, 0, true, NULL, 0) == 0)
+                    c->ping_out = true;
+            } else {
+                next = earliest(next, t);
+            }
+        }
+        break;
+    case WSX_STATE_CLOSING:
+        if (!c->deadline)
+            c->deadline = now + cfg->close_timeout_ms;
+        if (now >= c->deadline) {
+            c->err = WSX_ETIMEOUT;
+            wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false,
+                        WSX_ETIMEOUT);
+        } else {
+            next = c->deadline;
+        }
+        break;
+    default:
+        break;
+    }
+    /* CLOSING may have been entered just now (idle timeout). */
+    if (c->state == WSX_STATE_CLOSING && !c->deadline) {
+        c->deadline = now + cfg->close_timeout_ms;
+        next = earliest(next, c->deadline);
+    }
+    wsx__leave(c, 0);
+    return next;
+}
+
+/* ---- accessors ------------------------------------------------------ */
+
+wsx_state wsx_conn_state(const wsx_conn *c)
+{
+    return (wsx_state)c->state;
+}
+
+bool wsx_conn_wants_write(const wsx_conn *c)
+{
+    return c->out.len > c->out.off;
+}
+
+bool wsx_conn_done(const wsx_conn *c)
+{
+    return c->state == WSX_STATE_CLOSED && c->out.len == c->out.off;
+}
+
+void *wsx_conn_user(const wsx_conn *c)
+{
+    return c->user;
+}
+
+void wsx_conn_set_user(wsx_conn *c, void *user)
+{
+    c->user = user;
+}
+
+const char *wsx_conn_protocol(const wsx_conn *c)
+{
+    return c->protocol;
+}
+
+int wsx_conn_error(const wsx_conn *c)
+{
+    return c->err;
+}
+
+size_t wsx_buffered_amount(const wsx_conn *c)
+{
+    return c->out.len - c->out.off;
+}
+
+bool wsx_close_code_valid(uint16_t code)
+{
+    /* RFC 6455 §7.4.1-7.4.2 and the IANA registry: 1004-1006 and 1015
+     * are reserved and never sent; 1016-2999 are unassigned. */
+    if (code >= 3000 && code <= 4999)
+        return true;
+    if (code < 1000 || code > 1014)
+        return false;
+    return code != 1004 && code != 1005 && code != 1006;
+}

@@ -1,0 +1,253 @@
+/* conn_handshake.c - the opening handshake of a connection (RFC 6455 §4):
+ * the server reads the upgrade request and answers 101 or an HTTP error;
+ * the client sends its request and verifies the 101 (§4.1, §4.2.2). */
+#include "conn.h"
+
+#include <string.h>
+
+/* Enough for browsers (about 15 headers); more is refused with 431. */
+#define WSX_MAX_HEADERS 48
+
+static char *dup_str(wsx_conn *c, const char *s, size_t n)
+{
+    char *d = wsx__alloc(c, n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+static void open_conn(wsx_conn *c)
+{
+    c->state = WSX_STATE_OPEN;
+    c->rstate = WSX_RD_HEADER;
+    c->deadline = 0;
+    if (c->cb->on_open)
+        c->cb->on_open(c, c->user);
+}
+
+/* Refuse the upgrade with an HTTP status and end the connection. */
+static void reject(wsx_conn *c, int status)
+{
+    char head[256];
+    int n = wsx_http_build_error(head, sizeof head, status, NULL);
+    if (n > 0)
+        wsx__queue(c, head, (size_t)n);
+    c->err = WSX_EHANDSHAKE;
+    wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false, WSX_EHANDSHAKE);
+}
+
+/* ---- server ---------------------------------------------------------- */
+
+static int negotiate_extension(wsx_conn *c, const wsx_http_request *req,
+                               char *resp, size_t cap)
+{
+    const wsx_extension *ext = c->cfg->extension;
+    resp[0] = 0;
+    if (!ext)
+        return 0;
+    /* Offers may span several header lines; the first acceptable one
+     * wins (RFC 6455 §9.1). */
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const wsx_header *h = &req->headers[i];
+        if (h->name_len != 24 ||
+            !wsx_http_find(h, 1, "Sec-WebSocket-Extensions"))
+            continue;
+        int r = ext->server_accept(c->cfg->extension_config, h->value,
+                                   h->value_len, resp, cap, &c->ext_state,
+                                   &c->cfg->alloc);
+        if (r != 0)
+            return r < 0 ? r : 0;
+    }
+    resp[0] = 0;
+    return 0;
+}
+
+static int server_handshake(wsx_conn *c, const wsx_http_request *req)
+{
+    const wsx_callbacks *cb = c->cb;
+    const char *key;
+    size_t key_len;
+    int r = wsx_http_check_upgrade(req, &key, &key_len);
+    if (r == WSX_EHANDSHAKE && cb->on_http) {
+        c->rstate = WSX_RD_DISCARD; /* wsx_http_respond is allowed now */
+        cb->on_http(c, req, c->user);
+        if (c->state == WSX_STATE_CLOSED || c->free_pending)
+            return 0;
+    }
+    if (r < 0)
+        return r;
+    char ext[160];
+    r = negotiate_extension(c, req, ext, sizeof ext);
+    if (r < 0)
+        return r;
+    wsx_handshake hs = {req, NULL};
+    wsx_handshake_reply reply = {NULL, NULL};
+    if (cb->on_handshake) {
+        int status = cb->on_handshake(c, &hs, &reply, c->user);
+        if (status) {
+            reject(c, status >= 400 && status <= 599 ? status : 403);
+            return 0;
+        }
+    }
+    /* RFC 6455 §4.2.2: the chosen subprotocol must be one the client
+     * offered. */
+    if (reply.protocol) {
+        if (!wsx_http_has_token(req->headers, req->num_headers,
+                                "Sec-WebSocket-Protocol", reply.protocol)) {
+            reject(c, 500);
+            return 0;
+        }
+        c->protocol = dup_str(c, reply.protocol, strlen(reply.protocol));
+        if (!c->protocol)
+            return WSX_ENOMEM;
+    }
+    size_t cap = 160 + sizeof ext + (reply.protocol ? strlen(reply.protocol) : 0) +
+                 (reply.extra_headers ? strlen(reply.extra_headers) : 0);
+    r = wsx__buf_reserve(c, &c->out, cap);
+    if (r < 0)
+        return r;
+    r = wsx_http_build_accept((char *)c->out.p + c->out.len, cap, key, key_len,
+                              reply.protocol, ext[0] ? ext : NULL,
+                              reply.extra_headers);
+    if (r < 0)
+        return r;
+    c->out.len += (size_t)r;
+    open_conn(c);
+    return 0;
+}
+
+/* ---- client ---------------------------------------------------------- */
+
+int wsx__client_start(wsx_conn *c)
+{
+    const wsx_config *cfg = c->cfg;
+    uint8_t raw[16];
+    char key[25], offer[160];
+    if (!cfg->client.host)
+        return WSX_EINVAL;
+    /* RFC 6455 §4.1: a nonce of 16 random bytes, base64-encoded. */
+    if (c->cb->random(c, raw, sizeof raw, c->user) < 0)
+        return WSX_EIO;
+    wsx_base64_encode(key, raw, sizeof raw);
+    wsx_accept_key(c->accept, key, 24);
+    wsx_client_opts o = cfg->client;
+    if (!o.path)
+        o.path = "/";
+    if (cfg->extension) {
+        int n = cfg->extension->client_offer(cfg->extension_config, offer,
+                                             sizeof offer);
+        if (n < 0)
+            return n;
+        o.extensions = offer;
+    }
+    size_t cap = 256 + strlen(o.host) + strlen(o.path) +
+                 (o.origin ? strlen(o.origin) : 0) +
+                 (o.protocols ? strlen(o.protocols) : 0) +
+                 (o.extensions ? strlen(o.extensions) : 0) +
+                 (o.extra_headers ? strlen(o.extra_headers) : 0);
+    int r = wsx__buf_reserve(c, &c->out, cap);
+    if (r < 0)
+        return r;
+    r = wsx_http_build_request((char *)c->out.p + c->out.len, cap, &o, key);
+    if (r < 0)
+        return r;
+    c->out.len += (size_t)r;
+    return 0;
+}
+
+static bool offered_protocol(const char *list, const char *p, size_t n)
+{
+    size_t pos = 0, len;
+    const char *e;
+    if (!list)
+        return false;
+    while (wsx_http_list_next(list, strlen(list), &pos, &e, &len))
+        if (len == n && !memcmp(e, p, n))
+            return true;
+    return false;
+}
+
+static int client_handshake(wsx_conn *c, const wsx_http_response *res)
+{
+    const wsx_config *cfg = c->cfg;
+    const wsx_header *h = res->headers;
+    size_t n = res->num_headers;
+    /* RFC 6455 §4.1: "If the status code received from the server is not
+     * 101, the client handles the response per HTTP procedures"; for a
+     * WebSocket client that means failing. */
+    if (res->status != 101 || !wsx_http_has_token(h, n, "Upgrade", "websocket") ||
+        !wsx_http_has_token(h, n, "Connection", "upgrade"))
+        return WSX_EHANDSHAKE;
+    const wsx_header *acc = wsx_http_find(h, n, "Sec-WebSocket-Accept");
+    if (!acc || acc->value_len != WSX_ACCEPT_KEY_LEN ||
+        memcmp(acc->value, c->accept, WSX_ACCEPT_KEY_LEN))
+        return WSX_EHANDSHAKE;
+    const wsx_header *proto = wsx_http_find(h, n, "Sec-WebSocket-Protocol");
+    if (proto) {
+        if (!offered_protocol(cfg->client.protocols, proto->value,
+                              proto->value_len))
+            return WSX_EHANDSHAKE;
+        if (!(c->protocol = dup_str(c, proto->value, proto->value_len)))
+            return WSX_ENOMEM;
+    }
+    /* §4.1: an extension the client did not ask for fails the
+     * connection; wsx offers at most one. */
+    for (size_t i = 0; i < n; i++) {
+        if (!wsx_http_find(&h[i], 1, "Sec-WebSocket-Extensions"))
+            continue;
+        if (!cfg->extension || c->ext_state)
+            return WSX_EHANDSHAKE;
+        int r = cfg->extension->client_accept(cfg->extension_config, h[i].value,
+                                              h[i].value_len, &c->ext_state,
+                                              &cfg->alloc);
+        if (r < 0)
+            return WSX_EHANDSHAKE;
+    }
+    if (c->cb->on_handshake) {
+        wsx_handshake hs = {NULL, res};
+        wsx_handshake_reply reply = {NULL, NULL};
+        if (c->cb->on_handshake(c, &hs, &reply, c->user))
+            return WSX_EHANDSHAKE;
+    }
+    memset(c->accept, 0, sizeof c->accept);
+    open_conn(c);
+    return 0;
+}
+
+/* ---- the reader's HTTP state ---------------------------------------- */
+
+long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n)
+{
+    size_t limit = c->cfg->max_header_size;
+    size_t take = n < limit - c->in.len ? n : limit - c->in.len;
+    int r = wsx__buf_reserve(c, &c->in, take);
+    if (r < 0)
+        return r;
+    memcpy(c->in.p + c->in.len, p, take);
+    c->in.len += take;
+    /* A head ends with an empty line: nothing to parse until a LF. */
+    if (take == n && !memchr(p, '\n', take))
+        return (long)n;
+    wsx_header hdrs[WSX_MAX_HEADERS];
+    wsx_http_request req;
+    wsx_http_response res;
+    if (c->cfg->role == WSX_SERVER)
+        r = wsx_http_parse_request(&req, hdrs, WSX_MAX_HEADERS, c->in.p, c->in.len);
+    else
+        r = wsx_http_parse_response(&res, hdrs, WSX_MAX_HEADERS, c->in.p, c->in.len);
+    if (r == 0)
+        return c->in.len >= limit ? WSX_EHDRSIZE : (long)take;
+    if (r < 0)
+        return r;
+    /* Bytes after the head are frames: leave them to the frame reader. */
+    size_t used = take - (c->in.len - (size_t)r);
+    if (c->cfg->role == WSX_SERVER)
+        r = server_handshake(c, &req);
+    else
+        r = client_handshake(c, &res);
+    if (c->state != WSX_STATE_HANDSHAKE)
+        wsx__buf_release(c, &c->in);
+    return r < 0 ? r : (long)used;
+}

@@ -1,0 +1,317 @@
+/* conn_recv.c - the input side after the handshake: frame headers (split
+ * or whole), validation per RFC 6455 §5.2-§5.5, payload delivery (zero
+ * copy when a frame is whole in the caller's buffer), fragmentation
+ * (§5.4), control frames (§5.5) and the closing handshake (§7). */
+#include "conn.h"
+
+#include <string.h>
+
+/* ---- validation ------------------------------------------------------ */
+
+static bool is_control(uint8_t op)
+{
+    return op & 0x8;
+}
+
+/* RFC 6455 §5.2, §5.4, §5.5: which frames may arrive now. */
+static int check_frame(wsx_conn *c, const wsx_frame_header *h)
+{
+    const wsx_config *cfg = c->cfg;
+    /* RSV1 belongs to a negotiated extension, and only on the first
+     * frame of a data message (RFC 7692 §6); other RSV bits are never
+     * negotiated by wsx. */
+    if (h->rsv & ~WSX_RSV1)
+        return WSX_EPROTO;
+    if ((h->rsv & WSX_RSV1) &&
+        (!c->ext_state || h->opcode == WSX_CONTINUATION || is_control(h->opcode)))
+        return WSX_EPROTO;
+    /* §5.1: a server MUST close on an unmasked frame; a client MUST
+     * close on a masked one. */
+    if (h->masked != (cfg->role == WSX_SERVER))
+        return WSX_EPROTO;
+    switch (h->opcode) {
+    case WSX_CLOSE:
+    case WSX_PING:
+    case WSX_PONG:
+        /* §5.5: control frames are never fragmented and carry at most
+         * 125 bytes. */
+        if (!h->fin || h->length > 125)
+            return WSX_EPROTO;
+        return 0;
+    case WSX_CONTINUATION:
+        if (!c->msg_op)
+            return WSX_EPROTO;
+        break;
+    case WSX_TEXT:
+    case WSX_BINARY:
+        /* §5.4: fragments of one message are not interleaved with
+         * another message. */
+        if (c->msg_op)
+            return WSX_EPROTO;
+        break;
+    default:
+        return WSX_EPROTO; /* §5.2: reserved opcodes */
+    }
+    if (h->length > cfg->max_frame_size)
+        return WSX_ETOOBIG;
+    if (!cfg->streaming && !c->msg_encoded && h->opcode == WSX_CONTINUATION &&
+        h->length > cfg->max_message_size - c->msg_len)
+        return WSX_ETOOBIG;
+    if (!cfg->streaming && h->opcode != WSX_CONTINUATION &&
+        !(h->rsv & WSX_RSV1) && h->length > cfg->max_message_size)
+        return WSX_ETOOBIG;
+    return 0;
+}
+
+/* ---- data ------------------------------------------------------------ */
+
+/* Plain (decoded) message bytes: validate text as it arrives, so that an
+ * invalid sequence fails at once (RFC 6455 §8.1), then deliver. */
+static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
+{
+    const wsx_config *cfg = c->cfg;
+    if (c->msg_op == WSX_TEXT) {
+        if (wsx_utf8_validate(&c->utf8, p, n) < 0)
+            return WSX_EUTF8;
+        if (last && c->utf8 != WSX_UTF8_OK)
+            return WSX_EUTF8;
+    }
+    wsx_message m;
+    m.opcode = (wsx_opcode)c->msg_op;
+    m.first = c->msg_len == 0;
+    m.fin = last;
+    if (cfg->streaming) {
+        /* Empty pieces say nothing, except the end of the message. */
+        if (!n && !last)
+            return 0;
+        c->msg_len += n;
+        m.data = p;
+        m.len = n;
+        if (c->cb->on_fragment)
+            c->cb->on_fragment(c, &m, c->user);
+        return 0;
+    }
+    if (n > cfg->max_message_size - c->msg_len)
+        return WSX_ETOOBIG;
+    c->msg_len += n;
+    if (last && c->in.len == 0) {
+        m.data = p; /* zero copy: the whole message is in the caller's buffer */
+        m.len = n;
+    } else {
+        int r = wsx__buf_reserve(c, &c->in, n);
+        if (r < 0)
+            return r;
+        if (n)
+            memcpy(c->in.p + c->in.len, p, n);
+        c->in.len += n;
+        if (!last)
+            return 0;
+        m.data = c->in.p;
+        m.len = c->in.len;
+    }
+    m.first = true;
+    if (c->cb->on_message)
+        c->cb->on_message(c, &m, c->user);
+    return 0;
+}
+
+static int emit_decoded(void *ctx, const uint8_t *p, size_t n)
+{
+    return data_plain((wsx_conn *)ctx, p, n, false);
+}
+
+static void message_done(wsx_conn *c)
+{
+    c->msg_op = 0;
+    c->msg_encoded = false;
+    c->msg_len = 0;
+    c->in.off = c->in.len = 0;
+    if (c->in.cap > WSX_BUF_KEEP)
+        wsx__buf_release(c, &c->in);
+}
+
+static int data_piece(wsx_conn *c, const uint8_t *p, size_t n, bool last)
+{
+    int r;
+    if (c->msg_encoded) {
+        r = c->cfg->extension->decode(c->ext_state, p, n, last, emit_decoded, c);
+        if (r == 0 && last)
+            r = data_plain(c, NULL, 0, true);
+        /* Anything else the extension reports means the stream does not
+         * decode: RFC 7692 §8 says to fail the connection. */
+        if (r < 0 && r != WSX_EUTF8 && r != WSX_ETOOBIG && r != WSX_ENOMEM)
+            r = WSX_EEXT;
+    } else {
+        r = data_plain(c, p, n, last);
+    }
+    if (r == 0 && last)
+        message_done(c);
+    return r;
+}
+
+/* ---- control --------------------------------------------------------- */
+
+static int on_close_frame(wsx_conn *c, const uint8_t *p, size_t n)
+{
+    uint16_t code = WSX_CLOSE_NO_STATUS;
+    uint32_t st = WSX_UTF8_OK;
+    /* RFC 6455 §5.5.1: a body, if any, starts with a 2-byte code,
+     * followed by UTF-8 text (§7.4 lists the valid codes). */
+    if (n == 1)
+        return WSX_EPROTO;
+    if (n >= 2) {
+        code = (uint16_t)(p[0] << 8 | p[1]);
+        if (!wsx_close_code_valid(code))
+            return WSX_EPROTO;
+        if (wsx_utf8_validate(&st, p + 2, n - 2) < 0 || st != WSX_UTF8_OK)
+            return WSX_EUTF8;
+    }
+    bool remote = c->state == WSX_STATE_OPEN;
+    if (remote) {
+        /* §5.5.1: "the endpoint MUST send a Close frame in response,
+         * typically echoing the status code it received." */
+        int r = wsx__queue_close(c, code == WSX_CLOSE_NO_STATUS ? 0 : code,
+                                 NULL, 0);
+        if (r < 0)
+            return r;
+    }
+    wsx__closed(c, code, n > 2 ? p + 2 : NULL, n > 2 ? n - 2 : 0, true,
+                remote, 0);
+    return 0;
+}
+
+static int control(wsx_conn *c, const uint8_t *p, size_t n)
+{
+    switch (c->fh.opcode) {
+    case WSX_PING:
+        /* §5.5.2: answer with a Pong carrying the same data, unless we
+         * already sent our Close. */
+        if (c->state == WSX_STATE_OPEN) {
+            int r = wsx__queue_frame(c, WSX_PONG, 0, true, p, n);
+            if (r < 0)
+                return r;
+        }
+        if (c->cb->on_ping)
+            c->cb->on_ping(c, p, n, c->user);
+        return 0;
+    case WSX_PONG:
+        c->ping_out = false;
+        if (c->cb->on_pong)
+            c->cb->on_pong(c, p, n, c->user);
+        return 0;
+    default:
+        return on_close_frame(c, p, n);
+    }
+}
+
+/* ---- the reader ------------------------------------------------------ */
+
+static int frame_begin(wsx_conn *c)
+{
+    int r = check_frame(c, &c->fh);
+    if (r < 0)
+        return r;
+    c->remaining = c->fh.length;
+    c->frame_off = 0;
+    c->ctl_len = 0;
+    c->rstate = WSX_RD_PAYLOAD;
+    if (!is_control(c->fh.opcode) && c->fh.opcode != WSX_CONTINUATION) {
+        c->msg_op = c->fh.opcode;
+        c->msg_encoded = (c->fh.rsv & WSX_RSV1) != 0;
+        c->utf8 = WSX_UTF8_OK;
+        c->msg_len = 0;
+        c->in.off = c->in.len = 0;
+    }
+    return 0;
+}
+
+/* Payload bytes p[0..n) of the current frame (n <= remaining). */
+static int payload(wsx_conn *c, uint8_t *p, size_t n)
+{
+    if (c->fh.masked)
+        wsx_mask(p, n, c->fh.mask, c->frame_off);
+    c->frame_off += n;
+    c->remaining -= n;
+    bool end = c->remaining == 0;
+    if (end)
+        c->rstate = WSX_RD_HEADER;
+    if (!is_control(c->fh.opcode))
+        return data_piece(c, p, n, end && c->fh.fin);
+    if (end && c->ctl_len == 0)
+        return control(c, p, n); /* whole in the caller's buffer */
+    if (!c->ctl && !(c->ctl = wsx__alloc(c, 125)))
+        return WSX_ENOMEM;
+    memcpy(c->ctl + c->ctl_len, p, n);
+    c->ctl_len = (uint8_t)(c->ctl_len + n);
+    if (!end)
+        return 0;
+    int r = control(c, c->ctl, c->ctl_len);
+    if (c->ctl) {
+        wsx__free(c, c->ctl, 125);
+        c->ctl = NULL;
+    }
+    return r;
+}
+
+/* Header bytes: parsed in place when whole, else gathered in c->hdr. */
+static long header(wsx_conn *c, const uint8_t *p, size_t n)
+{
+    int r;
+    size_t used;
+    if (c->hdr_len == 0) {
+        r = wsx_frame_parse(&c->fh, p, n);
+        if (r == 0) {
+            memcpy(c->hdr, p, n); /* n < WSX_FRAME_HEADER_MAX here */
+            c->hdr_len = (uint8_t)n;
+            return (long)n;
+        }
+        used = (size_t)r;
+    } else {
+        size_t take = WSX_FRAME_HEADER_MAX - c->hdr_len;
+        if (take > n)
+            take = n;
+        memcpy(c->hdr + c->hdr_len, p, take);
+        r = wsx_frame_parse(&c->fh, c->hdr, c->hdr_len + take);
+        if (r == 0) {
+            c->hdr_len = (uint8_t)(c->hdr_len + take);
+            return (long)take;
+        }
+        used = (size_t)r - c->hdr_len;
+    }
+    if (r < 0)
+        return r;
+    c->hdr_len = 0;
+    r = frame_begin(c);
+    if (r < 0)
+        return r;
+    /* An empty frame is complete as soon as its header is. */
+    if (c->fh.length == 0) {
+        r = payload(c, (uint8_t *)p + used, 0);
+        if (r < 0)
+            return r;
+    }
+    return (long)used;
+}
+
+long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n)
+{
+    size_t off = 0;
+    while (off < n && !c->free_pending &&
+           (c->rstate == WSX_RD_HEADER || c->rstate == WSX_RD_PAYLOAD)) {
+        if (c->rstate == WSX_RD_HEADER) {
+            long r = header(c, p + off, n - off);
+            if (r < 0)
+                return r;
+            off += (size_t)r;
+        } else {
+            size_t take = n - off;
+            if (take > c->remaining)
+                take = (size_t)c->remaining;
+            int r = payload(c, p + off, take);
+            if (r < 0)
+                return r;
+            off += take;
+        }
+    }
+    return (long)off;
+}

@@ -1,0 +1,357 @@
+/* conn_send.c - the output side: one queue of framed bytes per connection
+ * (RFC 6455 §5.2 framing, §5.3 client masking), flushed through the send
+ * callback or pulled by the caller, with exact backpressure accounting. */
+#include "conn.h"
+
+#include <string.h>
+
+/* ---- the queue ------------------------------------------------------ */
+
+int wsx__queue(wsx_conn *c, const void *p, size_t n)
+{
+    int r = wsx__buf_reserve(c, &c->out, n);
+    if (r < 0)
+        return r;
+    if (n)
+        memcpy(c->out.p + c->out.len, p, n);
+    c->out.len += n;
+    return 0;
+}
+
+static int frame_header(wsx_conn *c, wsx_frame_header *h, uint8_t op,
+                        uint8_t rsv, bool fin, uint64_t len)
+{
+    h->fin = fin;
+    h->rsv = rsv;
+    h->opcode = op;
+    h->length = len;
+    /* RFC 6455 §5.3: a client masks every frame with a fresh key drawn
+     * from a strong source of entropy; a server never masks. */
+    h->masked = c->cfg->role == WSX_CLIENT;
+    if (h->masked && c->cb->random(c, h->mask, 4, c->user) < 0)
+        return WSX_EIO;
+    return 0;
+}
+
+int wsx__queue_frame(wsx_conn *c, uint8_t op, uint8_t rsv, bool fin,
+                     const void *p, size_t n)
+{
+    wsx_frame_header h;
+    int r = frame_header(c, &h, op, rsv, fin, n);
+    if (r < 0)
+        return r;
+    if (n > SIZE_MAX - WSX_FRAME_HEADER_MAX)
+        return WSX_ENOMEM;
+    r = wsx__buf_reserve(c, &c->out, WSX_FRAME_HEADER_MAX + n);
+    if (r < 0)
+        return r;
+    uint8_t *dst = c->out.p + c->out.len;
+    size_t hl = wsx_frame_build(dst, &h);
+    if (n)
+        memcpy(dst + hl, p, n);
+    if (h.masked)
+        wsx_mask(dst + hl, n, h.mask, 0);
+    c->out.len += hl + n;
+    return 0;
+}
+
+int wsx__queue_close(wsx_conn *c, uint16_t code, const void *reason,
+                     size_t len)
+{
+    uint8_t pl[125];
+    if (!code)
+        return wsx__queue_frame(c, WSX_CLOSE, 0, true, NULL, 0);
+    pl[0] = (uint8_t)(code >> 8);
+    pl[1] = (uint8_t)code;
+    if (len)
+        memcpy(pl + 2, reason, len);
+    return wsx__queue_frame(c, WSX_CLOSE, 0, true, pl, len + 2);
+}
+
+/* Extension output lands straight in the queue, after room left for the
+ * largest header; the header is written once the payload size is known. */
+static int emit_out(void *ctx, const uint8_t *p, size_t n)
+{
+    return wsx__queue((wsx_conn *)ctx, p, n);
+}
+
+/* Returns 1 when the extension encoded the piece, 0 when it declined
+ * (send it as is), or a negative error (nothing queued). */
+static int queue_encoded(wsx_conn *c, uint8_t op, bool first, bool fin,
+                         const void *data, size_t len)
+{
+    wsx_frame_header h;
+    int r = frame_header(c, &h, first ? op : WSX_CONTINUATION,
+                         first ? WSX_RSV1 : 0, fin, 0);
+    if (r < 0)
+        return r;
+    r = wsx__buf_reserve(c, &c->out, WSX_FRAME_HEADER_MAX);
+    if (r < 0)
+        return r;
+    /* Positions are kept relative to out.off: a reserve may compact. */
+    size_t rel = c->out.len - c->out.off;
+    c->out.len += WSX_FRAME_HEADER_MAX;
+    r = c->cfg->extension->encode(c->ext_state, data, len, first, fin,
+                                  emit_out, c);
+    if (r <= 0) {
+        c->out.len = c->out.off + rel;
+        return r;
+    }
+    uint8_t *start = c->out.p + c->out.off + rel;
+    h.length = c->out.len - (c->out.off + rel) - WSX_FRAME_HEADER_MAX;
+    uint8_t hb[WSX_FRAME_HEADER_MAX];
+    size_t hl = wsx_frame_build(hb, &h);
+    memmove(start + hl, start + WSX_FRAME_HEADER_MAX, (size_t)h.length);
+    memcpy(start, hb, hl);
+    c->out.len -= WSX_FRAME_HEADER_MAX - hl;
+    if (h.masked)
+        wsx_mask(start + hl, (size_t)h.length, h.mask, 0);
+    return 1;
+}
+
+/* ---- draining -------------------------------------------------------- */
+
+static void arm_drain(wsx_conn *c);
+
+static void after_output(wsx_conn *c)
+{
+    if (c->out.off == c->out.len) {
+        c->out.off = c->out.len = 0;
+        if (c->out.cap > WSX_BUF_KEEP)
+            wsx__buf_release(c, &c->out);
+    }
+    if (c->drain_armed && wsx_buffered_amount(c) <= c->cfg->low_water) {
+        c->drain_armed = false;
+        if (c->cb->on_drain && c->state != WSX_STATE_CLOSED)
+            c->cb->on_drain(c, c->user);
+    }
+}
+
+void wsx__flush(wsx_conn *c)
+{
+    if (!c->cb->send)
+        return;
+    while (c->out.len > c->out.off) {
+        size_t want = c->out.len - c->out.off;
+        long n = c->cb->send(c, c->out.p + c->out.off, want, c->user);
+        if (n == WSX_EAGAIN || n == 0)
+            break;
+        if (n < 0 || (size_t)n > want) {
+            wsx__buf_release(c, &c->out);
+            wsx__fail(c, WSX_EIO);
+            return;
+        }
+        c->out.off += (size_t)n;
+    }
+    arm_drain(c);
+    after_output(c);
+}
+
+/* The transport pushed back: on_drain is due once the queue falls to
+ * low_water (and only if it is above it now). */
+static void arm_drain(wsx_conn *c)
+{
+    if (wsx_buffered_amount(c) > c->cfg->low_water)
+        c->drain_armed = true;
+}
+
+int wsx_conn_flush(wsx_conn *c)
+{
+    wsx__enter(c);
+    wsx__flush(c);
+    int ret = c->err ? c->err : wsx_conn_wants_write(c) ? WSX_EAGAIN : 0;
+    return wsx__leave(c, ret);
+}
+
+size_t wsx_conn_pending(wsx_conn *c, const uint8_t **p)
+{
+    *p = c->out.p + c->out.off;
+    return c->out.len - c->out.off;
+}
+
+void wsx_conn_advance(wsx_conn *c, size_t n)
+{
+    size_t have = c->out.len - c->out.off;
+    wsx__enter(c);
+    c->out.off += n < have ? n : have;
+    arm_drain(c);
+    after_output(c);
+    wsx__leave(c, 0);
+}
+
+/* ---- sending API ---------------------------------------------------- */
+
+static int send_check(wsx_conn *c)
+{
+    if (c->err)
+        return c->err;
+    if (c->state == WSX_STATE_HANDSHAKE)
+        return WSX_ESTATE;
+    /* RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST
+     * NOT send any more data frames. */
+    if (c->state != WSX_STATE_OPEN)
+        return WSX_ECLOSED;
+    if (c->cfg->high_water && wsx_buffered_amount(c) > c->cfg->high_water) {
+        arm_drain(c);
+        return WSX_EFULL;
+    }
+    return 0;
+}
+
+int wsx_send_fragment(wsx_conn *c, wsx_opcode op, const void *data,
+                      size_t len, bool fin)
+{
+    int r = send_check(c);
+    if (r < 0)
+        return r;
+    if (len && !data)
+        return WSX_EINVAL;
+    bool first = c->sstate == WSX_SEND_IDLE;
+    if (first && op != WSX_TEXT && op != WSX_BINARY)
+        return WSX_EINVAL;
+    wsx__enter(c);
+    int enc = 0;
+    if (c->ext_state && c->sstate != WSX_SEND_PLAIN)
+        enc = queue_encoded(c, (uint8_t)op, first, fin, data, len);
+    r = enc;
+    if (enc == 0)
+        r = wsx__queue_frame(c, first ? (uint8_t)op : WSX_CONTINUATION, 0,
+                             fin, data, len);
+    if (r >= 0) {
+        if (fin)
+            c->sstate = WSX_SEND_IDLE;
+        else if (first)
+            c->sstate = enc == 1 ? WSX_SEND_ENCODED : WSX_SEND_PLAIN;
+    }
+    return wsx__leave(c, r < 0 ? r : 0);
+}
+
+int wsx_send(wsx_conn *c, wsx_opcode op, const void *data, size_t len)
+{
+    if (c->sstate != WSX_SEND_IDLE && !c->err && c->state == WSX_STATE_OPEN)
+        return WSX_ESTATE;
+    return wsx_send_fragment(c, op, data, len, true);
+}
+
+int wsx_ping(wsx_conn *c, const void *data, size_t len)
+{
+    if (len > 125 || (len && !data))
+        return WSX_EINVAL;
+    if (c->err)
+        return c->err;
+    if (c->state != WSX_STATE_OPEN)
+        return c->state == WSX_STATE_HANDSHAKE ? WSX_ESTATE : WSX_ECLOSED;
+    wsx__enter(c);
+    return wsx__leave(c, wsx__queue_frame(c, WSX_PING, 0, true, data, len));
+}
+
+int wsx_close(wsx_conn *c, uint16_t code, const char *reason)
+{
+    size_t rlen = reason ? strlen(reason) : 0;
+    uint32_t st = WSX_UTF8_OK;
+    if (c->err)
+        return c->err;
+    if (c->state == WSX_STATE_HANDSHAKE)
+        return WSX_ESTATE;
+    if (c->state != WSX_STATE_OPEN)
+        return WSX_ECLOSED;
+    /* RFC 6455 §5.5.1: a reason needs a code, and the body of a control
+     * frame is at most 125 bytes; §5.5.1 also requires UTF-8. */
+    if ((code && !wsx_close_code_valid(code)) || (!code && rlen) ||
+        rlen > 123 || wsx_utf8_validate(&st, (const uint8_t *)reason, rlen) ||
+        st != WSX_UTF8_OK)
+        return WSX_EINVAL;
+    wsx__enter(c);
+    int r = wsx__queue_close(c, code, reason, rlen);
+    if (r == 0) {
+        c->state = WSX_STATE_CLOSING;
+        c->sstate = WSX_SEND_IDLE;
+        c->deadline = 0;
+    }
+    return wsx__leave(c, r);
+}
+
+/* ---- encode once, send many ------------------------------------------ */
+
+struct wsx_shared {
+    wsx_allocator alloc;
+    size_t len;  /* framed bytes */
+    size_t hlen; /* header bytes */
+    uint8_t op;
+    uint8_t bytes[];
+};
+
+wsx_shared *wsx_shared_new(const wsx_allocator *a, wsx_opcode op,
+                           const void *data, size_t len)
+{
+    wsx_config d;
+    if (!a) {
+        wsx_config_init(&d, WSX_SERVER);
+        a = &d.alloc;
+    }
+    if ((op != WSX_TEXT && op != WSX_BINARY) || (len && !data) ||
+        len > SIZE_MAX - sizeof(wsx_shared) - WSX_FRAME_HEADER_MAX || !a->malloc)
+        return NULL;
+    wsx_shared *s = a->malloc(sizeof *s + WSX_FRAME_HEADER_MAX + len, a->user);
+    if (!s)
+        return NULL;
+    wsx_frame_header h;
+    memset(&h, 0, sizeof h);
+    h.fin = true;
+    h.opcode = (uint8_t)op;
+    h.length = len;
+    s->alloc = *a;
+    s->op = (uint8_t)op;
+    s->hlen = wsx_frame_build(s->bytes, &h);
+    if (len)
+        memcpy(s->bytes + s->hlen, data, len);
+    s->len = s->hlen + len;
+    return s;
+}
+
+void wsx_shared_free(wsx_shared *s)
+{
+    if (s)
+        s->alloc.free(s, sizeof *s + WSX_FRAME_HEADER_MAX + s->len - s->hlen,
+                      s->alloc.user);
+}
+
+int wsx_send_shared(wsx_conn *c, const wsx_shared *s)
+{
+    if (c->cfg->role == WSX_CLIENT || c->ext_state)
+        return wsx_send(c, (wsx_opcode)s->op, s->bytes + s->hlen,
+                        s->len - s->hlen);
+    int r = send_check(c);
+    if (r < 0)
+        return r;
+    if (c->sstate != WSX_SEND_IDLE)
+        return WSX_ESTATE;
+    wsx__enter(c);
+    return wsx__leave(c, wsx__queue(c, s->bytes, s->len));
+}
+
+/* ---- plain HTTP answers ---------------------------------------------- */
+
+int wsx_http_respond(wsx_conn *c, int status, const char *content_type,
+                     const char *extra_headers, const void *body, size_t len)
+{
+    /* Only from on_http: the server read a request that is no upgrade. */
+    if (c->cfg->role != WSX_SERVER || c->state != WSX_STATE_HANDSHAKE ||
+        c->rstate != WSX_RD_DISCARD || (len && !body))
+        return WSX_ESTATE;
+    size_t cap = 192 + (content_type ? strlen(content_type) : 0) +
+                 (extra_headers ? strlen(extra_headers) : 0);
+    int r = wsx__buf_reserve(c, &c->out, cap + len);
+    if (r < 0)
+        return r;
+    r = wsx_http_build_response((char *)c->out.p + c->out.len, cap, status,
+                                content_type, extra_headers, len);
+    if (r < 0)
+        return r;
+    c->out.len += (size_t)r;
+    if (len)
+        memcpy(c->out.p + c->out.len, body, len);
+    c->out.len += len;
+    wsx__closed(c, WSX_CLOSE_NORMAL, NULL, 0, true, false, 0);
+    return 0;
+}
