@@ -4,6 +4,8 @@
 # as the last line: "N passed, M failed". WSX_VALGRIND=1 runs the binaries
 # under valgrind; WSX_QEMU prefixes them with an emulator.
 build=$1
+# Slow runners (valgrind, emulation, sanitizers) get smaller loops.
+[ -n "$WSX_VALGRIND$WSX_QEMU$WSX_SANITIZED" ] && export WSX_QUICK=1
 mode=${2:-all}
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0

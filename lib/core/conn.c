@@ -296,11 +296,16 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
             next = c->deadline;
         break;
     case WSX_STATE_OPEN:
-        /* Buffers of a quiet connection go back to the allocator: idle
-         * connections should cost only sizeof(wsx_conn). */
-        if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op && !c->hdr_len) {
-            wsx__buf_release(c, &c->in);
-            wsx__buf_release(c, &c->out);
+        /* Buffers of a connection quiet for a whole tick period go back
+         * to the allocator, so idle connections cost only sizeof(wsx_conn);
+         * while buffers are held, ask for a tick to check again. */
+        if (c->in.p || c->out.p) {
+            if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op) {
+                wsx__buf_release(c, &c->in);
+                wsx__buf_release(c, &c->out);
+            } else {
+                next = now + WSX_IDLE_RELEASE_MS;
+            }
         }
         if (cfg->idle_timeout_ms) {
             uint64_t t = c->rx_at + cfg->idle_timeout_ms;

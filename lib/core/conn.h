@@ -30,6 +30,8 @@ typedef enum wsx_sstate {
 /* Buffers smaller than this are kept between messages (no malloc per
  * message in steady state); larger ones are released once empty. */
 #define WSX_BUF_KEEP 4096
+/* A connection whose buffers saw no use for this long releases them. */
+#define WSX_IDLE_RELEASE_MS 1000
 
 struct wsx_conn {
     const wsx_config *cfg;
