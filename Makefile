@@ -127,7 +127,7 @@ cross:
 	arm-none-eabi-size -t $(BUILD)/cross/arm/*.o | tail -1 | \
 	  awk '{print "cortex-m4 -Os: lib/core+lib/deflate .text = " $$1 " bytes"}'
 	for t in $(UNIT_SRC); do \
-	  s390x-linux-gnu-gcc $(WARN) -O1 -Iinclude -Ilib/core -Ilib/deflate -Itests/unit \
+	  s390x-linux-gnu-gcc $(WARN) -O1 -D_DEFAULT_SOURCE -Iinclude -Ilib/core -Ilib/deflate -Itests/unit \
 	    -D_POSIX_C_SOURCE=200809L $$t $(CROSS_SRC) -o $(BUILD)/cross/s390x/$$(basename $$t .c) -lm \
 	    $$(case $$t in *zlib*) echo -lz;; esac) || exit 1; done
 	WSX_QEMU="qemu-s390x -L /usr/s390x-linux-gnu" sh tests/run.sh $(BUILD)/cross/s390x cross

@@ -225,7 +225,9 @@ WSX_API bool wsx_http_list_next(const char *v, size_t len, size_t *pos,
                                 const char **elem, size_t *elem_len);
 
 /* Check that a parsed request is a valid WebSocket upgrade (RFC 6455
- * §4.2.1): GET, HTTP/1.1 or later, Host, Upgrade: websocket,
+ * §4.2.1). "Upgrade: websocket" is checked first: without it the request
+ * is plain HTTP (WSX_EHANDSHAKE, whatever its method or version). Then:
+ * GET, HTTP/1.1 or later, Host exactly once, Upgrade: websocket,
  * Connection: Upgrade, a Sec-WebSocket-Key that decodes to 16 bytes, and
  * Sec-WebSocket-Version: 13. On success stores the key and returns 0.
  * Returns WSX_EHTTP (answer 400), WSX_EVERSION (answer 426 with
@@ -245,7 +247,11 @@ typedef struct wsx_client_opts {
 } wsx_client_opts;
 
 /* Each builder writes a complete head (ending in CRLFCRLF) and a NUL into
- * out[0..cap). Returns the length without the NUL, or WSX_ENOSPC.
+ * out[0..cap). Returns the length without the NUL, WSX_ENOSPC, or
+ * WSX_EINVAL when an argument would break the head (CR, LF or another
+ * control character in a value, a space in the path, a missing host, a
+ * key that is not 24 characters, a status outside 100..999): no header
+ * injection. On failure out holds an empty string (when cap > 0).
  * key: the 24-character base64 Sec-WebSocket-Key. */
 WSX_API int wsx_http_build_request(char *out, size_t cap,
                                    const wsx_client_opts *o, const char *key);

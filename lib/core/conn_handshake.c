@@ -103,7 +103,7 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req)
         if (!c->protocol)
             return WSX_ENOMEM;
     }
-    size_t cap = 160 + sizeof ext + (reply.protocol ? strlen(reply.protocol) : 0) +
+    size_t cap = 256 + sizeof ext + (reply.protocol ? strlen(reply.protocol) : 0) +
                  (reply.extra_headers ? strlen(reply.extra_headers) : 0);
     r = wsx__buf_reserve(c, &c->out, cap);
     if (r < 0)
