@@ -1,0 +1,122 @@
+/* sha1.c - SHA-1 (FIPS 180-4 §6.1), only for the opening handshake's
+ * Sec-WebSocket-Accept value (RFC 6455 §4.2.2 step 5.4, §1.3); not used
+ * for anything that needs collision resistance. */
+#include <string.h>
+
+#include "wsx.h"
+
+static uint32_t rol32(uint32_t x, unsigned n)
+{
+    return (x << n) | (x >> (32 - n));
+}
+
+static uint32_t load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static void store_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* FIPS 180-4 §6.1.2, with the message schedule kept as a 16-word ring. */
+static void sha1_block(uint32_t h[5], const uint8_t *blk)
+{
+    uint32_t w[16];
+    for (int t = 0; t < 16; t++)
+        w[t] = load_be32(blk + 4 * t);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int t = 0; t < 80; t++) {
+        if (t >= 16)
+            w[t & 15] = rol32(w[(t + 13) & 15] ^ w[(t + 8) & 15] ^
+                                  w[(t + 2) & 15] ^ w[t & 15],
+                              1);
+        uint32_t f, k;
+        if (t < 20) {
+            f = (b & c) | (~b & d);
+            k = 0x5a827999;
+        } else if (t < 40) {
+            f = b ^ c ^ d;
+            k = 0x6ed9eba1;
+        } else if (t < 60) {
+            f = (b & c) | (b & d) | (c & d);
+            k = 0x8f1bbcdc;
+        } else {
+            f = b ^ c ^ d;
+            k = 0xca62c1d6;
+        }
+        uint32_t tmp = rol32(a, 5) + f + e + k + w[t & 15];
+        e = d;
+        d = c;
+        c = rol32(b, 30);
+        b = a;
+        a = tmp;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+}
+
+void wsx_sha1_init(wsx_sha1 *s)
+{
+    static const uint32_t iv[5] = {0x67452301, 0xefcdab89, 0x98badcfe,
+                                   0x10325476, 0xc3d2e1f0};
+    memcpy(s->h, iv, sizeof iv);
+    s->total = 0;
+    s->used = 0;
+}
+
+void wsx_sha1_update(wsx_sha1 *s, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    s->total += len;
+    if (s->used) {
+        size_t n = 64 - s->used < len ? 64 - s->used : len;
+        memcpy(s->block + s->used, p, n);
+        s->used += n;
+        p += n;
+        len -= n;
+        if (s->used < 64)
+            return;
+        sha1_block(s->h, s->block);
+        s->used = 0;
+    }
+    for (; len >= 64; p += 64, len -= 64)
+        sha1_block(s->h, p);
+    memcpy(s->block, p, len);
+    s->used = len;
+}
+
+void wsx_sha1_final(wsx_sha1 *s, uint8_t digest[20])
+{
+    /* FIPS 180-4 §5.1.1: a 1 bit, zeros to 56 mod 64, the bit length. */
+    uint64_t bits = s->total * 8;
+    uint8_t pad[72] = {0x80};
+    size_t padlen = (s->used < 56 ? 56 : 120) - s->used;
+    for (int i = 0; i < 8; i++)
+        pad[padlen + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
+    wsx_sha1_update(s, pad, padlen + 8);
+    for (int i = 0; i < 5; i++)
+        store_be32(digest + 4 * i, s->h[i]);
+}
+
+void wsx_accept_key(char out[WSX_ACCEPT_KEY_LEN + 1], const char *key,
+                    size_t key_len)
+{
+    /* RFC 6455 §1.3: the GUID every server appends to the client's key. */
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    uint8_t digest[20];
+    wsx_sha1 s;
+    wsx_sha1_init(&s);
+    wsx_sha1_update(&s, key, key_len);
+    wsx_sha1_update(&s, guid, sizeof guid - 1);
+    wsx_sha1_final(&s, digest);
+    wsx_base64_encode(out, digest, sizeof digest);
+}

@@ -1,0 +1,180 @@
+/* test_sha1.c - SHA-1 against the FIPS 180 examples (also fed in every
+ * split), Base64 against RFC 4648 §10 with strict-decoding rejections, and
+ * the Sec-WebSocket-Accept example of RFC 6455 §1.3. */
+#include "test.h"
+
+static void hex(char *out, const uint8_t *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+static void sha1_hex(char out[41], const void *p, size_t len)
+{
+    wsx_sha1 s;
+    uint8_t d[20];
+    wsx_sha1_init(&s);
+    wsx_sha1_update(&s, p, len);
+    wsx_sha1_final(&s, d);
+    hex(out, d, 20);
+}
+
+static void test_sha1_vectors(void)
+{
+    static const struct { const char *in, *digest; } v[] = {
+        {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+        {"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+        {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
+         "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+         "a49b2446a02c645bf419f995b67091253a04a259"},
+        {"The quick brown fox jumps over the lazy dog",
+         "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12"},
+    };
+    char got[41];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t len = strlen(v[i].in);
+        sha1_hex(got, v[i].in, len);
+        CHECK(strcmp(got, v[i].digest) == 0);
+        /* Any split into two updates gives the same digest. */
+        for (size_t k = 0; k <= len; k++) {
+            wsx_sha1 s;
+            uint8_t d[20];
+            wsx_sha1_init(&s);
+            wsx_sha1_update(&s, v[i].in, k);
+            wsx_sha1_update(&s, v[i].in + k, len - k);
+            wsx_sha1_final(&s, d);
+            hex(got, d, 20);
+            CHECK(strcmp(got, v[i].digest) == 0);
+        }
+    }
+}
+
+/* FIPS 180: one million 'a', fed in uneven pieces. */
+static void test_sha1_million(void)
+{
+    static uint8_t a[1000];
+    memset(a, 'a', sizeof a);
+    wsx_sha1 s;
+    uint8_t d[20];
+    char got[41];
+    wsx_sha1_init(&s);
+    size_t left = 1000000, piece = 1;
+    while (left) {
+        size_t n = piece < left ? piece : left;
+        wsx_sha1_update(&s, a, n);
+        left -= n;
+        piece = piece % 937 + 61; /* stays below sizeof a */
+    }
+    wsx_sha1_final(&s, d);
+    hex(got, d, 20);
+    CHECK(strcmp(got, "34aa973cd4c4daa4f61eeb2bdbad27316534016f") == 0);
+}
+
+/* Padding edges: lengths 55, 56, 63, 64 take one or two final blocks. */
+static void test_sha1_padding(void)
+{
+    static const struct { size_t len; const char *digest; } v[] = {
+        {55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"},
+        {56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"},
+        {63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5"},
+        {64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"},
+    };
+    char buf[64], got[41];
+    memset(buf, 'a', sizeof buf);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        sha1_hex(got, buf, v[i].len);
+        CHECK(strcmp(got, v[i].digest) == 0);
+    }
+}
+
+static void test_base64(void)
+{
+    /* RFC 4648 §10. */
+    static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    const char *plain = "foobar";
+    char out[16];
+    uint8_t dec[16];
+    for (size_t n = 0; n <= 6; n++) {
+        CHECK_EQ(wsx_base64_encode(out, (const uint8_t *)plain, n), strlen(enc[n]));
+        CHECK(strcmp(out, enc[n]) == 0);
+        CHECK_EQ(wsx_base64_decode(dec, sizeof dec, enc[n], strlen(enc[n])), (int)n);
+        CHECK(memcmp(dec, plain, n) == 0);
+        /* Exactly n bytes of room suffice; one less does not. */
+        CHECK_EQ(wsx_base64_decode(dec, n, enc[n], strlen(enc[n])), (int)n);
+        if (n)
+            CHECK_EQ(wsx_base64_decode(dec, n - 1, enc[n], strlen(enc[n])),
+                     WSX_ENOSPC);
+    }
+    /* All 256 byte values survive a round trip at every length mod 3. */
+    uint8_t all[256], back[256];
+    char txt[345];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    for (size_t n = 253; n <= 256; n++) {
+        size_t m = wsx_base64_encode(txt, all, n);
+        CHECK_EQ(m, (n + 2) / 3 * 4);
+        CHECK_EQ(wsx_base64_decode(back, sizeof back, txt, m), (int)n);
+        CHECK(memcmp(back, all, n) == 0);
+    }
+    /* Strict decoding (RFC 4648 §3.3, §3.5). */
+    static const char *const bad[] = {
+        "Zg",       /* padding missing */
+        "Zg=",      /* length not a multiple of 4 */
+        "Zh==",     /* non-zero pad bits (one byte) */
+        "ZI==",     /* the lowest of the four pad bits set */
+        "Zm9=",     /* non-zero pad bits (two bytes) */
+        "Zm+=",     /* the higher of the two pad bits set */
+        "Z===",     /* too much padding */
+        "====",     /* only padding */
+        "Zg==Zg==", /* padding inside */
+        "Zm=v",     /* padding inside a group */
+        "Zm9v\n",   /* whitespace */
+        "Zm 9v",    /* whitespace */
+        "Zm9-",     /* base64url alphabet */
+        "Zm9_",
+        "Zm9\x80",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ(wsx_base64_decode(dec, sizeof dec, bad[i], strlen(bad[i])),
+                 WSX_EINVAL);
+}
+
+static void test_accept_key(void)
+{
+    char out[WSX_ACCEPT_KEY_LEN + 1];
+    memset(out, 'x', sizeof out);
+    /* RFC 6455 §1.3 and §4.2.2. */
+    wsx_accept_key(out, "dGhlIHNhbXBsZSBub25jZQ==", 24);
+    CHECK(strcmp(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == 0);
+    /* RFC 6455 §4.1's example key, only the first key_len bytes count. */
+    wsx_accept_key(out, "x3JJHMbDL1EzLkh9GBhXDw==trailing", 24);
+    CHECK(strcmp(out, "HSmrc0sMlYUkAGmm5OPpG2HaGWk=") == 0);
+}
+
+static void test_errors(void)
+{
+    CHECK(strcmp(wsx_version(), WSX_VERSION_STRING) == 0);
+    CHECK(strcmp(wsx_errname(WSX_EPROTO), "WSX_EPROTO") == 0);
+    CHECK(strcmp(wsx_errname(WSX_EPEERCLOSED), "WSX_EPEERCLOSED") == 0);
+    CHECK(strcmp(wsx_errname(0), "WSX_EUNKNOWN") == 0);
+    CHECK(strcmp(wsx_errname(-20), "WSX_EUNKNOWN") == 0);
+    CHECK(strcmp(wsx_strerror(WSX_EUTF8),
+                 "invalid UTF-8 in text or close reason (close 1007)") == 0);
+    CHECK(strcmp(wsx_strerror(12345), "unknown error") == 0);
+    for (int e = -1; e >= -19; e--)
+        CHECK(strcmp(wsx_strerror(e), "unknown error") != 0);
+}
+
+int main(void)
+{
+    test_sha1_vectors();
+    test_sha1_million();
+    test_sha1_padding();
+    test_base64();
+    test_accept_key();
+    test_errors();
+    return test_summary("test_sha1");
+}
