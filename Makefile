@@ -51,7 +51,7 @@ HAVE_UV   := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 EX_SRC    := $(filter-out examples/libuv_echo.c,$(sort $(wildcard examples/*.c)))
 EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 ifeq ($(HAVE_UV),1)
-EX_BIN    += $(BUILD)/examples/libuv_echo
+EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
 endif
 LDLIBS    := -lm $(LDLIBS_EXTRA)
 
