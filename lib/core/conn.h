@@ -45,21 +45,25 @@ struct wsx_conn {
     uint64_t now;             /* clock of the last tick */
     uint64_t rx_at;           /* last time input was seen (tick clock) */
     uint64_t deadline;        /* handshake or close deadline; 0: unset */
-    uint64_t remaining;       /* payload bytes left in the current frame */
-    uint64_t frame_off;       /* payload bytes of this frame seen so far */
     uint64_t msg_len;         /* decoded bytes of the message so far */
     int err;                  /* sticky fatal error */
     uint32_t utf8;            /* validator state of the text message */
-    wsx_frame_header fh;      /* the current frame */
     uint8_t state;            /* wsx_state */
     uint8_t rstate;           /* wsx_rstate */
     uint8_t sstate;           /* wsx_sstate */
     uint8_t msg_op;           /* opcode of the message being received, 0 */
     uint8_t ctl_len;
-    uint8_t hdr_len;          /* bytes of a split header in hdr */
-    uint8_t hdr[WSX_FRAME_HEADER_MAX];
-    /* Client role, during the handshake only: the accept key expected. */
-    char accept[WSX_ACCEPT_KEY_LEN + 1];
+    union {
+        struct {                  /* the frame reader, once open */
+            wsx_frame_header fh;  /* the current frame */
+            uint64_t remaining;   /* payload bytes left in it */
+            uint64_t frame_off;   /* payload bytes of it seen so far */
+            uint8_t hdr[WSX_FRAME_HEADER_MAX]; /* a split header */
+            uint8_t hdr_len;
+        };
+        /* Client role, during the handshake only: the accept expected. */
+        char accept[WSX_ACCEPT_KEY_LEN + 1];
+    };
     uint8_t busy;             /* nesting depth of public calls */
     bool free_pending;        /* wsx_conn_free called from a callback */
     bool rx_seen;             /* input since the last tick */

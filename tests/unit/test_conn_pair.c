@@ -209,10 +209,50 @@ static void test_failing_alloc(void)
     CHECK(failures_seen > 10);
 }
 
+/* Firmware mode: both connections live in fixed arenas, no malloc. */
+static void test_arena_session(void)
+{
+    static uint64_t cmem[8192], smem[8192]; /* 64 KiB each */
+    wsx_allocator ca, sa;
+    CHECK_EQ(wsx_arena_init(&ca, cmem, sizeof cmem), 0);
+    CHECK_EQ(wsx_arena_init(&sa, smem, sizeof smem), 0);
+    for (int round = 0; round < 3; round++) {
+        pair p;
+        g_pair = &p;
+        pair_init(&p, &ca, &sa);
+        CHECK(p.cli.c && p.srv.c);
+        p.sizes = calloc(200, sizeof *p.sizes);
+        p.ops = calloc(200, 1);
+        pump(&p);
+        uint8_t buf[2000];
+        for (int i = 0; i < 200; i++) {
+            p.sizes[i] = (size_t)(test_rand(&p.rng) % sizeof buf);
+            p.ops[i] = WSX_BINARY;
+            fill(buf, p.sizes[i], i, WSX_BINARY);
+            CHECK_EQ(wsx_send(p.cli.c, WSX_BINARY, buf, p.sizes[i]), 0);
+            pump(&p);
+        }
+        CHECK_EQ(p.checked, 200);
+        CHECK_EQ(p.bad, 0);
+        wsx_close(p.cli.c, 1000, NULL);
+        pump(&p);
+        CHECK(wsx_conn_done(p.srv.c));
+        free(p.sizes);
+        free(p.ops);
+        ep_fini(&p.cli);
+        ep_fini(&p.srv);
+    }
+    /* Everything went back: one block as large as before is available. */
+    void *big = ca.malloc(60000, ca.user);
+    CHECK(big != NULL);
+    ca.free(big, 60000, ca.user);
+}
+
 int main(void)
 {
     int quick = getenv("WSX_QUICK") != NULL;
     test_random_exchange(quick ? 300 : 3000);
     test_failing_alloc();
+    test_arena_session();
     return test_summary("conn_pair");
 }
