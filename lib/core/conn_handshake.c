@@ -169,6 +169,17 @@ static bool offered_protocol(const char *list, const char *p, size_t n)
     return false;
 }
 
+/* RFC 6455 §11.3.3, §11.3.4: Sec-WebSocket-Accept and -Protocol appear
+ * at most once in a response; a repeat is treated as a bad value. */
+static const wsx_header *find_once(const wsx_header *h, size_t n,
+                                   const char *name, bool *dup)
+{
+    const wsx_header *first = wsx_http_find(h, n, name);
+    if (first && wsx_http_find(first + 1, n - (size_t)(first - h) - 1, name))
+        *dup = true;
+    return first;
+}
+
 static int client_handshake(wsx_conn *c, const wsx_http_response *res)
 {
     const wsx_config *cfg = c->cfg;
@@ -180,11 +191,12 @@ static int client_handshake(wsx_conn *c, const wsx_http_response *res)
     if (res->status != 101 || !wsx_http_has_token(h, n, "Upgrade", "websocket") ||
         !wsx_http_has_token(h, n, "Connection", "upgrade"))
         return WSX_EHANDSHAKE;
-    const wsx_header *acc = wsx_http_find(h, n, "Sec-WebSocket-Accept");
-    if (!acc || acc->value_len != WSX_ACCEPT_KEY_LEN ||
+    bool dup = false;
+    const wsx_header *acc = find_once(h, n, "Sec-WebSocket-Accept", &dup);
+    const wsx_header *proto = find_once(h, n, "Sec-WebSocket-Protocol", &dup);
+    if (dup || !acc || acc->value_len != WSX_ACCEPT_KEY_LEN ||
         memcmp(acc->value, c->accept, WSX_ACCEPT_KEY_LEN))
         return WSX_EHANDSHAKE;
-    const wsx_header *proto = wsx_http_find(h, n, "Sec-WebSocket-Protocol");
     if (proto) {
         if (!offered_protocol(cfg->client.protocols, proto->value,
                               proto->value_len))
