@@ -1,0 +1,189 @@
+/* bench_deflate.c - throughput of wsx's DEFLATE codec against zlib (the
+ * only user of -lz besides the zlib test) on generated JSON and English-
+ * like text: compress at levels 1 and 6, decompress zlib-6 output. MB/s
+ * count uncompressed bytes. A micro-benchmark: never part of make test.
+ *   cc -O2 -Iinclude tests/bench/bench_deflate.c BUILD/libwsx.a -lz
+ *   ./a.out [MiB of each corpus, default 8] */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "wsx_deflate.h"
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 32);
+}
+
+static size_t make_json(uint8_t *p, size_t cap)
+{
+    static const char *tags[] = {"alpha", "beta", "gamma", "delta", "prod", "dev"};
+    size_t n = 0;
+    for (int i = 0; n + 300 < cap; i++)
+        n += (size_t)snprintf((char *)p + n, cap - n,
+                              "{\"id\":%d,\"user\":\"user%u\",\"active\":%s,\"score\":%u.%02u,"
+                              "\"tags\":[\"%s\",\"%s\"],\"ts\":\"2024-%02u-%02uT%02u:%02u:00Z\"},\n",
+                              i, rnd() % 5000, rnd() % 2 ? "true" : "false", rnd() % 1000,
+                              rnd() % 100, tags[rnd() % 6], tags[rnd() % 6], 1 + rnd() % 12,
+                              1 + rnd() % 28, rnd() % 24, rnd() % 60);
+    return n;
+}
+
+static size_t make_text(uint8_t *p, size_t cap)
+{
+    static const char *w[] = {"the", "of", "and", "to", "in", "is", "was", "that", "for",
+                              "it", "with", "as", "his", "on", "be", "at", "by", "had",
+                              "socket", "message", "frame", "window", "compression", "server"};
+    size_t n = 0;
+    while (n + 16 < cap) {
+        const char *s = w[rnd() % (sizeof w / sizeof *w)];
+        size_t l = strlen(s);
+        memcpy(p + n, s, l);
+        n += l;
+        p[n++] = rnd() % 12 ? ' ' : '\n';
+    }
+    return n;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); /* other load on the host does not count */
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+typedef struct sink {
+    uint8_t *p;
+    size_t n;
+} sink;
+
+static int put(void *ctx, const uint8_t *p, size_t n)
+{
+    sink *s = ctx;
+    memcpy(s->p + s->n, p, n);
+    s->n += n;
+    return 0;
+}
+
+static void *xmalloc(size_t n, void *u)
+{
+    (void)u;
+    return malloc(n);
+}
+
+static void xfree(void *p, size_t n, void *u)
+{
+    (void)n;
+    (void)u;
+    free(p);
+}
+
+static const wsx_allocator alloc = {xmalloc, NULL, xfree, NULL};
+
+static size_t wsx_comp(const uint8_t *in, size_t n, uint8_t *out, int level)
+{
+    wsx_deflater *d = wsx_deflater_new(&alloc, level, 15, 8);
+    sink s = {out, 0};
+    wsx_deflater_run(d, in, n, WSX_FLUSH_FINISH, put, &s);
+    wsx_deflater_free(d);
+    return s.n;
+}
+
+static size_t zlib_comp(const uint8_t *in, size_t n, uint8_t *out, int level)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)(n + n / 2 + 1024);
+    deflate(&z, Z_FINISH);
+    size_t r = z.total_out;
+    deflateEnd(&z);
+    return r;
+}
+
+static size_t wsx_decomp(const uint8_t *in, size_t n, uint8_t *out, int level)
+{
+    (void)level;
+    wsx_inflater *s = wsx_inflater_new(&alloc, 15);
+    sink k = {out, 0};
+    wsx_inflater_run(s, in, n, NULL, put, &k);
+    wsx_inflater_free(s);
+    return k.n;
+}
+
+static size_t zlib_decomp(const uint8_t *in, size_t n, uint8_t *out, int cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    inflateInit2(&z, -15);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    inflate(&z, Z_FINISH);
+    size_t r = z.total_out;
+    inflateEnd(&z);
+    return r;
+}
+
+typedef size_t (*codec_fn)(const uint8_t *, size_t, uint8_t *, int);
+
+/* Best of several runs of at least 0.3 s of CPU time: MB/s of `mb`
+ * uncompressed bytes. */
+static double rate(codec_fn f, const uint8_t *in, size_t n, uint8_t *out, int arg, size_t mb,
+                   size_t *size)
+{
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now(), t;
+        int iters = 0;
+        do {
+            *size = f(in, n, out, arg);
+            iters++;
+            t = now() - t0;
+        } while (t < 0.3);
+        double r = (double)mb * iters / t / 1e6;
+        if (r > best)
+            best = r;
+    }
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    size_t cap = (size_t)(argc > 1 ? atoi(argv[1]) : 8) << 20;
+    uint8_t *in = malloc(cap), *z = malloc(cap + cap / 2 + 1024), *out = malloc(cap + 1024);
+    for (int c = 0; c < 2; c++) {
+        size_t n = c ? make_text(in, cap) : make_json(in, cap), sz;
+        printf("%s, %.1f MiB (wbits 15, memlevel 8; MB/s of input):\n", c ? "text" : "JSON",
+               (double)n / (1 << 20));
+        for (int level = 1; level <= 6; level += 5) {
+            double w = rate(wsx_comp, in, n, z, level, n, &sz);
+            size_t wsz = sz;
+            double zl = rate(zlib_comp, in, n, z, level, n, &sz);
+            printf("  deflate level %d: wsx %7.1f MB/s ratio %.4f | zlib %7.1f MB/s ratio %.4f\n",
+                   level, w, (double)wsz / (double)n, zl, (double)sz / (double)n);
+        }
+        size_t zn = zlib_comp(in, n, z, 6);
+        double w = rate(wsx_decomp, z, zn, out, 0, n, &sz);
+        int ok = sz == n && !memcmp(out, in, n);
+        double zl = rate(zlib_decomp, z, zn, out, (int)(cap + 1024), n, &sz);
+        printf("  inflate (zlib-6 data): wsx %7.1f MB/s%s | zlib %7.1f MB/s\n", w,
+               ok ? "" : " MISMATCH", zl);
+    }
+    free(in);
+    free(z);
+    free(out);
+    return 0;
+}
