@@ -199,24 +199,18 @@ void wsx__fail(wsx_conn *c, int err)
 {
     if (c->err || c->state == WSX_STATE_CLOSED)
         return;
+    bool transport_ok = err != WSX_EIO && err != WSX_EPEERCLOSED;
+    if (c->state == WSX_STATE_HANDSHAKE && c->cfg->role == WSX_SERVER &&
+        transport_ok) {
+        wsx__reject(c, http_status_for(err), err);
+        return;
+    }
     c->err = err;
     uint16_t code = WSX_CLOSE_ABNORMAL;
-    if (err != WSX_EIO && err != WSX_EPEERCLOSED) {
-        if (c->state == WSX_STATE_HANDSHAKE) {
-            if (c->cfg->role == WSX_SERVER) {
-                char head[256];
-                int n = wsx_http_build_error(head, sizeof head,
-                                             http_status_for(err), NULL);
-                if (n > 0)
-                    wsx__queue(c, head, (size_t)n);
-            }
-        } else if (c->state == WSX_STATE_OPEN) {
-            code = close_code_for(err);
-            wsx__queue_close(c, code, NULL, 0);
-        } else {
-            code = close_code_for(err);
-        }
-    }
+    if (transport_ok && c->state != WSX_STATE_HANDSHAKE)
+        code = close_code_for(err);
+    if (code != WSX_CLOSE_ABNORMAL && c->state == WSX_STATE_OPEN)
+        wsx__queue_close(c, code, NULL, 0);
     wsx__closed(c, code, NULL, 0, false, false, err);
 }
 

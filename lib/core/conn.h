@@ -27,9 +27,10 @@ typedef enum wsx_sstate {
     WSX_SEND_ENCODED    /* started, transformed by the extension */
 } wsx_sstate;
 
-/* Buffers smaller than this are kept between messages (no malloc per
- * message in steady state); larger ones are released once empty. */
-#define WSX_BUF_KEEP 4096
+/* Buffers up to this size are kept between messages (no malloc per
+ * message in steady state: 64 KiB messages included); larger ones are
+ * released once empty, the rest by the idle tick. */
+#define WSX_BUF_KEEP (128u << 10)
 /* A connection whose buffers saw no use for this long releases them. */
 #define WSX_IDLE_RELEASE_MS 1000
 
@@ -86,12 +87,14 @@ int wsx__leave(wsx_conn *c, int ret);
 /* conn_handshake.c */
 long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n);
 int wsx__client_start(wsx_conn *c);
+void wsx__reject(wsx_conn *c, int status, int err);
 
 /* conn_recv.c */
 long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n);
 
 /* conn_send.c */
 int wsx__queue(wsx_conn *c, const void *p, size_t n);
+int wsx__send_direct(wsx_conn *c, const void *p, size_t n);
 int wsx__queue_frame(wsx_conn *c, uint8_t op, uint8_t rsv, bool fin,
                      const void *p, size_t n);
 int wsx__queue_close(wsx_conn *c, uint16_t code, const void *reason,

@@ -28,14 +28,14 @@ static void open_conn(wsx_conn *c)
 }
 
 /* Refuse the upgrade with an HTTP status and end the connection. */
-static void reject(wsx_conn *c, int status)
+void wsx__reject(wsx_conn *c, int status, int err)
 {
     char head[256];
     int n = wsx_http_build_error(head, sizeof head, status, NULL);
     if (n > 0)
-        wsx__queue(c, head, (size_t)n);
-    c->err = WSX_EHANDSHAKE;
-    wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false, WSX_EHANDSHAKE);
+        wsx__send_direct(c, head, (size_t)n);
+    c->err = err;
+    wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false, err);
 }
 
 /* ---- server ---------------------------------------------------------- */
@@ -87,7 +87,8 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req)
     if (cb->on_handshake) {
         int status = cb->on_handshake(c, &hs, &reply, c->user);
         if (status) {
-            reject(c, status >= 400 && status <= 599 ? status : 403);
+            wsx__reject(c, status >= 400 && status <= 599 ? status : 403,
+                        WSX_EHANDSHAKE);
             return 0;
         }
     }
@@ -96,7 +97,7 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req)
     if (reply.protocol) {
         if (!wsx_http_has_token(req->headers, req->num_headers,
                                 "Sec-WebSocket-Protocol", reply.protocol)) {
-            reject(c, 500);
+            wsx__reject(c, 500, WSX_EHANDSHAKE);
             return 0;
         }
         c->protocol = dup_str(c, reply.protocol, strlen(reply.protocol));
@@ -105,15 +106,17 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req)
     }
     size_t cap = 256 + sizeof ext + (reply.protocol ? strlen(reply.protocol) : 0) +
                  (reply.extra_headers ? strlen(reply.extra_headers) : 0);
-    r = wsx__buf_reserve(c, &c->out, cap);
+    char stack[768], *head = stack;
+    if (cap > sizeof stack && !(head = wsx__alloc(c, cap)))
+        return WSX_ENOMEM;
+    r = wsx_http_build_accept(head, cap, key, key_len, reply.protocol,
+                              ext[0] ? ext : NULL, reply.extra_headers);
+    if (r >= 0)
+        r = wsx__send_direct(c, head, (size_t)r);
+    if (head != stack)
+        wsx__free(c, head, cap);
     if (r < 0)
         return r;
-    r = wsx_http_build_accept((char *)c->out.p + c->out.len, cap, key, key_len,
-                              reply.protocol, ext[0] ? ext : NULL,
-                              reply.extra_headers);
-    if (r < 0)
-        return r;
-    c->out.len += (size_t)r;
     open_conn(c);
     return 0;
 }
@@ -230,31 +233,50 @@ static int client_handshake(wsx_conn *c, const wsx_http_response *res)
 
 /* ---- the reader's HTTP state ---------------------------------------- */
 
+/* Parse a head from p[0..n): > 0 its size, 0 incomplete, < 0 error. */
+static int parse_head(wsx_conn *c, const uint8_t *p, size_t n,
+                      wsx_header *hdrs, wsx_http_request *req,
+                      wsx_http_response *res)
+{
+    if (c->cfg->role == WSX_SERVER)
+        return wsx_http_parse_request(req, hdrs, WSX_MAX_HEADERS, p, n);
+    return wsx_http_parse_response(res, hdrs, WSX_MAX_HEADERS, p, n);
+}
+
 long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n)
 {
     size_t limit = c->cfg->max_header_size;
-    size_t take = n < limit - c->in.len ? n : limit - c->in.len;
-    int r = wsx__buf_reserve(c, &c->in, take);
-    if (r < 0)
-        return r;
-    memcpy(c->in.p + c->in.len, p, take);
-    c->in.len += take;
-    /* A head ends with an empty line: nothing to parse until a LF. */
-    if (take == n && !memchr(p, '\n', take))
-        return (long)n;
     wsx_header hdrs[WSX_MAX_HEADERS];
     wsx_http_request req;
     wsx_http_response res;
-    if (c->cfg->role == WSX_SERVER)
-        r = wsx_http_parse_request(&req, hdrs, WSX_MAX_HEADERS, c->in.p, c->in.len);
-    else
-        r = wsx_http_parse_response(&res, hdrs, WSX_MAX_HEADERS, c->in.p, c->in.len);
-    if (r == 0)
-        return c->in.len >= limit ? WSX_EHDRSIZE : (long)take;
-    if (r < 0)
-        return r;
-    /* Bytes after the head are frames: leave them to the frame reader. */
-    size_t used = take - (c->in.len - (size_t)r);
+    size_t used;
+    int r;
+    if (c->in.len == 0 && (r = parse_head(c, p, n, hdrs, &req, &res)) != 0) {
+        /* The whole head is in the caller's buffer: no copy, no
+         * allocation (the common case: one read brings the request). */
+        if (r > 0 && (size_t)r > limit)
+            return WSX_EHDRSIZE;
+        if (r < 0)
+            return r;
+        used = (size_t)r;
+    } else {
+        size_t take = n < limit - c->in.len ? n : limit - c->in.len;
+        r = wsx__buf_reserve(c, &c->in, take);
+        if (r < 0)
+            return r;
+        memcpy(c->in.p + c->in.len, p, take);
+        c->in.len += take;
+        /* A head ends with an empty line: nothing to parse until a LF. */
+        if (take == n && !memchr(p, '\n', take))
+            return (long)n;
+        r = parse_head(c, c->in.p, c->in.len, hdrs, &req, &res);
+        if (r == 0)
+            return c->in.len >= limit ? WSX_EHDRSIZE : (long)take;
+        if (r < 0)
+            return r;
+        /* Bytes after the head are frames: leave them to the frame reader. */
+        used = take - (c->in.len - (size_t)r);
+    }
     if (c->cfg->role == WSX_SERVER)
         r = server_handshake(c, &req);
     else

@@ -98,7 +98,9 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         m.data = p; /* zero copy: the whole message is in the caller's buffer */
         m.len = n;
     } else {
-        int r = wsx__buf_reserve(c, &c->in, n);
+        /* Room for the rest of this frame at once, not by doubling. */
+        int r = wsx__buf_reserve(c, &c->in,
+                                 n + (c->msg_encoded ? 0 : (size_t)c->remaining));
         if (r < 0)
             return r;
         if (n)

@@ -18,6 +18,23 @@ int wsx__queue(wsx_conn *c, const void *p, size_t n)
     return 0;
 }
 
+/* Bytes that may go to the transport at once because nothing is queued
+ * ahead of them (a handshake answer): the queue, and its allocation, is
+ * used only for what the transport does not take. */
+int wsx__send_direct(wsx_conn *c, const void *p, size_t n)
+{
+    if (c->cb->send && c->out.len == c->out.off) {
+        long k = c->cb->send(c, p, n, c->user);
+        if (k > 0 && (size_t)k <= n) {
+            p = (const uint8_t *)p + k;
+            n -= (size_t)k;
+        } else if (k != WSX_EAGAIN && k != 0) {
+            return WSX_EIO;
+        }
+    }
+    return n ? wsx__queue(c, p, n) : 0;
+}
+
 static int frame_header(wsx_conn *c, wsx_frame_header *h, uint8_t op,
                         uint8_t rsv, bool fin, uint64_t len)
 {
