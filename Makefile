@@ -53,7 +53,7 @@ EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
 endif
-LDLIBS    := -lm $(LDLIBS_EXTRA)
+LDLIBS    := -lm -pthread $(LDLIBS_EXTRA)
 
 .PHONY: all lib examples tests test check check-asan check-valgrind demo \
         cross fuzz bench install clean
@@ -75,7 +75,7 @@ $(SHARED): $(LIB_OBJ)
 
 $(PCFILE): Makefile
 	@mkdir -p $(@D)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: wsx\nDescription: embeddable RFC 6455 WebSocket library\nVersion: %s\nLibs: -L$${libdir} -lwsx\nLibs.private: -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: wsx\nDescription: embeddable RFC 6455 WebSocket library\nVersion: %s\nLibs: -L$${libdir} -lwsx\nLibs.private: -lm -pthread\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
 
 # Tests and examples link the static library (internal headers allowed).
 TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/adapters -Itests/unit
@@ -84,7 +84,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(STATIC) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS) $(if $(findstring zlib,$*),-lz)
 
-$(BUILD)/tests/%: tests/e2e/%.c $(STATIC) tests/unit/test.h
+$(BUILD)/tests/%: tests/e2e/%.c $(STATIC) tests/unit/test.h $(wildcard tests/e2e/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS)
 

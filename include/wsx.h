@@ -473,8 +473,8 @@ WSX_API void wsx_callbacks_init_(wsx_callbacks *cb, size_t size);
 /* Create a connection. cfg and cb are referenced, not copied: keep them
  * alive and unchanged until every connection using them is freed (one
  * config and one callbacks struct typically serve a whole server, which
- * keeps each connection small). The client strings in cfg->client are
- * used only before this returns. Call wsx_conn_tick once right away to
+ * keeps each connection small); that includes the strings in
+ * cfg->client. Call wsx_conn_tick once right away to
  * start the handshake timer. The client role queues its
  * opening request at once (flush it when the transport is connected).
  * Returns NULL on allocation failure, invalid config, or (client) when

@@ -1,0 +1,166 @@
+/* pubsub - topic fan-out: each published message is framed once and queued on every subscriber; slow ones are skipped or cut off. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wsx.h"
+#include "wsx_loop.h"
+
+/* Text commands: "sub TOPIC", "unsub TOPIC", "pub TOPIC PAYLOAD" (each
+ * subscriber receives "TOPIC PAYLOAD") and "stats". Memory is bounded:
+ * a subscriber holds at most --limit queued bytes (the core's high-water
+ * mark refuses more with WSX_EFULL), messages are at most 64 KiB, and
+ * there are at most MAX_TOPICS topics. */
+#define MAX_TOPICS 1024
+#define MAX_NAME 64
+
+typedef struct topic {
+    char name[MAX_NAME];
+    wsx_conn **subs;
+    size_t n, cap;
+} topic;
+
+static topic topics[MAX_TOPICS];
+static size_t ntopics;
+static bool disconnect_slow;
+static unsigned long long published, delivered, dropped, cut_off;
+
+static topic *find(const char *name, size_t len, bool create)
+{
+    for (size_t i = 0; i < ntopics; i++)
+        if (strlen(topics[i].name) == len && !memcmp(topics[i].name, name, len))
+            return &topics[i];
+    if (!create || ntopics == MAX_TOPICS || len == 0 || len >= MAX_NAME)
+        return NULL;
+    topic *t = &topics[ntopics++];
+    memcpy(t->name, name, len);
+    t->name[len] = '\0';
+    return t;
+}
+
+static void unsubscribe(topic *t, wsx_conn *c)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->subs[i] == c) {
+            t->subs[i] = t->subs[--t->n];
+            return;
+        }
+}
+
+static void subscribe(topic *t, wsx_conn *c)
+{
+    unsubscribe(t, c);
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        wsx_conn **s = realloc(t->subs, cap * sizeof *s);
+        if (!s)
+            return;
+        t->subs = s;
+        t->cap = cap;
+    }
+    t->subs[t->n++] = c;
+}
+
+/* Encode once, send many; the high-water mark decides who is too slow. */
+static void publish(topic *t, const uint8_t *msg, size_t len)
+{
+    wsx_shared *s = wsx_shared_new(NULL, WSX_TEXT, msg, len);
+    if (!s)
+        return;
+    published++;
+    for (size_t i = 0; i < t->n; i++) {
+        int r = wsx_send_shared(t->subs[i], s);
+        if (r == 0) {
+            delivered++;
+        } else if (r == WSX_EFULL && disconnect_slow) {
+            cut_off++;
+            wsx_close(t->subs[i], WSX_CLOSE_POLICY, "too slow");
+        } else {
+            dropped++;
+        }
+    }
+    wsx_shared_free(s);
+}
+
+static void on_message(wsx_conn *c, const wsx_message *m, void *user)
+{
+    const char *p = (const char *)m->data, *end = p + m->len;
+    (void)user;
+    if (m->len == 5 && !memcmp(p, "stats", 5)) {
+        char out[200];
+        int n = snprintf(out, sizeof out, "stats published=%llu delivered=%llu "
+                         "dropped=%llu cut_off=%llu topics=%zu", published,
+                         delivered, dropped, cut_off, ntopics);
+        wsx_send(c, WSX_TEXT, out, (size_t)n);
+        return;
+    }
+    const char *name = memchr(p, ' ', m->len);
+    if (!name++)
+        return;
+    const char *stop = memchr(name, ' ', (size_t)(end - name));
+    size_t nlen = (size_t)((stop ? stop : end) - name);
+    size_t cmd = (size_t)(name - 1 - p);
+    topic *t = find(name, nlen, cmd == 3 && !memcmp(p, "sub", 3));
+    if (!t)
+        return;
+    if (cmd == 3 && !memcmp(p, "sub", 3))
+        subscribe(t, c);
+    else if (cmd == 5 && !memcmp(p, "unsub", 5))
+        unsubscribe(t, c);
+    else if (cmd == 3 && !memcmp(p, "pub", 3))
+        publish(t, (const uint8_t *)name, (size_t)(end - name));
+}
+
+static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
+{
+    (void)ci;
+    (void)user;
+    for (size_t i = 0; i < ntopics; i++)
+        unsubscribe(&topics[i], c);
+}
+
+int main(int argc, char **argv)
+{
+    wsx_loop_opts lo;
+    wsx_config cfg;
+    wsx_callbacks cb;
+    wsx_listen_opts o;
+    wsx_loop_opts_init(&lo);
+    wsx_config_init(&cfg, WSX_SERVER);
+    wsx_callbacks_init(&cb);
+    wsx_listen_opts_init(&o);
+    lo.handle_signals = true;
+    o.host = "127.0.0.1";
+    o.port = 9002;
+    cfg.high_water = 1024 * 1024;
+    cfg.max_message_size = cfg.max_frame_size = 64 * 1024;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        if (!strcmp(a, "--port"))
+            o.port = (uint16_t)atoi(v);
+        else if (!strcmp(a, "--host"))
+            o.host = v;
+        else if (!strcmp(a, "--limit"))
+            cfg.high_water = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--policy"))
+            disconnect_slow = !strcmp(v, "disconnect");
+    }
+    cb.on_message = on_message;
+    cb.on_close = on_close;
+    o.config = &cfg;
+    o.callbacks = &cb;
+    wsx_loop *l = wsx_loop_new(&lo);
+    int port = l ? wsx_loop_listen(l, &o) : WSX_ENOMEM;
+    if (port < 0) {
+        perror("pubsub: listen");
+        return 1;
+    }
+    printf("pubsub: ws://%s:%d/ (policy %s, limit %zu bytes)\n", o.host, port,
+           disconnect_slow ? "disconnect" : "drop", cfg.high_water);
+    fflush(stdout);
+    wsx_loop_run(l);
+    wsx_loop_free(l);
+    for (size_t i = 0; i < ntopics; i++)
+        free(topics[i].subs);
+    return 0;
+}

@@ -1,0 +1,157 @@
+/* wsx_loop.h - the event-loop adapter: sockets, clock and readiness for
+ * wsx connections (wsx.h), over epoll (Linux), kqueue (BSD, macOS) or
+ * poll (anywhere POSIX). One loop runs on one thread; every connection it
+ * creates belongs to that thread.
+ *
+ * Life of a connection: the loop accepts (or connects) a socket, creates a
+ * wsx_conn with the application's callbacks and user pointer, feeds it
+ * what the socket reads, writes what it queues, runs its timers, and when
+ * wsx_conn_done() closes the socket and frees the connection. The
+ * application never frees a loop connection: it drops its references in
+ * on_close (or, for a connection that never opened, never had one).
+ *
+ * Reads go through one buffer per loop, so a connection that has been
+ * quiet for a second holds only its wsx_conn plus about 50 bytes here.
+ *
+ * The callbacks' `send` and `random` are the loop's: whatever the
+ * application sets there is replaced. wsx_conn_user()/wsx_conn_set_user()
+ * stay the application's. Any wsx_send*()/wsx_close() on a loop
+ * connection must happen on the loop's thread (in a callback, or in a
+ * closure given to wsx_loop_post from another thread).
+ */
+#ifndef WSX_LOOP_H
+#define WSX_LOOP_H
+
+#include "wsx.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wsx_loop wsx_loop;
+
+/* Readiness backends. DEFAULT picks the best one built in: epoll on
+ * Linux, kqueue on BSD and macOS, poll elsewhere. */
+typedef enum wsx_loop_backend {
+    WSX_LOOP_DEFAULT = 0,
+    WSX_LOOP_EPOLL,
+    WSX_LOOP_KQUEUE,
+    WSX_LOOP_POLL
+} wsx_loop_backend;
+
+typedef struct wsx_loop_opts {
+    size_t size;                  /* set by wsx_loop_opts_init */
+    wsx_loop_backend backend;     /* default WSX_LOOP_DEFAULT */
+    size_t read_buffer_size;      /* one buffer shared by every connection
+                                     of the loop; default 64 KiB */
+    size_t read_pause;            /* stop reading an accepted connection
+                                     while more than this many bytes wait
+                                     to be sent to it, so a peer that does
+                                     not read is slowed by TCP instead of
+                                     growing the queue; default 1 MiB, 0:
+                                     never. Client connections always read
+                                     (two peers pausing would deadlock). */
+    bool handle_signals;          /* SIGINT/SIGTERM start a graceful
+                                     shutdown (a second one stops at once);
+                                     at most one loop per process */
+    uint32_t shutdown_timeout_ms; /* graceful shutdown bound; default 2000 */
+} wsx_loop_opts;
+
+WSX_API void wsx_loop_opts_init_(wsx_loop_opts *o, size_t size);
+#define wsx_loop_opts_init(o) wsx_loop_opts_init_((o), sizeof *(o))
+
+/* Create a loop (opts NULL: defaults). Returns NULL when out of memory or
+ * file descriptors, or when the requested backend is not built in. */
+WSX_API wsx_loop *wsx_loop_new(const wsx_loop_opts *opts);
+/* Close every listener and socket and free the loop. Connections still
+ * open see on_close (code 1006) first. Not while wsx_loop_run runs. */
+WSX_API void wsx_loop_free(wsx_loop *l);
+/* "epoll", "kqueue" or "poll". */
+WSX_API const char *wsx_loop_backend_name(const wsx_loop *l);
+
+/* Run until wsx_loop_stop, the end of a graceful shutdown, or until the
+ * loop has neither listener nor connection left. Returns 0, or WSX_EIO
+ * when the poller itself failed (errno tells why). May be called again. */
+WSX_API int wsx_loop_run(wsx_loop *l);
+/* Loop thread only: return from wsx_loop_run after the current wake-up;
+ * listeners and connections stay as they are. */
+WSX_API void wsx_loop_stop(wsx_loop *l);
+/* Loop thread only: graceful shutdown. Listeners close, every open
+ * connection gets close 1001 "going away", handshakes in progress are
+ * dropped, and wsx_loop_run returns once all are gone or after
+ * shutdown_timeout_ms, whichever comes first (then the rest is dropped). */
+WSX_API void wsx_loop_shutdown(wsx_loop *l);
+/* Number of connections the loop owns (any state). */
+WSX_API size_t wsx_loop_conn_count(const wsx_loop *l);
+
+/* The one cross-thread call: queue fn(l, arg) to run on the loop's
+ * thread, and wake the loop. Safe from any thread (not from a signal
+ * handler) while the loop exists. Closures run in posting order, each
+ * once, on the next wake-up of wsx_loop_run (closures still queued at
+ * wsx_loop_free are dropped unrun). A closure may do anything a callback
+ * may, plus wsx_loop_listen/connect/stop/shutdown. To reach a connection,
+ * keep it in the application's own state and forget it in on_close: a
+ * pointer kept past on_close dangles. Returns 0 or WSX_ENOMEM. */
+typedef void (*wsx_loop_fn)(wsx_loop *l, void *arg);
+WSX_API int wsx_loop_post(wsx_loop *l, wsx_loop_fn fn, void *arg);
+
+/* ---- server ------------------------------------------------------- */
+
+typedef struct wsx_listen_opts {
+    size_t size;              /* set by wsx_listen_opts_init */
+    const char *host;         /* address or name to bind, e.g. "127.0.0.1"
+                                 or "::1"; NULL: every interface, IPv6 and
+                                 IPv4 when the system has IPv6 */
+    uint16_t port;            /* 0: any free port (see the return value) */
+    bool reuse_port;          /* SO_REUSEPORT: processes share the port */
+    int backlog;              /* default 511 */
+    const wsx_config *config; /* server settings for every connection;
+                                 copied (role forced to WSX_SERVER); NULL:
+                                 wsx_config_init defaults */
+    const wsx_callbacks *callbacks; /* copied; send/random are the loop's */
+    void *user;               /* initial user pointer of each connection */
+} wsx_listen_opts;
+
+WSX_API void wsx_listen_opts_init_(wsx_listen_opts *o, size_t size);
+#define wsx_listen_opts_init(o) wsx_listen_opts_init_((o), sizeof *(o))
+
+/* Listen and accept connections on the loop's thread. Returns the bound
+ * port (1..65535), WSX_EINVAL for bad options, WSX_ENOMEM, or WSX_EIO when
+ * the socket could not be bound (errno tells why, e.g. EADDRINUSE).
+ * When the process runs out of file descriptors (EMFILE/ENFILE) the
+ * listener pauses for 100 ms instead of spinning; pending peers wait in
+ * the kernel's backlog. */
+WSX_API int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o);
+
+/* ---- client ------------------------------------------------------- */
+
+typedef struct wsx_connect_opts {
+    size_t size;                 /* set by wsx_connect_opts_init */
+    const char *url;             /* ws://host[:port][/path][?query]; host
+                                    may be a name, IPv4 or [IPv6] */
+    uint32_t connect_timeout_ms; /* TCP connect bound; default 10000,
+                                    0: none */
+    const wsx_config *config;    /* copied (role forced to WSX_CLIENT);
+                                    config->client.host and .path default
+                                    to the URL's; NULL: defaults */
+    const wsx_callbacks *callbacks; /* copied; send/random are the loop's */
+    void *user;
+} wsx_connect_opts;
+
+WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
+#define wsx_connect_opts_init(o) wsx_connect_opts_init_((o), sizeof *(o))
+
+/* Start connecting: resolves the host (getaddrinfo, which blocks for
+ * names that are not literal addresses), then connects without blocking
+ * and sends the opening handshake. *out (may be NULL) receives the
+ * connection, in WSX_STATE_HANDSHAKE. A refused or timed-out connect
+ * fails the connection later like a dropped transport: on_close with code
+ * 1006 and error WSX_EPEERCLOSED. Returns 0, WSX_EINVAL (bad URL, wss://
+ * is not supported), WSX_ENOMEM, or WSX_EIO (errno tells why). */
+WSX_API int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o,
+                             wsx_conn **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WSX_LOOP_H */

@@ -1,0 +1,137 @@
+/* endpoint.c - where connections come from: listeners that accept (and
+ * pause instead of spinning when descriptors run out) and client connects
+ * to ws:// URLs (RFC 6455 §3, §4.1), each given the application's
+ * settings with the loop's send and random callbacks. */
+#include "loop_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Accepting is bounded per wake-up so a connection storm cannot starve
+ * the established connections. */
+#define WSX_ACCEPTS_PER_EVENT 64
+
+void wsx_listen_opts_init_(wsx_listen_opts *o, size_t size)
+{
+    memset(o, 0, sizeof *o);
+    o->size = size;
+    o->backlog = 511;
+}
+
+void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size)
+{
+    memset(o, 0, sizeof *o);
+    o->size = size;
+    o->connect_timeout_ms = 10000;
+}
+
+static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
+                         wsx_role role, const wsx_callbacks *cb, void *user)
+{
+    if (!cb || cb->size != sizeof *cb || (cfg && cfg->size != sizeof *cfg))
+        return WSX_EINVAL;
+    if (cfg)
+        ep->cfg = *cfg;
+    else
+        wsx_config_init(&ep->cfg, role);
+    ep->cfg.role = role;
+    ep->cb = *cb;
+    ep->cb.send = wsx_sock_send_cb;
+    ep->cb.random = wsx_sock_random_cb;
+    ep->user = user;
+    return 0;
+}
+
+int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
+{
+    if (!o || o->size != sizeof *o || o->backlog <= 0)
+        return WSX_EINVAL;
+    wsx_listener *ls = calloc(1, sizeof *ls);
+    if (!ls)
+        return WSX_ENOMEM;
+    int r = endpoint_init(&ls->ep, o->config, WSX_SERVER, o->callbacks, o->user);
+    if (r < 0) {
+        free(ls);
+        return r;
+    }
+    uint16_t port = 0;
+    int fd = wsx_net_listen(o->host, o->port, o->reuse_port, o->backlog, &port);
+    if (fd < 0) {
+        int e = errno;
+        free(ls);
+        errno = e;
+        return WSX_EIO;
+    }
+    ls->io.fd = fd;
+    ls->io.kind = WSX_IO_LISTENER;
+    ls->io.heap_idx = WSX_HEAP_NONE;
+    ls->io.deadline = WSX_NO_DEADLINE;
+    ls->io.interest = WSX_POLL_IN;
+    if (l->ops->add(l->poller, fd, WSX_POLL_IN, &ls->io) < 0) {
+        int e = errno;
+        close(fd);
+        free(ls);
+        errno = e;
+        return WSX_EIO;
+    }
+    ls->next = l->listeners;
+    l->listeners = ls;
+    return port;
+}
+
+void wsx_listener_ready(wsx_loop *l, wsx_listener *ls)
+{
+    for (int i = 0; i < WSX_ACCEPTS_PER_EVENT; i++) {
+        int fd = wsx_net_accept(ls->io.fd);
+        if (fd < 0) {
+            /* Out of descriptors or buffers: the pending peer stays in the
+             * backlog and the level-triggered listener would wake us at
+             * once, forever. Rest instead, and retry on a timer. */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) {
+                wsx_loop_interest(l, &ls->io, 0);
+                wsx_heap_set(&l->timers, &ls->io, l->now + WSX_ACCEPT_PAUSE_MS);
+            }
+            return;
+        }
+        wsx_sock *s = wsx_sock_attach(l, fd, &ls->ep, false);
+        if (!s) {
+            close(fd);
+            continue;
+        }
+        wsx_sock_settle(l, s);
+    }
+}
+
+int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
+{
+    wsx_url u;
+    wsx_endpoint ep;
+    if (!o || o->size != sizeof *o || wsx_url_parse(&u, o->url) < 0)
+        return WSX_EINVAL;
+    int r = endpoint_init(&ep, o->config, WSX_CLIENT, o->callbacks, o->user);
+    if (r < 0)
+        return r;
+    if (!ep.cfg.client.host)
+        ep.cfg.client.host = u.hostport;
+    if (!ep.cfg.client.path)
+        ep.cfg.client.path = u.target;
+    int fd = wsx_net_connect(&u);
+    if (fd < 0)
+        return WSX_EIO;
+    wsx_sock *s = wsx_sock_attach(l, fd, &ep, true);
+    if (!s) {
+        close(fd);
+        return WSX_ENOMEM;
+    }
+    if (o->connect_timeout_ms) {
+        l->now = wsx_clock_ms();
+        s->kill_at = l->now + o->connect_timeout_ms;
+        wsx_heap_set(&l->timers, &s->io, s->kill_at);
+    }
+    if (out)
+        *out = s->conn;
+    return 0;
+}

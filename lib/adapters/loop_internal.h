@@ -1,0 +1,177 @@
+/* loop_internal.h - what the adapter's files share: the loop object, the
+ * per-socket state (kept small: an idle connection costs sizeof(wsx_sock)
+ * here plus its wsx_conn), the deadline heap and the conn -> socket map. */
+#ifndef WSX_LOOP_INTERNAL_H
+#define WSX_LOOP_INTERNAL_H
+
+#include "poller.h" /* first: it sets the feature macros */
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "wsx_loop.h"
+
+#define WSX_NO_DEADLINE UINT64_MAX
+#define WSX_HEAP_NONE UINT32_MAX
+/* How long a connection may take to push out its last bytes once it is
+ * closed (e.g. our close reply to a peer that stopped reading). */
+#define WSX_LINGER_MS 5000u
+/* Quiet time after which a connection's buffers go back (one tick). */
+#define WSX_IDLE_SWEEP_MS 1000u
+/* How long a listener rests after EMFILE/ENFILE before accepting again. */
+#define WSX_ACCEPT_PAUSE_MS 100u
+
+typedef enum wsx_io_kind {
+    WSX_IO_WAKE = 0,
+    WSX_IO_LISTENER,
+    WSX_IO_SOCK
+} wsx_io_kind;
+
+enum {
+    WSX_SOCK_CONNECTING = 1u, /* non-blocking connect in flight */
+    WSX_SOCK_EOF = 2u,        /* read side finished */
+    WSX_SOCK_DIRTY = 4u,      /* in loop->dirty */
+    WSX_SOCK_DEAD = 8u,       /* closed, freed at the end of the wake-up */
+    WSX_SOCK_CLIENT = 16u     /* made by wsx_loop_connect */
+};
+
+/* The head of everything the poller reports and the heap orders. */
+typedef struct wsx_io {
+    uint64_t deadline;  /* WSX_NO_DEADLINE when none */
+    uint32_t heap_idx;  /* WSX_HEAP_NONE when not in the heap */
+    int fd;
+    uint8_t kind;       /* wsx_io_kind */
+    uint8_t flags;      /* WSX_SOCK_* */
+    uint8_t interest;   /* WSX_POLL_* currently registered */
+} wsx_io;
+
+/* Settings a connection points to for its whole life (the core keeps the
+ * pointers): one per listener, one per client connection. */
+typedef struct wsx_endpoint {
+    wsx_config cfg;
+    wsx_callbacks cb;
+    void *user;
+} wsx_endpoint;
+
+typedef struct wsx_sock {
+    wsx_io io;
+    union {
+        wsx_conn *conn;
+        struct wsx_sock *next_dead; /* once WSX_SOCK_DEAD */
+    };
+    uint64_t kill_at;       /* connect timeout or linger; WSX_NO_DEADLINE */
+} wsx_sock;
+
+/* A client connection carries its own endpoint in the same block. */
+typedef struct wsx_client_sock {
+    wsx_sock s;
+    wsx_endpoint ep;
+} wsx_client_sock;
+
+typedef struct wsx_listener {
+    wsx_io io;
+    wsx_endpoint ep;
+    struct wsx_listener *next;
+} wsx_listener;
+
+typedef struct wsx_heap {
+    wsx_io **v;
+    uint32_t n, cap;
+} wsx_heap;
+
+/* Open addressing keyed by the connection pointer: the send callback gets
+ * the connection and the application's user pointer, so this is how it
+ * finds the socket. */
+typedef struct wsx_connmap {
+    wsx_sock **slots;
+    size_t cap, n; /* cap: power of two, or 0 */
+} wsx_connmap;
+
+typedef struct wsx_sockvec {
+    wsx_sock **v;
+    size_t n, cap;
+} wsx_sockvec;
+
+typedef struct wsx_post {
+    wsx_loop_fn fn;
+    void *arg;
+    struct wsx_post *next;
+} wsx_post;
+
+typedef enum wsx_loop_phase {
+    WSX_PHASE_RUN = 0,
+    WSX_PHASE_SHUTDOWN, /* draining after wsx_loop_shutdown */
+} wsx_loop_phase;
+
+struct wsx_loop {
+    const wsx_poller_ops *ops;
+    wsx_poller *poller;
+    uint8_t *rbuf;
+    size_t rbuf_size, read_pause;
+    uint64_t now;           /* ms, refreshed at every wake-up */
+    wsx_heap timers;
+    wsx_connmap socks;
+    wsx_sockvec dirty;      /* sockets touched outside their own event */
+    wsx_sock *dead;         /* closed during this wake-up */
+    wsx_sock *current;      /* socket whose event is being handled */
+    wsx_listener *listeners;
+    wsx_io wake;            /* read end of the wake-up pipe */
+    int wake_w;
+    pthread_mutex_t mu;     /* guards posts */
+    wsx_post *posts, *posts_tail;
+    bool stop, handle_signals;
+    uint8_t phase;          /* wsx_loop_phase */
+    uint32_t shutdown_ms;
+    uint64_t shutdown_at;
+};
+
+/* heap.c: a binary min-heap on io->deadline; O(log n) per change. */
+int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline);
+wsx_io *wsx_heap_top(const wsx_heap *h);
+void wsx_heap_free(wsx_heap *h);
+
+/* connmap.c */
+int wsx_connmap_put(wsx_connmap *m, wsx_sock *s);
+wsx_sock *wsx_connmap_get(const wsx_connmap *m, const wsx_conn *c);
+void wsx_connmap_del(wsx_connmap *m, const wsx_conn *c);
+void wsx_connmap_free(wsx_connmap *m);
+int wsx_sockvec_push(wsx_sockvec *v, wsx_sock *s);
+
+/* net.c: sockets and URLs. */
+typedef struct wsx_url {
+    char host[256];      /* without brackets, for getaddrinfo */
+    char hostport[262];  /* the Host header: host[:port], IPv6 bracketed */
+    char port[6];
+    char target[4096];   /* path and query; "/" when the path is empty */
+} wsx_url;
+int wsx_url_parse(wsx_url *u, const char *url);
+int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
+                   int backlog, uint16_t *bound);
+int wsx_net_connect(const wsx_url *u);
+int wsx_net_accept(int lfd);
+int wsx_net_pipe(int fds[2]);
+uint64_t wsx_clock_ms(void);
+
+/* sock.c: one connection's I/O. */
+wsx_sock *wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
+                          bool client);
+void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events);
+void wsx_sock_timer(wsx_loop *l, wsx_sock *s);
+void wsx_sock_settle(wsx_loop *l, wsx_sock *s);
+void wsx_sock_close(wsx_loop *l, wsx_sock *s);
+void wsx_sock_mark_dirty(wsx_loop *l, wsx_sock *s);
+long wsx_sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
+int wsx_sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
+int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events);
+
+/* signal.c */
+int wsx_signal_take(int wake_fd);
+void wsx_signal_give_back(void);
+bool wsx_signal_arrived(void);
+
+/* endpoint.c: accepting on a listener that turned readable. */
+void wsx_listener_ready(wsx_loop *l, wsx_listener *ls);
+wsx_loop *wsx_loop_current(void);
+
+#endif

@@ -1,0 +1,270 @@
+/* sock.c - one connection's transport: reads into the loop's shared
+ * buffer and feeds the core, writes through the core's send callback,
+ * keeps write interest only while output is queued, runs the core's timers
+ * and closes the socket once wsx_conn_done() says the connection is over. */
+#include "loop_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* SO_NOSIGPIPE is set instead (net.c) */
+#endif
+
+/* One socket's turn is bounded, so a fast sender cannot starve others. */
+#define WSX_READS_PER_EVENT 4
+
+/* A socket touched outside its own event (a broadcast from another
+ * connection's callback, a posted closure) is revisited after it. */
+void wsx_sock_mark_dirty(wsx_loop *l, wsx_sock *s)
+{
+    if (s == l->current || (s->io.flags & (WSX_SOCK_DIRTY | WSX_SOCK_DEAD)))
+        return;
+    if (wsx_sockvec_push(&l->dirty, s) == 0)
+        s->io.flags |= WSX_SOCK_DIRTY;
+}
+
+long wsx_sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
+{
+    (void)user;
+    wsx_loop *l = wsx_loop_current();
+    wsx_sock *s = l ? wsx_connmap_get(&l->socks, c) : NULL;
+    if (!s || (s->io.flags & WSX_SOCK_CONNECTING))
+        return WSX_EAGAIN; /* stays queued; the next settle flushes it */
+    wsx_sock_mark_dirty(l, s);
+    for (;;) {
+        ssize_t n = send(s->io.fd, p, len, MSG_NOSIGNAL);
+        if (n >= 0)
+            return (long)n;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return WSX_EAGAIN;
+        if (errno != EINTR)
+            return WSX_EIO;
+    }
+}
+
+int wsx_sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
+{
+    (void)c;
+    (void)user;
+    /* getentropy() draws from the kernel CSPRNG (getrandom on Linux) and
+     * serves at most 256 bytes a call. */
+    while (len) {
+        size_t n = len < 256 ? len : 256;
+        if (getentropy(buf, n) < 0)
+            return WSX_EIO;
+        buf += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static size_t str_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static const char *str_keep(char **area, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = memcpy(*area, s, n);
+    *area += n;
+    return d;
+}
+
+/* A client connection keeps its settings, strings included, in the same
+ * block as its socket: the core reads cfg->client.protocols again when
+ * the server answers. */
+static wsx_client_sock *client_block(const wsx_endpoint *ep)
+{
+    const wsx_client_opts *o = &ep->cfg.client;
+    size_t extra = str_size(o->host) + str_size(o->path) + str_size(o->origin) +
+                   str_size(o->protocols) + str_size(o->extensions) +
+                   str_size(o->extra_headers);
+    wsx_client_sock *cs = malloc(sizeof *cs + extra);
+    if (!cs)
+        return NULL;
+    char *area = (char *)(cs + 1);
+    cs->ep = *ep;
+    wsx_client_opts *k = &cs->ep.cfg.client;
+    k->host = str_keep(&area, o->host);
+    k->path = str_keep(&area, o->path);
+    k->origin = str_keep(&area, o->origin);
+    k->protocols = str_keep(&area, o->protocols);
+    k->extensions = str_keep(&area, o->extensions);
+    k->extra_headers = str_keep(&area, o->extra_headers);
+    return cs;
+}
+
+/* Wrap a connected (or connecting, for clients) descriptor. On failure
+ * returns NULL and the caller still owns fd. */
+wsx_sock *wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
+                          bool client)
+{
+    wsx_sock *s;
+    if (client) {
+        wsx_client_sock *cs = client_block(ep);
+        s = cs ? &cs->s : NULL;
+        ep = cs ? &cs->ep : ep;
+    } else {
+        s = malloc(sizeof *s);
+    }
+    if (!s)
+        return NULL;
+    memset(s, 0, sizeof *s);
+    s->io.fd = fd;
+    s->io.kind = WSX_IO_SOCK;
+    s->io.heap_idx = WSX_HEAP_NONE;
+    s->io.deadline = WSX_NO_DEADLINE;
+    s->io.flags = client ? WSX_SOCK_CONNECTING | WSX_SOCK_CLIENT : 0;
+    s->kill_at = WSX_NO_DEADLINE;
+    s->conn = wsx_conn_new(&ep->cfg, &ep->cb, ep->user);
+    unsigned ev = client ? WSX_POLL_OUT : WSX_POLL_IN;
+    if (!s->conn || wsx_connmap_put(&l->socks, s) < 0) {
+        wsx_conn_free(s->conn);
+        free(s);
+        return NULL;
+    }
+    if (l->ops->add(l->poller, fd, ev, &s->io) < 0) {
+        wsx_connmap_del(&l->socks, s->conn);
+        wsx_conn_free(s->conn);
+        free(s);
+        return NULL;
+    }
+    s->io.interest = (uint8_t)ev;
+    return s;
+}
+
+/* Servers only: two peers that both stop reading while their output is
+ * backlogged (a large message each way) would wait on each other. */
+static bool paused(const wsx_loop *l, const wsx_sock *s)
+{
+    return l->read_pause && !(s->io.flags & WSX_SOCK_CLIENT) &&
+           wsx_buffered_amount(s->conn) > l->read_pause;
+}
+
+static void sock_read(wsx_loop *l, wsx_sock *s)
+{
+    for (int i = 0; i < WSX_READS_PER_EVENT; i++) {
+        ssize_t n = recv(s->io.fd, l->rbuf, l->rbuf_size, 0);
+        if (n > 0) {
+            if (wsx_conn_feed(s->conn, l->rbuf, (size_t)n) < 0 ||
+                (size_t)n < l->rbuf_size || paused(l, s))
+                return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        /* End of file or a reset: RFC 6455 §7.1.5, the core reports 1006
+         * unless the close handshake already finished. */
+        s->io.flags |= WSX_SOCK_EOF;
+        wsx_conn_eof(s->conn);
+        return;
+    }
+}
+
+static void sock_connected(wsx_sock *s)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(s->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err) {
+        s->io.flags |= WSX_SOCK_EOF;
+        wsx_conn_eof(s->conn);
+        return;
+    }
+    s->io.flags &= (uint8_t)~WSX_SOCK_CONNECTING;
+    s->kill_at = WSX_NO_DEADLINE;
+}
+
+void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events)
+{
+    l->current = s;
+    if (s->io.flags & WSX_SOCK_CONNECTING)
+        sock_connected(s);
+    else if ((events & (WSX_POLL_IN | WSX_POLL_ERR)) &&
+             !(s->io.flags & WSX_SOCK_EOF))
+        sock_read(l, s);
+    wsx_sock_settle(l, s);
+}
+
+/* After anything happened to s: run its timers, write what it queued
+ * (frames queued during one event leave in one write), then close it or
+ * re-arm interest and deadline. After activity the core gets one more
+ * tick once things are quiet: a tick that sees no traffic hands its
+ * buffers back, so an idle connection costs only sizeof(wsx_conn). */
+static void settle(wsx_loop *l, wsx_sock *s, bool active)
+{
+    wsx_conn *c = s->conn;
+    uint64_t next = WSX_NO_DEADLINE;
+    l->current = s;
+    if (!(s->io.flags & WSX_SOCK_CONNECTING)) {
+        next = wsx_conn_tick(c, l->now);
+        wsx_conn_flush(c);
+    }
+    l->current = NULL;
+    if (wsx_conn_done(c)) {
+        wsx_sock_close(l, s);
+        return;
+    }
+    if (wsx_conn_state(c) == WSX_STATE_CLOSED && s->kill_at == WSX_NO_DEADLINE)
+        s->kill_at = l->now + WSX_LINGER_MS;
+    unsigned want = WSX_POLL_OUT;
+    if (!(s->io.flags & WSX_SOCK_CONNECTING)) {
+        want = wsx_conn_wants_write(c) ? WSX_POLL_OUT : 0u;
+        if (!(s->io.flags & WSX_SOCK_EOF) && !paused(l, s))
+            want |= WSX_POLL_IN;
+    }
+    wsx_loop_interest(l, &s->io, want);
+    if (active && next > l->now + WSX_IDLE_SWEEP_MS)
+        next = l->now + WSX_IDLE_SWEEP_MS;
+    if (s->kill_at < next)
+        next = s->kill_at;
+    /* A deadline that is already due would make the timer loop spin. */
+    if (next <= l->now)
+        next = l->now + 1;
+    wsx_heap_set(&l->timers, &s->io, next);
+}
+
+void wsx_sock_settle(wsx_loop *l, wsx_sock *s)
+{
+    settle(l, s, true);
+}
+
+void wsx_sock_timer(wsx_loop *l, wsx_sock *s)
+{
+    if (l->now >= s->kill_at)
+        wsx_sock_close(l, s);
+    else
+        settle(l, s, false);
+}
+
+/* Close the socket now; a connection not yet over learns it as a lost
+ * transport (on_close 1006). The memory waits for the end of the wake-up:
+ * events already collected may still point to it. */
+void wsx_sock_close(wsx_loop *l, wsx_sock *s)
+{
+    if (s->io.flags & WSX_SOCK_DEAD)
+        return;
+    if (!wsx_conn_done(s->conn)) {
+        l->current = s;
+        wsx_conn_eof(s->conn);
+        l->current = NULL;
+    }
+    l->ops->del(l->poller, s->io.fd);
+    close(s->io.fd);
+    wsx_connmap_del(&l->socks, s->conn);
+    wsx_heap_set(&l->timers, &s->io, WSX_NO_DEADLINE);
+    wsx_conn_free(s->conn);
+    s->io.flags |= WSX_SOCK_DEAD;
+    s->next_dead = l->dead;
+    l->dead = s;
+}

@@ -1,0 +1,140 @@
+/* test_adapters - the loop's internal parts without sockets: the deadline
+ * heap and the conn -> socket map against a brute-force reference under
+ * random operations, and ws:// URL parsing (RFC 6455 §3) from a table. */
+#include "loop_internal.h"
+#include "test.h"
+
+#define N 500
+
+static void heap_random(void)
+{
+    static wsx_io io[N];
+    wsx_heap h = {NULL, 0, 0};
+    uint64_t seed = 7;
+    for (int i = 0; i < N; i++) {
+        io[i].heap_idx = WSX_HEAP_NONE;
+        io[i].deadline = WSX_NO_DEADLINE;
+    }
+    int bad_top = 0, bad_idx = 0;
+    for (int step = 0; step < 20000; step++) {
+        wsx_io *x = &io[test_rand(&seed) % N];
+        uint64_t r = test_rand(&seed) % 10;
+        wsx_heap_set(&h, x, r == 0 ? WSX_NO_DEADLINE : test_rand(&seed) % 1000);
+        /* The top is the minimum of a brute-force scan. */
+        uint64_t min = WSX_NO_DEADLINE;
+        uint32_t in = 0;
+        for (int i = 0; i < N; i++) {
+            if (io[i].heap_idx != WSX_HEAP_NONE) {
+                in++;
+                bad_idx += h.v[io[i].heap_idx] != &io[i];
+                if (io[i].deadline < min)
+                    min = io[i].deadline;
+            } else {
+                bad_idx += io[i].deadline != WSX_NO_DEADLINE;
+            }
+        }
+        const wsx_io *top = wsx_heap_top(&h);
+        bad_top += in != h.n || (top ? top->deadline : WSX_NO_DEADLINE) != min;
+    }
+    CHECK_EQ(bad_top, 0);
+    CHECK_EQ(bad_idx, 0);
+    /* Draining in order yields sorted deadlines. */
+    uint64_t last = 0;
+    int unsorted = 0;
+    while (wsx_heap_top(&h)) {
+        wsx_io *t = wsx_heap_top(&h);
+        unsorted += t->deadline < last;
+        last = t->deadline;
+        wsx_heap_set(&h, t, WSX_NO_DEADLINE);
+    }
+    CHECK_EQ(unsorted, 0);
+    CHECK_EQ(h.n, 0);
+    wsx_heap_free(&h);
+}
+
+static void connmap_random(void)
+{
+    static wsx_sock socks[N];
+    static bool in[N];
+    static char keys[N]; /* distinct addresses stand in for connections */
+    wsx_connmap m = {NULL, 0, 0};
+    uint64_t seed = 11;
+    int wrong = 0;
+    for (int i = 0; i < N; i++)
+        socks[i].conn = (wsx_conn *)(void *)&keys[i];
+    for (int step = 0; step < 20000; step++) {
+        int i = (int)(test_rand(&seed) % N);
+        if (in[i])
+            wsx_connmap_del(&m, socks[i].conn);
+        else
+            CHECK_EQ(wsx_connmap_put(&m, &socks[i]), 0);
+        in[i] = !in[i];
+        if (step % 97 == 0) {
+            size_t n = 0;
+            for (int k = 0; k < N; k++) {
+                wsx_sock *got = wsx_connmap_get(&m, socks[k].conn);
+                wrong += got != (in[k] ? &socks[k] : NULL);
+                n += in[k];
+            }
+            wrong += n != m.n;
+        }
+    }
+    CHECK_EQ(wrong, 0);
+    CHECK(m.cap >= 2 * m.n);
+    wsx_connmap_free(&m);
+}
+
+static void urls(void)
+{
+    static const struct {
+        const char *url;
+        int ret;
+        const char *host, *port, *hostport, *target;
+    } t[] = {
+        {"ws://example.com/chat", 0, "example.com", "80", "example.com", "/chat"},
+        {"ws://example.com", 0, "example.com", "80", "example.com", "/"},
+        {"ws://h:9001/a/b?x=1&y", 0, "h", "9001", "h:9001", "/a/b?x=1&y"},
+        {"ws://h?q=1", 0, "h", "80", "h", "/?q=1"}, /* RFC 6455 §3 */
+        {"ws://127.0.0.1:80/", 0, "127.0.0.1", "80", "127.0.0.1", "/"},
+        {"ws://[::1]:8080/x", 0, "::1", "8080", "[::1]:8080", "/x"},
+        {"ws://[::1]", 0, "::1", "80", "[::1]", "/"},
+        {"wss://h/", WSX_EINVAL, 0, 0, 0, 0},
+        {"http://h/", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://:80/", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h:/", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h:0/", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h:65536/", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h:123456/", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h/#frag", WSX_EINVAL, 0, 0, 0, 0}, /* RFC 6455 §3 */
+        {"ws://[::1/", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h:80x/", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h/a b", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h/a\r\nX-Injected: 1", WSX_EINVAL, 0, 0, 0, 0},
+        {"ws://h\r\nX: 1/", WSX_EINVAL, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        wsx_url u;
+        int r = wsx_url_parse(&u, t[i].url);
+        CHECK_EQ(r, t[i].ret);
+        if (r != 0)
+            continue;
+        CHECK(strcmp(u.host, t[i].host) == 0);
+        CHECK(strcmp(u.port, t[i].port) == 0);
+        CHECK(strcmp(u.hostport, t[i].hostport) == 0);
+        CHECK(strcmp(u.target, t[i].target) == 0);
+    }
+    char longhost[300] = "ws://";
+    memset(longhost + 5, 'a', 280);
+    wsx_url u;
+    CHECK_EQ(wsx_url_parse(&u, longhost), WSX_EINVAL);
+    CHECK_EQ(wsx_url_parse(&u, NULL), WSX_EINVAL);
+}
+
+int main(void)
+{
+    heap_random();
+    connmap_random();
+    urls();
+    return test_summary("adapters");
+}
