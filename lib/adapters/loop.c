@@ -74,6 +74,7 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
     l->rbuf_size = opts->read_buffer_size;
     l->read_pause = opts->read_pause;
     l->shutdown_ms = opts->shutdown_timeout_ms;
+    l->rnd_pos = sizeof l->rnd; /* empty: filled on first use */
     l->rbuf = malloc(l->rbuf_size);
     l->poller = ops->create();
     if (!l->rbuf || !l->poller || wsx_net_pipe(fds) < 0)

@@ -124,6 +124,8 @@ struct wsx_loop {
     uint8_t phase;          /* wsx_loop_phase */
     uint32_t shutdown_ms;
     uint64_t shutdown_at;
+    uint8_t rnd[256];       /* kernel randomness for masking keys */
+    size_t rnd_pos;         /* bytes of rnd used; starts full (empty) */
 };
 
 /* heap.c: a binary min-heap on io->deadline; O(log n) per change. */
