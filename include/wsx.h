@@ -516,6 +516,11 @@ WSX_API bool wsx_conn_wants_write(const wsx_conn *c);
 WSX_API bool wsx_conn_done(const wsx_conn *c);
 WSX_API void *wsx_conn_user(const wsx_conn *c);
 WSX_API void wsx_conn_set_user(wsx_conn *c, void *user);
+/* A second pointer, for the transport layer (an event-loop adapter keeps
+ * its socket state here), so that the send and random callbacks find it
+ * without a lookup while `user` stays the application's. */
+WSX_API void *wsx_conn_transport(const wsx_conn *c);
+WSX_API void wsx_conn_set_transport(wsx_conn *c, void *transport);
 /* The subprotocol agreed in the handshake, or NULL. */
 WSX_API const char *wsx_conn_protocol(const wsx_conn *c);
 /* The sticky error that failed the connection, or 0. */

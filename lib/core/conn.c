@@ -369,6 +369,16 @@ void wsx_conn_set_user(wsx_conn *c, void *user)
     c->user = user;
 }
 
+void *wsx_conn_transport(const wsx_conn *c)
+{
+    return c->transport;
+}
+
+void wsx_conn_set_transport(wsx_conn *c, void *transport)
+{
+    c->transport = transport;
+}
+
 const char *wsx_conn_protocol(const wsx_conn *c)
 {
     return c->protocol;
