@@ -24,7 +24,7 @@ static void on_fragment(wsx_conn *c, const wsx_message *m, void *user)
 static void usage(void)
 {
     fprintf(stderr, "usage: echo_server [--port N] [--host ADDR] "
-                    "[--max-message BYTES] [--streaming] [--poll] [--deflate]\n");
+                    "[--max-message BYTES] [--streaming] [--poll] [--no-deflate]\n");
     exit(2);
 }
 
@@ -41,6 +41,9 @@ int main(int argc, char **argv)
     o.port = 9001;
     lo.handle_signals = true;
     cb.on_message = on_message;
+    /* permessage-deflate (RFC 7692) is agreed when the client offers it,
+     * as browsers always do. */
+    cfg.extension = wsx_permessage_deflate();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--port") && v) {
@@ -57,8 +60,8 @@ int main(int argc, char **argv)
             cb.on_fragment = on_fragment;
         } else if (!strcmp(a, "--poll")) {
             lo.backend = WSX_LOOP_POLL;
-        } else if (!strcmp(a, "--deflate")) {
-            cfg.extension = wsx_permessage_deflate(); /* RFC 7692 */
+        } else if (!strcmp(a, "--no-deflate")) {
+            cfg.extension = NULL;
         } else {
             usage();
         }

@@ -299,8 +299,9 @@ WSX_API int wsx_arena_init(wsx_allocator *a, void *mem, size_t size);
 /* An extension transforms whole messages and owns RSV1. wsx ships one,
  * permessage-deflate (wsx_deflate.h); the core calls it only through this
  * table, so the core does not depend on it. `emit` hands transformed bytes
- * back to the core, which applies its limits as they arrive; a nonzero
- * return from emit must abort the transform and be returned. */
+ * back to the core, which applies its limits as they arrive; emit returns
+ * 0 or a negative WSX_E*, and a negative return must abort the transform
+ * and be returned. */
 typedef int (*wsx_emit_fn)(void *ctx, const uint8_t *p, size_t len);
 
 typedef struct wsx_extension {

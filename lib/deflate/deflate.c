@@ -1,0 +1,387 @@
+/* deflate.c - streaming raw-DEFLATE encoder: LZ77 (RFC 1951 §4) over a
+ * buffer holding the 2^wbits window and the lookahead, with hash chains;
+ * greedy matching for levels 1-3, lazy matching for 4-9. Distances never
+ * exceed 2^wbits, including wbits 8. */
+#include <string.h>
+
+#include "deflate_int.h"
+
+/* A 3-byte match farther than this costs more bits than three literals
+ * usually do (the heuristic zlib uses). */
+#define TOO_FAR 4096u
+#define OUT_CAP 2048u
+#define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+/* Per level: give up at `good` (search a quarter of the chain once a
+ * match this long is in hand), `lazy` (no lazy search past this length;
+ * for greedy levels the longest match whose positions are all hashed),
+ * `nice` (stop at this length) and `chain` (candidates tried). These are
+ * zlib's tunings, which balance speed and ratio well. */
+static const struct level_params {
+    uint16_t good, lazy, nice, chain;
+} levels[10] = {
+    {0, 0, 0, 0},        {4, 4, 8, 4},      {4, 5, 16, 8},      {4, 6, 32, 32},
+    {4, 4, 16, 16},      {8, 16, 32, 32},   {8, 16, 128, 128},  {8, 32, 128, 256},
+    {32, 128, 258, 1024}, {32, 258, 258, 4096}};
+
+typedef struct layout {
+    uint32_t wsize, bufsize, hbits, max_syms;
+    size_t head, prev, buf, syms, out, size;
+} layout;
+
+static bool plan(layout *l, int wbits, int mem_level)
+{
+    if (wbits < WSX_DEFLATE_WBITS_MIN || wbits > WSX_DEFLATE_WBITS_MAX ||
+        mem_level < 1 || mem_level > 9)
+        return false;
+    l->wsize = 1u << wbits;
+    /* Two windows plus a maximal match, capped so that positions fit in
+     * 16 bits; sliding needs pos >= wsize, which holds even with the cap
+     * since encoding stops 258 bytes before the end. */
+    l->bufsize = 2 * l->wsize + WSX_DFL_MAX_MATCH;
+    if (l->bufsize > 65536)
+        l->bufsize = 65536;
+    /* More hash heads than twice the window only add slide cost. */
+    l->hbits = (uint32_t)mem_level + 7 < (uint32_t)wbits + 1 ? (uint32_t)mem_level + 7
+                                                             : (uint32_t)wbits + 1;
+    l->max_syms = 1u << (mem_level + 6);
+    l->head = ALIGN8(sizeof(wsx_deflater));
+    l->prev = l->head + ALIGN8(((size_t)2 << l->hbits));
+    l->buf = l->prev + ALIGN8((size_t)2 * l->wsize);
+    l->syms = l->buf + ALIGN8(l->bufsize);
+    l->out = l->syms + ALIGN8((size_t)3 * l->max_syms);
+    l->size = l->out + OUT_CAP;
+    return true;
+}
+
+size_t wsx_deflater_mem(int wbits, int mem_level)
+{
+    layout l;
+    return plan(&l, wbits, mem_level) ? l.size : 0;
+}
+
+wsx_deflater *wsx_deflater_new(const wsx_allocator *a, int level, int wbits,
+                               int mem_level)
+{
+    layout l;
+    if (!a || !a->malloc || level < 1 || level > 9 || !plan(&l, wbits, mem_level))
+        return NULL;
+    uint8_t *m = a->malloc(l.size, a->user);
+    if (!m)
+        return NULL;
+    wsx_deflater *s = (wsx_deflater *)(void *)m;
+    memset(s, 0, sizeof *s);
+    s->alloc = *a;
+    s->size = l.size;
+    s->head = (uint16_t *)(void *)(m + l.head);
+    s->prev = (uint16_t *)(void *)(m + l.prev);
+    s->buf = m + l.buf;
+    s->syms = m + l.syms;
+    s->out = m + l.out;
+    s->wsize = l.wsize;
+    s->bufsize = l.bufsize;
+    s->hbits = l.hbits;
+    s->max_syms = l.max_syms;
+    s->out_cap = OUT_CAP;
+    s->good = levels[level].good;
+    s->max_lazy = levels[level].lazy;
+    s->nice = levels[level].nice;
+    s->chain = levels[level].chain;
+    s->lazy = level >= 4;
+    s->prev_len = WSX_DFL_MIN_MATCH - 1;
+    wsx_dfl_init_fixed(s);
+    /* Position 0 doubles as "no entry", so it is never a candidate. */
+    memset(s->head, 0, (size_t)2 << l.hbits);
+    return s;
+}
+
+void wsx_deflater_free(wsx_deflater *s)
+{
+    if (s)
+        s->alloc.free(s, s->size, s->alloc.user);
+}
+
+void wsx_deflater_reset(wsx_deflater *s, bool keep_window)
+{
+    s->err = 0;
+    s->finished = false;
+    s->end = s->pos;
+    s->bits = 0;
+    s->nbits = 0;
+    s->out_len = 0;
+    s->nsyms = 0;
+    s->prev_avail = false;
+    s->prev_len = WSX_DFL_MIN_MATCH - 1;
+    s->block_start = (int32_t)s->pos;
+    s->block_bytes = 0;
+    memset(s->lfreq, 0, sizeof s->lfreq);
+    memset(s->dfreq, 0, sizeof s->dfreq);
+    if (!keep_window)
+        s->msg_start = s->pos;
+}
+
+static uint32_t hash3(const wsx_deflater *s, uint32_t p)
+{
+    const uint8_t *b = s->buf + p;
+    uint32_t v = b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16;
+    return (v * 0x9E3779B1u) >> (32 - s->hbits);
+}
+
+static void insert(wsx_deflater *s, uint32_t p)
+{
+    uint32_t h = hash3(s, p);
+    s->prev[p & (s->wsize - 1)] = s->head[h];
+    s->head[h] = (uint16_t)p;
+}
+
+/* Length of the common prefix of a and b, at most max. */
+static uint32_t match_len(const uint8_t *a, const uint8_t *b, uint32_t max)
+{
+    uint32_t i = 0;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__)
+    for (; i + 8 <= max; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + ((unsigned)__builtin_ctzll(x ^ y) >> 3);
+#else
+            return i + ((unsigned)__builtin_clzll(x ^ y) >> 3);
+#endif
+        }
+    }
+#endif
+    while (i < max && a[i] == b[i])
+        i++;
+    return i;
+}
+
+static uint16_t load16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* Walk the chain from cand for a match at pos longer than best (the
+ * caller's current length, at least 2); returns the best length, *dist
+ * set when it grew. Candidates lie within the window and after
+ * msg_start. */
+static uint32_t longest_match(const wsx_deflater *s, uint32_t pos, uint32_t cand,
+                              uint32_t best, uint32_t *dist)
+{
+    uint32_t max = s->end - pos < WSX_DFL_MAX_MATCH ? s->end - pos : WSX_DFL_MAX_MATCH;
+    if (best >= max)
+        return best;
+    uint32_t limit = pos > s->wsize ? pos - s->wsize : 0;
+    if (limit < s->msg_start)
+        limit = s->msg_start;
+    if (limit == 0)
+        limit = 1;
+    uint32_t chain = best >= s->good ? s->chain >> 2 : s->chain;
+    uint32_t nice = s->nice < max ? s->nice : max;
+    const uint8_t *buf = s->buf, *scan = buf + pos;
+    const uint16_t *prev = s->prev;
+    const uint32_t wmask = s->wsize - 1;
+    /* A candidate must match the two bytes that would make it longer
+     * than best, and the first two, before a full comparison. */
+    uint16_t start2 = load16(scan), end2 = load16(scan + best - 1);
+    for (; cand >= limit && chain; chain--, cand = prev[cand & wmask]) {
+        const uint8_t *m = buf + cand;
+        if (load16(m + best - 1) != end2 || load16(m) != start2)
+            continue;
+        uint32_t len = 2 + match_len(scan + 2, m + 2, max - 2);
+        if (len > best) {
+            best = len;
+            *dist = pos - cand;
+            if (len >= nice)
+                break;
+            end2 = load16(scan + best - 1);
+        }
+    }
+    return best;
+}
+
+static void put_literal(wsx_deflater *s, uint8_t c)
+{
+    uint8_t *sy = s->syms + 3 * s->nsyms++;
+    sy[0] = c;
+    sy[1] = sy[2] = 0;
+    s->lfreq[c]++;
+    s->block_bytes++;
+}
+
+static void put_match(wsx_deflater *s, uint32_t len, uint32_t dist)
+{
+    uint8_t *sy = s->syms + 3 * s->nsyms++;
+    sy[0] = (uint8_t)(len - WSX_DFL_MIN_MATCH);
+    sy[1] = (uint8_t)dist;
+    sy[2] = (uint8_t)(dist >> 8);
+    s->lfreq[257 + wsx_dfl_len_code(len)]++;
+    s->dfreq[wsx_dfl_dist_code(dist)]++;
+    s->block_bytes += len;
+}
+
+/* Find the match at pos (reporting at most `best` when none is longer)
+ * and hash pos. */
+static uint32_t find(wsx_deflater *s, uint32_t pos, uint32_t best, bool search,
+                     uint32_t *dist)
+{
+    if (s->end - pos < WSX_DFL_MIN_MATCH)
+        return best;
+    uint32_t h = hash3(s, pos), cand = s->head[h];
+    /* Search before hashing pos: a chain entry exactly wsize back shares
+     * pos's prev slot, which hashing pos overwrites. */
+    if (search)
+        best = longest_match(s, pos, cand, best, dist);
+    s->prev[pos & (s->wsize - 1)] = (uint16_t)cand;
+    s->head[h] = (uint16_t)pos;
+    if (best == WSX_DFL_MIN_MATCH && *dist > TOO_FAR)
+        best = WSX_DFL_MIN_MATCH - 1;
+    return best;
+}
+
+/* Hash the positions inside a match, (from, to). */
+static void insert_range(wsx_deflater *s, uint32_t from, uint32_t to)
+{
+    uint32_t last = s->end >= WSX_DFL_MIN_MATCH - 1 ? s->end - (WSX_DFL_MIN_MATCH - 1) : 0;
+    if (to > last)
+        to = last;
+    for (uint32_t p = from; p < to; p++)
+        insert(s, p);
+}
+
+static void compress_greedy(wsx_deflater *s, bool flushing)
+{
+    while (s->pos < s->end && s->nsyms < s->max_syms) {
+        if (s->end - s->pos < WSX_DFL_MAX_MATCH && !flushing)
+            break;
+        uint32_t dist = 0;
+        uint32_t len = find(s, s->pos, WSX_DFL_MIN_MATCH - 1, true, &dist);
+        if (len >= WSX_DFL_MIN_MATCH) {
+            put_match(s, len, dist);
+            /* Long matches are rarely worth hashing inside at these
+             * levels: speed first. */
+            if (len <= s->max_lazy)
+                insert_range(s, s->pos + 1, s->pos + len);
+            s->pos += len;
+        } else {
+            put_literal(s, s->buf[s->pos++]);
+        }
+    }
+}
+
+/* Lazy evaluation: a match at pos - 1 is emitted only when the match at
+ * pos is not longer (RFC 1951 §4 suggests this deferral). */
+static void compress_lazy(wsx_deflater *s, bool flushing)
+{
+    while (s->pos < s->end && s->nsyms < s->max_syms) {
+        if (s->end - s->pos < WSX_DFL_MAX_MATCH && !flushing)
+            return;
+        uint32_t dist = 0;
+        uint32_t len = find(s, s->pos, s->prev_len, s->prev_len < s->max_lazy, &dist);
+        if (s->prev_len >= WSX_DFL_MIN_MATCH && len <= s->prev_len) {
+            uint32_t stop = s->pos - 1 + s->prev_len;
+            put_match(s, s->prev_len, s->prev_dist);
+            insert_range(s, s->pos + 1, stop);
+            s->pos = stop;
+            s->prev_avail = false;
+            s->prev_len = WSX_DFL_MIN_MATCH - 1;
+            continue;
+        }
+        if (s->prev_avail)
+            put_literal(s, s->buf[s->pos - 1]);
+        s->prev_avail = true;
+        s->prev_len = len > s->prev_len ? len : WSX_DFL_MIN_MATCH - 1;
+        s->prev_dist = dist;
+        s->pos++;
+    }
+    if (flushing && s->pos == s->end && s->prev_avail && s->nsyms < s->max_syms) {
+        put_literal(s, s->buf[s->pos - 1]);
+        s->prev_avail = false;
+        s->prev_len = WSX_DFL_MIN_MATCH - 1;
+    }
+}
+
+/* Encode what the buffer allows, writing blocks as the symbol buffer
+ * fills. */
+static int compress(wsx_deflater *s, bool flushing)
+{
+    for (;;) {
+        if (s->lazy)
+            compress_lazy(s, flushing);
+        else
+            compress_greedy(s, flushing);
+        if (s->nsyms < s->max_syms)
+            return 0;
+        int r = wsx_dfl_write_block(s, false);
+        if (r)
+            return r;
+    }
+}
+
+/* Drop the oldest window's worth of bytes: only pos - wsize onwards can
+ * still be referred to. */
+static void slide(wsx_deflater *s)
+{
+    uint32_t w = s->wsize;
+    memmove(s->buf, s->buf + w, s->end - w);
+    s->pos -= w;
+    s->end -= w;
+    s->msg_start = s->msg_start > w ? s->msg_start - w : 0;
+    s->block_start -= (int32_t)w;
+    for (uint32_t i = 0; i < (1u << s->hbits); i++)
+        s->head[i] = (uint16_t)(s->head[i] >= w ? s->head[i] - w : 0);
+    for (uint32_t i = 0; i < w; i++)
+        s->prev[i] = (uint16_t)(s->prev[i] >= w ? s->prev[i] - w : 0);
+}
+
+int wsx_deflater_run(wsx_deflater *s, const uint8_t *in, size_t len,
+                     wsx_flush flush, wsx_emit_fn emit, void *ctx)
+{
+    if (s->err)
+        return s->err;
+    if (s->finished)
+        return WSX_ESTATE;
+    if ((unsigned)flush > WSX_FLUSH_FINISH)
+        return WSX_EINVAL;
+    s->emit = emit;
+    s->ctx = ctx;
+    int r;
+    for (;;) {
+        /* compress() stopped at most 258 bytes before a full buffer, so
+         * pos >= wsize here. */
+        if (len && s->end == s->bufsize) {
+            /* Incompressible input is best stored, which needs its bytes:
+             * end the block before they slide out. */
+            if (s->block_start >= 0 && s->block_start < (int32_t)s->wsize &&
+                wsx_dfl_stored_wins(s) && (r = wsx_dfl_write_block(s, false)) != 0)
+                goto fail;
+            slide(s);
+        }
+        size_t n = s->bufsize - s->end < len ? s->bufsize - s->end : len;
+        if (n) {
+            memcpy(s->buf + s->end, in, n);
+            s->end += (uint32_t)n;
+            in += n;
+            len -= n;
+        }
+        if ((r = compress(s, !len && flush != WSX_FLUSH_NONE)) != 0)
+            goto fail;
+        if (!len)
+            break;
+    }
+    if (flush == WSX_FLUSH_NONE)
+        return 0;
+    if ((s->nsyms || flush == WSX_FLUSH_FINISH) &&
+        (r = wsx_dfl_write_block(s, flush == WSX_FLUSH_FINISH)) != 0)
+        goto fail;
+    if ((r = wsx_dfl_sync(s, flush)) != 0)
+        goto fail;
+    s->finished = flush == WSX_FLUSH_FINISH;
+    return 0;
+fail:
+    s->err = r;
+    return r;
+}

@@ -1,0 +1,102 @@
+/* huff_decode.c - builds the inflater's canonical Huffman tables
+ * (RFC 1951 §3.2.2) and walks codes longer than the lookup table. */
+#include <string.h>
+
+#include "dfl_tables.h"
+#include "huff_decode.h"
+#include "wsx.h"
+
+static uint32_t entry_of(int alphabet, unsigned sym)
+{
+    switch (alphabet) {
+    case WSX_HD_ALPHA_LIT:
+        if (sym < 256)
+            return (uint32_t)sym << 16 | WSX_HD_LIT << 4;
+        if (sym == WSX_DFL_END)
+            return WSX_HD_END << 4;
+        if (sym < WSX_DFL_NLIT)
+            return (uint32_t)wsx_dfl_len_base[sym - 257] << 16 |
+                   (uint32_t)wsx_dfl_len_extra[sym - 257] << 8 | WSX_HD_BASE << 4;
+        return WSX_HD_BAD << 4;
+    case WSX_HD_ALPHA_DIST:
+        if (sym < WSX_DFL_NDIST)
+            return (uint32_t)wsx_dfl_dist_base[sym] << 16 |
+                   (uint32_t)wsx_dfl_dist_extra[sym] << 8 | WSX_HD_BASE << 4;
+        return WSX_HD_BAD << 4;
+    default:
+        /* RFC 1951 §3.2.7: 16 repeats 3-6 times (2 extra bits), 17 puts
+         * 3-10 zeros (3 bits), 18 puts 11-138 zeros (7 bits). */
+        return (uint32_t)sym << 16 | (uint32_t)(sym < 16 ? 0 : sym == 16 ? 2 : sym == 17 ? 3 : 7) << 8 |
+               WSX_HD_LIT << 4;
+    }
+}
+
+int wsx_hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
+                   unsigned root)
+{
+    uint16_t offs[16];
+    unsigned codes = 0;
+    memset(h->count, 0, sizeof h->count);
+    for (unsigned i = 0; i < n; i++)
+        h->count[lens[i]]++;
+    h->count[0] = 0;
+    /* Kraft sum: `left` is how many codes of the current length remain. */
+    int left = 1;
+    h->maxlen = 0;
+    for (unsigned len = 1; len <= WSX_DFL_MAX_BITS; len++) {
+        left = 2 * left - h->count[len];
+        if (left < 0)
+            return WSX_EPROTO; /* over-subscribed */
+        codes += h->count[len];
+        if (h->count[len])
+            h->maxlen = len;
+    }
+    if (left > 0) {
+        bool single = codes == 1 && h->count[1] == 1;
+        bool empty = codes == 0;
+        if (alphabet == WSX_HD_ALPHA_CLEN ||
+            !(single || (empty && alphabet == WSX_HD_ALPHA_DIST)))
+            return WSX_EPROTO; /* incomplete */
+    }
+    offs[1] = 0;
+    for (unsigned len = 1; len < WSX_DFL_MAX_BITS; len++)
+        offs[len + 1] = (uint16_t)(offs[len] + h->count[len]);
+    for (unsigned sym = 0; sym < n; sym++)
+        if (lens[sym])
+            h->sorted[offs[lens[sym]]++] = entry_of(alphabet, sym) | lens[sym];
+
+    h->root = root;
+    uint32_t size = 1u << root;
+    memset(h->table, 0, size * sizeof *h->table);
+    uint32_t code = 0;
+    unsigned idx = 0;
+    for (unsigned len = 1; len <= root; len++, code <<= 1) {
+        for (unsigned k = 0; k < h->count[len]; k++, idx++, code++) {
+            for (uint32_t j = wsx_dfl_bitrev(code, len); j < size; j += 1u << len)
+                h->table[j] = h->sorted[idx];
+        }
+    }
+    return 0;
+}
+
+int wsx_hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
+                  uint32_t *e)
+{
+    /* Canonical codes of one length are consecutive integers, and the
+     * first code of length len+1 is (last code of len + 1) * 2. */
+    int32_t code = 0, first = 0, index = 0;
+    for (unsigned len = 1; len <= h->maxlen; len++) {
+        if (len > nbits)
+            return 0;
+        code |= (int32_t)((bits >> (len - 1)) & 1u);
+        int32_t count = h->count[len];
+        if (code - first < count) {
+            *e = h->sorted[index + code - first];
+            return 1;
+        }
+        index += count;
+        first = (first + count) << 1;
+        code <<= 1;
+    }
+    return -1;
+}

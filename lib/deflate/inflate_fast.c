@@ -1,0 +1,126 @@
+/* inflate_fast.c - the inflater's hot loop (RFC 1951 §3.2.5): literals
+ * and matches of a Huffman block decoded with 64-bit refills and no
+ * input checks while the input and the window have room, and LZ77 match
+ * copies within the circular window. */
+#include <string.h>
+
+#include "inflate_int.h"
+
+/* Copy n bytes from d - dist to d, forward, as LZ77 demands when the
+ * regions overlap (a short distance repeats a pattern). */
+static void copy_forward(uint8_t *d, uint32_t dist, uint32_t n)
+{
+    const uint8_t *src = d - dist;
+    if (dist >= n) {
+        memcpy(d, src, n);
+    } else if (dist == 1) {
+        memset(d, *src, n);
+    } else if (dist >= 8) {
+        uint32_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            memcpy(d + i, src + i, 8);
+        for (; i < n; i++)
+            d[i] = src[i];
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            d[i] = src[i];
+    }
+}
+
+void wsx_inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dist,
+                      uint32_t n)
+{
+    if (dist <= wpos) {
+        copy_forward(win + wpos, dist, n);
+        return;
+    }
+    /* The source starts at or after wpos (dist <= wsize), so memmove's
+     * semantics equal a forward copy. */
+    uint32_t src = wpos + wsize - dist;
+    uint32_t m = wsize - src < n ? wsize - src : n;
+    memmove(win + wpos, win + src, m);
+    if (n > m)
+        copy_forward(win + wpos + m, dist, n - m);
+}
+
+static uint64_t load64le(const uint8_t *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* One 8-byte refill gives 56 bits, enough for a length, a distance and
+ * their extra bits (at most 48), so nothing inside needs to wait. */
+int wsx_inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
+{
+    const uint8_t *p = *pp, *start = p;
+    uint64_t bits = s->bits;
+    unsigned nbits = s->nbits;
+    uint8_t *win = s->win;
+    uint32_t wpos = s->wpos, pos0 = wpos, have0 = s->whave;
+    const uint32_t wsize = s->wsize, wlimit = wsize - WSX_DFL_MAX_MATCH;
+    const uint32_t *lt = s->lit.table, *dt = s->dist_h.table;
+    const uint32_t lmask = (1u << s->lit.root) - 1, dmask = (1u << DIST_ROOT) - 1;
+    int ret = 0;
+
+    while (end - p >= 8 && wpos <= wlimit) {
+        bits |= load64le(p) << nbits;
+        p += (63 - nbits) >> 3;
+        nbits |= 56;
+        uint32_t e = lt[bits & lmask];
+        if (!WSX_HD_LEN(e) && wsx_hdec_slow(&s->lit, bits, nbits, &e) < 0)
+            goto bad;
+        bits >>= WSX_HD_LEN(e);
+        nbits -= WSX_HD_LEN(e);
+        unsigned kind = WSX_HD_KIND(e);
+        if (kind == WSX_HD_LIT) {
+            win[wpos++] = (uint8_t)WSX_HD_VAL(e);
+            continue;
+        }
+        if (kind != WSX_HD_BASE) {
+            if (kind == WSX_HD_BAD)
+                goto bad;
+            s->mode = s->last ? INF_DONE : INF_HEADER;
+            break;
+        }
+        unsigned x = WSX_HD_EXTRA(e);
+        uint32_t length = WSX_HD_VAL(e) + (uint32_t)(bits & ((1u << x) - 1));
+        bits >>= x;
+        nbits -= x;
+        e = dt[bits & dmask];
+        if (!WSX_HD_LEN(e) && wsx_hdec_slow(&s->dist_h, bits, nbits, &e) < 0)
+            goto bad;
+        if (WSX_HD_KIND(e) != WSX_HD_BASE)
+            goto bad;
+        bits >>= WSX_HD_LEN(e);
+        nbits -= WSX_HD_LEN(e);
+        x = WSX_HD_EXTRA(e);
+        uint32_t dist = WSX_HD_VAL(e) + (uint32_t)(bits & ((1u << x) - 1));
+        bits >>= x;
+        nbits -= x;
+        uint32_t hist = have0 + (wpos - pos0);
+        if (dist > hist || dist > wsize)
+            goto bad; /* beyond the window or before the output began */
+        wsx_inflate_copy(win, wpos, wsize, dist, length);
+        wpos += length;
+    }
+    /* Give back the whole bytes the refill read ahead (only those of this
+     * call's input: older ones are already counted as consumed). */
+    size_t back = nbits >> 3;
+    if (back > (size_t)(p - start))
+        back = (size_t)(p - start);
+    p -= back;
+    nbits -= 8 * (unsigned)back;
+    bits &= ((uint64_t)1 << nbits) - 1;
+    goto out;
+bad:
+    ret = WSX_EPROTO;
+out:
+    *pp = p;
+    s->bits = bits;
+    s->nbits = nbits;
+    s->wpos = wpos;
+    wsx_inflate_history(s, wpos - pos0);
+    return ret;
+}

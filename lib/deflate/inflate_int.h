@@ -1,0 +1,71 @@
+/* inflate_int.h - the inflater's state, shared by inflate.c (the
+ * streaming state machine, RFC 1951 §3.2) and inflate_fast.c (the hot
+ * loop of Huffman blocks). */
+#ifndef WSX_INFLATE_INT_H
+#define WSX_INFLATE_INT_H
+
+#include "dfl_tables.h"
+#include "huff_decode.h"
+#include "wsx_deflate.h"
+
+#define LIT_ROOT 10 /* most literal/length codes are at most 10 bits */
+#define DIST_ROOT 8
+
+typedef enum inf_mode {
+    INF_HEADER,      /* 3-bit block header */
+    INF_STORED,      /* LEN and NLEN of a stored block */
+    INF_STORED_COPY, /* the stored bytes */
+    INF_TABLE,       /* HLIT, HDIST, HCLEN */
+    INF_CLENS,       /* code-length code lengths */
+    INF_LENS,        /* literal/length and distance code lengths */
+    INF_LEN,         /* a literal/length symbol */
+    INF_DIST,        /* a distance symbol */
+    INF_COPY,        /* copying a match */
+    INF_DONE,        /* the final block ended */
+    INF_BAD          /* sticky error */
+} inf_mode;
+
+struct wsx_inflater {
+    wsx_allocator alloc;
+    uint8_t *win;
+    uint32_t wsize;
+    uint32_t wpos;   /* where the next byte goes */
+    uint32_t epos;   /* win[epos..wpos) is decoded but not yet emitted */
+    uint32_t whave;  /* bytes a distance may reach back, at most wsize */
+    uint64_t bits;   /* bit buffer: nbits valid bits, higher bits zero */
+    unsigned nbits;
+    inf_mode mode;
+    int err;
+    bool last;       /* the current block has BFINAL set */
+    bool fixed;      /* lit/dist tables hold the fixed code */
+    uint32_t len;    /* match length, or stored bytes left */
+    uint32_t dist;
+    uint16_t nlen, ndist, ncode, have;
+    uint64_t total, limit;
+    wsx_hdec lit, dist_h;
+    uint32_t lit_table[1u << LIT_ROOT];
+    uint32_t dist_table[1u << DIST_ROOT];
+    uint32_t lit_sorted[288];
+    uint32_t dist_sorted[32];
+    uint8_t lens[288 + 32];
+};
+
+/* Record n more bytes of history (a distance may reach back at most the
+ * window). */
+static inline void wsx_inflate_history(wsx_inflater *s, uint32_t n)
+{
+    s->whave = s->wsize - s->whave <= n ? s->wsize : s->whave + n;
+}
+
+/* Copy a match of n bytes to win[wpos..wpos+n) (which must not wrap) from
+ * dist bytes back (1 <= dist <= wsize), where the source may wrap around
+ * the window's end. */
+void wsx_inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dist,
+                      uint32_t n);
+
+/* Decode a Huffman block while 8 input bytes and 258 bytes of window
+ * before its end are available. Returns 0 (mode updated at the end of the
+ * block) or WSX_EPROTO. */
+int wsx_inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end);
+
+#endif
