@@ -85,7 +85,7 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         if (!n && !last)
             return 0;
         c->msg_len += n;
-        m.data = p;
+        m.data = p ? p : (const uint8_t *)"";
         m.len = n;
         if (c->cb->on_fragment)
             c->cb->on_fragment(c, &m, c->user);
@@ -95,7 +95,9 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         return WSX_ETOOBIG;
     c->msg_len += n;
     if (last && c->in.len == 0) {
-        m.data = p; /* zero copy: the whole message is in the caller's buffer */
+        /* Zero copy: the whole message is in the caller's buffer. An
+         * empty one still gets a valid pointer. */
+        m.data = p ? p : (const uint8_t *)"";
         m.len = n;
     } else {
         /* Room for the rest of this frame at once, not by doubling. */

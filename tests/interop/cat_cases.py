@@ -3,7 +3,8 @@ py_server.py (Python websockets) or node_server.js (Node ws), whose paths
 and stdout lines are described in py_server.py. Text, UTF-8, binary, 1 MiB
 and pipelined messages, a server ping (RFC 6455 §5.5.2), the client's close
 on end of input and the server's close with 1001 and 4000 (§5.5.1, §7.4),
-subprotocol and header options (§4.1). Standard library only.
+subprotocol and header options (§4.1), and permessage-deflate (RFC 7692)
+when wsx-cat can offer it. Standard library only.
 
 usage: cat_cases.py LABEL WSX_CAT SERVER_COMMAND...
 Prints "OK LABEL-name" or "FAIL LABEL-name: detail" per case.
@@ -193,16 +194,16 @@ async def cases(label, wsx_cat, server):
         print(("OK %s" % name) if str(code) in err else
               "FAIL %s: stderr %r does not name the code" % (name, err.strip()[-200:]),
               flush=True)
-    # permessage-deflate (RFC 7692), once wsx-cat can offer it.
+    # permessage-deflate (RFC 7692), once wsx-cat can offer it: on
+    # --deflate, or by default when it has a --no-deflate.
     usage = (await cat(wsx_cat, "--help", [], b"", 0))[2]
-    if "--deflate" in usage:
+    if "--deflate" in usage or "--no-deflate" in usage:
+        on = [] if "--no-deflate" in usage else ["--deflate"]
         await expect("deflate-agreed", "/ext", b"", ["extensions=permessage-deflate"],
-                     args=["--deflate"])
+                     args=on)
         await expect("deflate-1mib-compressible", "/echo",
-                     (big[:1024] * 1024 + "\n").encode(), [big[:1024] * 1024],
-                     args=["--deflate"])
-        await expect("deflate-1mib-hex", "/echo", (big + "\n").encode(), [big],
-                     args=["--deflate"])
+                     (big[:1024] * 1024 + "\n").encode(), [big[:1024] * 1024], args=on)
+        await expect("deflate-1mib-hex", "/echo", (big + "\n").encode(), [big], args=on)
     else:
         print("SKIP %s-deflate: wsx-cat has no --deflate option yet" % label, flush=True)
 

@@ -31,7 +31,7 @@ cleanup() {
     rm -rf "$logs"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 result() { # OK|FAIL NAME [DETAIL]
     case $1 in
@@ -124,7 +124,7 @@ echo "peers: python websockets $("$py" -c 'import websockets; print(websockets._
      "node ws $("$node" -e "console.log(require('ws/package.json').version)" 2>/dev/null || echo none)," \
      "$("$chromium" --version 2>/dev/null || echo 'chromium none')"
 
-# --- wsx servers: echo_server (plain, --streaming, --deflate) and chat ------
+# --- wsx servers: echo_server (plain, deflate, streaming) and chat -----------
 servers=''
 port_echo=''
 port_echo_stream=''
@@ -144,18 +144,21 @@ serve() {
         result FAIL "$name" "did not start: $(tail -n 3 "$logs/$name.err" | tr '\n' ' ')"
     fi
 }
-serve echo echo_server
-# permessage-deflate cases run once echo_server can offer it.
-deflate=''
-if [ -x "$server" ] && "$server" --help 2>&1 | grep -q -- --deflate; then
-    deflate=--deflate
-    serve echo_deflate echo_server --deflate
-else
-    echo "SKIP deflate: echo_server has no --deflate option yet"
-fi
+# permessage-deflate: echo_server agrees by default (--no-deflate turns it
+# off) or on --deflate; "echo" runs without it, "echo_deflate" with it.
+deflate_on=''
+deflate_off=''
+have_deflate=yes
+case $("$server" --help 2>&1) in
+*--no-deflate*) deflate_off=--no-deflate ;;
+*--deflate*) deflate_on=--deflate ;;
+*) have_deflate=no; echo "SKIP deflate: echo_server has no deflate option yet" ;;
+esac
+serve echo echo_server ${deflate_off:+"$deflate_off"}
+[ $have_deflate = yes ] && serve echo_deflate echo_server ${deflate_on:+"$deflate_on"}
 # --streaming relays each fragment as it arrives (wsx_send_fragment),
 # compressing it again when deflate was agreed.
-serve echo_stream echo_server --streaming $deflate
+serve echo_stream echo_server --streaming ${deflate_on:+"$deflate_on"}
 serve chat chat
 
 # --- peers against the wsx server -------------------------------------------
@@ -166,7 +169,7 @@ else
         peer py-client 20 "$py" "$here/py_client.py" py-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
     [ -n "$port_echo_stream" ] &&
         peer py-client-streaming 20 "$py" "$here/py_client.py" py-client-streaming \
-            "$port_echo_stream" ${deflate:+"$port_echo_stream"}
+            "$port_echo_stream" ${port_echo_deflate:+"$port_echo_stream"}
 fi
 if [ $have_node = no ]; then
     echo "SKIP node-client: node or node-ws is not installed"
@@ -175,7 +178,7 @@ else
         peer node-client 20 "$node" "$here/node_client.js" node-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
     [ -n "$port_echo_stream" ] &&
         peer node-client-streaming 20 "$node" "$here/node_client.js" node-client-streaming \
-            "$port_echo_stream" ${deflate:+"$port_echo_stream"}
+            "$port_echo_stream" ${port_echo_deflate:+"$port_echo_stream"}
 fi
 if [ -z "$chromium" ]; then
     echo "SKIP browser: chromium is not installed"
