@@ -11,7 +11,8 @@
  * on_close (or, for a connection that never opened, never had one).
  *
  * Reads go through one buffer per loop, so a connection that has been
- * quiet for a second holds only its wsx_conn plus about 50 bytes here.
+ * quiet for a second holds only its wsx_conn plus about 60 bytes here
+ * (its socket state and a slot in the loop's timer heap).
  *
  * The callbacks' `send` and `random` are the loop's: whatever the
  * application sets there is replaced. wsx_conn_user()/wsx_conn_set_user()

@@ -92,7 +92,9 @@ void wsx_listener_ready(wsx_loop *l, wsx_listener *ls)
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
                 errno == ENOMEM) {
                 wsx_loop_interest(l, &ls->io, 0);
-                wsx_heap_set(&l->timers, &ls->io, l->now + WSX_ACCEPT_PAUSE_MS);
+                if (wsx_heap_set(&l->timers, &ls->io,
+                                 l->now + WSX_ACCEPT_PAUSE_MS) < 0)
+                    wsx_loop_interest(l, &ls->io, WSX_POLL_IN);
             }
             return;
         }
@@ -128,8 +130,7 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
     }
     if (o->connect_timeout_ms) {
         l->now = wsx_clock_ms();
-        s->kill_at = l->now + o->connect_timeout_ms;
-        wsx_heap_set(&l->timers, &s->io, s->kill_at);
+        wsx_heap_set(&l->timers, &s->io, l->now + o->connect_timeout_ms);
     }
     if (out)
         *out = s->conn;

@@ -1,6 +1,8 @@
 /* heap.c - the loop's timers: a binary min-heap of sockets and listeners
  * ordered by their next deadline. Each entry knows its index, so moving or
- * removing one is O(log n) and a wake-up never scans every connection. */
+ * removing one is O(log n) and a wake-up never scans every connection.
+ * Entries without a deadline (WSX_NO_DEADLINE) stay in it, at the bottom:
+ * the loop's sockets live here from attach to close. */
 #include <stdlib.h>
 
 #include "loop_internal.h"
@@ -52,35 +54,40 @@ static void remove_at(wsx_heap *h, uint32_t i)
     sift_up(h, last->heap_idx);
 }
 
-/* Give io a new deadline (WSX_NO_DEADLINE removes it from the heap).
- * Returns 0, or -1 when the heap could not grow (io keeps no deadline). */
+/* Give io a new deadline, inserting it when it is not in the heap yet.
+ * Returns 0, or -1 when the heap could not grow (io stays out of it). */
 int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline)
 {
     uint32_t i = io->heap_idx;
-    io->deadline = deadline;
-    if (deadline == WSX_NO_DEADLINE) {
-        if (i != WSX_HEAP_NONE)
-            remove_at(h, i);
-        return 0;
-    }
     if (i != WSX_HEAP_NONE) {
-        sift_down(h, i);
-        sift_up(h, io->heap_idx);
+        uint64_t was = io->deadline;
+        io->deadline = deadline;
+        if (deadline > was)
+            sift_down(h, i);
+        else if (deadline < was)
+            sift_up(h, i);
         return 0;
     }
     if (h->n == h->cap) {
         uint32_t cap = h->cap ? h->cap * 2 : 64;
         wsx_io **v = realloc(h->v, cap * sizeof *v);
-        if (!v) {
-            io->deadline = WSX_NO_DEADLINE;
+        if (!v)
             return -1;
-        }
         h->v = v;
         h->cap = cap;
     }
+    io->deadline = deadline;
     place(h, h->n++, io);
     sift_up(h, h->n - 1);
     return 0;
+}
+
+/* Take io out of the heap (nothing when it is not in it). */
+void wsx_heap_del(wsx_heap *h, wsx_io *io)
+{
+    if (io->heap_idx != WSX_HEAP_NONE)
+        remove_at(h, io->heap_idx);
+    io->deadline = WSX_NO_DEADLINE;
 }
 
 wsx_io *wsx_heap_top(const wsx_heap *h)

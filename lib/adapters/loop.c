@@ -11,15 +11,6 @@
 
 #define WSX_EVENT_BATCH 128
 
-/* The loop whose wsx_loop_run is active on this thread: the core's send
- * callback has only the connection and the application's user pointer. */
-static _Thread_local wsx_loop *wsx_loop_tls_;
-
-wsx_loop *wsx_loop_current(void)
-{
-    return wsx_loop_tls_;
-}
-
 void wsx_loop_opts_init_(wsx_loop_opts *o, size_t size)
 {
     memset(o, 0, sizeof *o);
@@ -82,6 +73,7 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
     l->wake.fd = fds[0];
     l->wake.kind = WSX_IO_WAKE;
     l->wake.heap_idx = WSX_HEAP_NONE;
+    l->wake.deadline = WSX_NO_DEADLINE;
     l->wake_w = fds[1];
     if (ops->add(l->poller, fds[0], WSX_POLL_IN, &l->wake) < 0 ||
         pthread_mutex_init(&l->mu, NULL) != 0)
@@ -109,7 +101,7 @@ const char *wsx_loop_backend_name(const wsx_loop *l)
 
 size_t wsx_loop_conn_count(const wsx_loop *l)
 {
-    return l->socks.n;
+    return l->nsocks;
 }
 
 int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
@@ -122,13 +114,33 @@ int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
     return r;
 }
 
-/* Closing removes from the map (entries shift), so sweep until empty. */
+/* The i-th entry of the loop's heap if it is a socket (the others are
+ * paused listeners), NULL past the end. */
+static wsx_sock *sock_at(const wsx_loop *l, uint32_t i)
+{
+    wsx_io *io = i < l->timers.n ? l->timers.v[i] : NULL;
+    return io && io->kind == WSX_IO_SOCK ? (wsx_sock *)io : NULL;
+}
+
+/* Backwards, since removing the last entry moves no other; a closing
+ * socket's on_close may open others: sweep until none is left. */
 static void close_all(wsx_loop *l)
 {
-    while (l->socks.n)
-        for (size_t i = 0; i < l->socks.cap; i++)
-            if (l->socks.slots[i])
-                wsx_sock_close(l, l->socks.slots[i]);
+    while (l->nsocks)
+        for (uint32_t i = l->timers.n; i-- > 0;) {
+            wsx_sock *s = sock_at(l, i);
+            if (s)
+                wsx_sock_close(l, s);
+        }
+}
+
+static void mark_all_dirty(wsx_loop *l)
+{
+    for (uint32_t i = l->timers.n; i-- > 0;) {
+        wsx_sock *s = sock_at(l, i);
+        if (s)
+            wsx_sock_mark_dirty(l, s);
+    }
 }
 
 static void free_dead(wsx_loop *l)
@@ -148,7 +160,7 @@ static void close_listeners(wsx_loop *l)
         l->ops->del(l->poller, ls->io.fd);
         close(ls->io.fd);
         ls->io.fd = -1;
-        wsx_heap_set(&l->timers, &ls->io, WSX_NO_DEADLINE);
+        wsx_heap_del(&l->timers, &ls->io);
     }
 }
 
@@ -176,7 +188,6 @@ void wsx_loop_free(wsx_loop *l)
     close(l->wake_w);
     pthread_mutex_destroy(&l->mu);
     wsx_heap_free(&l->timers);
-    wsx_connmap_free(&l->socks);
     free(l->dirty.v);
     free(l->rbuf);
     free(l);
@@ -195,15 +206,20 @@ void wsx_loop_shutdown(wsx_loop *l)
     l->now = wsx_clock_ms(); /* may be called outside wsx_loop_run */
     l->shutdown_at = l->now + l->shutdown_ms;
     close_listeners(l);
-    for (size_t i = 0; i < l->socks.cap; i++) {
-        wsx_sock *s = l->socks.slots[i];
-        if (!s)
+    /* Forwards: a dropped handshake's deadline moves it (and the entries
+     * it displaces) only to indices already visited. */
+    for (uint32_t i = 0; i < l->timers.n; i++) {
+        wsx_sock *s = sock_at(l, i);
+        if (!s || (s->io.flags & WSX_SOCK_KILL))
             continue;
         wsx_state st = wsx_conn_state(s->conn);
-        if (st == WSX_STATE_OPEN)
+        if (st == WSX_STATE_OPEN) {
             wsx_close(s->conn, WSX_CLOSE_GOING_AWAY, "going away");
-        else if (st == WSX_STATE_HANDSHAKE)
-            s->kill_at = l->now;
+        } else if (st == WSX_STATE_HANDSHAKE) {
+            s->io.flags |= WSX_SOCK_KILL;
+            if (s->io.deadline > l->now)
+                wsx_heap_set(&l->timers, &s->io, l->now);
+        }
         wsx_sock_mark_dirty(l, s);
     }
 }
@@ -257,7 +273,7 @@ static void on_wake(wsx_loop *l)
 
 static void on_listener_timer(wsx_loop *l, wsx_listener *ls)
 {
-    wsx_heap_set(&l->timers, &ls->io, WSX_NO_DEADLINE);
+    wsx_heap_del(&l->timers, &ls->io);
     wsx_loop_interest(l, &ls->io, WSX_POLL_IN);
 }
 
@@ -336,20 +352,16 @@ static void end_of_wakeup(wsx_loop *l)
 int wsx_loop_run(wsx_loop *l)
 {
     wsx_poll_event ev[WSX_EVENT_BATCH];
-    wsx_loop *outer = wsx_loop_tls_;
     int ret = 0;
-    wsx_loop_tls_ = l;
     l->stop = false;
     l->now = wsx_clock_ms();
     /* Output queued while the loop was not running had nowhere to go. */
-    for (size_t i = 0; i < l->socks.cap; i++)
-        if (l->socks.slots[i])
-            wsx_sock_mark_dirty(l, l->socks.slots[i]);
+    mark_all_dirty(l);
     for (;;) {
         end_of_wakeup(l);
         if (l->stop)
             break;
-        if (!l->socks.n && (l->phase == WSX_PHASE_SHUTDOWN || !listening(l)))
+        if (!l->nsocks && (l->phase == WSX_PHASE_SHUTDOWN || !listening(l)))
             break;
         if (l->phase == WSX_PHASE_SHUTDOWN && l->now >= l->shutdown_at) {
             close_all(l);
@@ -366,8 +378,7 @@ int wsx_loop_run(wsx_loop *l)
         run_timers(l);
     }
     end_of_wakeup(l);
-    if (l->phase == WSX_PHASE_SHUTDOWN && !l->socks.n)
+    if (l->phase == WSX_PHASE_SHUTDOWN && !l->nsocks)
         l->phase = WSX_PHASE_RUN;
-    wsx_loop_tls_ = outer;
     return ret;
 }

@@ -1,6 +1,7 @@
 /* loop_internal.h - what the adapter's files share: the loop object, the
  * per-socket state (kept small: an idle connection costs sizeof(wsx_sock)
- * here plus its wsx_conn), the deadline heap and the conn -> socket map. */
+ * and one heap slot here, plus its wsx_conn) and the deadline heap, which
+ * also holds every socket of the loop. */
 #ifndef WSX_LOOP_INTERNAL_H
 #define WSX_LOOP_INTERNAL_H
 
@@ -29,12 +30,17 @@ typedef enum wsx_io_kind {
 } wsx_io_kind;
 
 enum {
-    WSX_SOCK_CONNECTING = 1u, /* non-blocking connect in flight */
+    WSX_SOCK_CONNECTING = 1u, /* non-blocking connect in flight; closed at
+                                 its deadline (the connect timeout) */
     WSX_SOCK_EOF = 2u,        /* read side finished */
     WSX_SOCK_DIRTY = 4u,      /* in loop->dirty */
     WSX_SOCK_DEAD = 8u,       /* closed, freed at the end of the wake-up */
-    WSX_SOCK_CLIENT = 16u     /* made by wsx_loop_connect */
+    WSX_SOCK_CLIENT = 16u,    /* made by wsx_loop_connect */
+    WSX_SOCK_KILL = 32u       /* closed at its deadline: lingering after
+                                 the close, or dropped by a shutdown */
 };
+/* wsx_io.seen of a socket never ticked: no wsx_state has this value. */
+#define WSX_SEEN_NONE 0xffu
 
 /* The head of everything the poller reports and the heap orders. */
 typedef struct wsx_io {
@@ -44,6 +50,8 @@ typedef struct wsx_io {
     uint8_t kind;       /* wsx_io_kind */
     uint8_t flags;      /* WSX_SOCK_* */
     uint8_t interest;   /* WSX_POLL_* currently registered */
+    uint8_t seen;       /* sockets: the core's state at their last tick */
+    uint32_t act;       /* sockets: last activity, low 32 bits of ms */
 } wsx_io;
 
 /* Settings a connection points to for its whole life (the core keeps the
@@ -54,13 +62,18 @@ typedef struct wsx_endpoint {
     void *user;
 } wsx_endpoint;
 
+/* The connection's transport pointer (wsx_conn_transport) is its socket,
+ * so the send and random callbacks reach socket and loop without a
+ * lookup. A socket stays in the loop's heap from attach to close (with
+ * WSX_NO_DEADLINE when it has no timer): the heap is also how the loop
+ * enumerates its sockets, so a socket carries no list links. */
 typedef struct wsx_sock {
     wsx_io io;
     union {
         wsx_conn *conn;
         struct wsx_sock *next_dead; /* once WSX_SOCK_DEAD */
     };
-    uint64_t kill_at;       /* connect timeout or linger; WSX_NO_DEADLINE */
+    struct wsx_loop *loop;
 } wsx_sock;
 
 /* A client connection carries its own endpoint in the same block. */
@@ -79,14 +92,6 @@ typedef struct wsx_heap {
     wsx_io **v;
     uint32_t n, cap;
 } wsx_heap;
-
-/* Open addressing keyed by the connection pointer: the send callback gets
- * the connection and the application's user pointer, so this is how it
- * finds the socket. */
-typedef struct wsx_connmap {
-    wsx_sock **slots;
-    size_t cap, n; /* cap: power of two, or 0 */
-} wsx_connmap;
 
 typedef struct wsx_sockvec {
     wsx_sock **v;
@@ -110,8 +115,8 @@ struct wsx_loop {
     uint8_t *rbuf;
     size_t rbuf_size, read_pause;
     uint64_t now;           /* ms, refreshed at every wake-up */
-    wsx_heap timers;
-    wsx_connmap socks;
+    wsx_heap timers;        /* every socket, and listeners while paused */
+    size_t nsocks;
     wsx_sockvec dirty;      /* sockets touched outside their own event */
     wsx_sock *dead;         /* closed during this wake-up */
     wsx_sock *current;      /* socket whose event is being handled */
@@ -130,15 +135,9 @@ struct wsx_loop {
 
 /* heap.c: a binary min-heap on io->deadline; O(log n) per change. */
 int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline);
+void wsx_heap_del(wsx_heap *h, wsx_io *io);
 wsx_io *wsx_heap_top(const wsx_heap *h);
 void wsx_heap_free(wsx_heap *h);
-
-/* connmap.c */
-int wsx_connmap_put(wsx_connmap *m, wsx_sock *s);
-wsx_sock *wsx_connmap_get(const wsx_connmap *m, const wsx_conn *c);
-void wsx_connmap_del(wsx_connmap *m, const wsx_conn *c);
-void wsx_connmap_free(wsx_connmap *m);
-int wsx_sockvec_push(wsx_sockvec *v, wsx_sock *s);
 
 /* net.c: sockets and URLs. */
 typedef struct wsx_url {
@@ -174,6 +173,5 @@ bool wsx_signal_arrived(void);
 
 /* endpoint.c: accepting on a listener that turned readable. */
 void wsx_listener_ready(wsx_loop *l, wsx_listener *ls);
-wsx_loop *wsx_loop_current(void);
 
 #endif
