@@ -122,14 +122,16 @@ void wsx__enter(wsx_conn *c)
 
 int wsx__leave(wsx_conn *c, int ret)
 {
-    if (--c->busy)
-        return ret;
-    if (!c->free_pending)
+    /* The flush runs while still counted as busy: a free from the send
+     * callback or on_drain/on_close it triggers stays deferred. */
+    if (c->busy == 1 && !c->free_pending) {
         wsx__flush(c);
-    if (c->free_pending) {
-        conn_destroy(c);
-        return ret;
+        /* A transport failure during that flush fails this call too. */
+        if (ret == 0 && c->err)
+            ret = c->err;
     }
+    if (--c->busy == 0 && c->free_pending)
+        conn_destroy(c);
     return ret;
 }
 

@@ -23,16 +23,21 @@ int wsx__queue(wsx_conn *c, const void *p, size_t n)
  * used only for what the transport does not take. */
 int wsx__send_direct(wsx_conn *c, const void *p, size_t n)
 {
+    bool started = false;
     if (c->cb->send && c->out.len == c->out.off) {
         long k = c->cb->send(c, p, n, c->user);
         if (k > 0 && (size_t)k <= n) {
             p = (const uint8_t *)p + k;
             n -= (size_t)k;
+            started = true;
         } else if (k != WSX_EAGAIN && k != 0) {
             return WSX_EIO;
         }
     }
-    return n ? wsx__queue(c, p, n) : 0;
+    int r = n ? wsx__queue(c, p, n) : 0;
+    /* Half an answer is on the wire and the rest cannot be kept: the
+     * stream is beyond repair, so no other answer may follow. */
+    return r < 0 && started ? WSX_EIO : r;
 }
 
 static int frame_header(wsx_conn *c, wsx_frame_header *h, uint8_t op,
@@ -176,13 +181,17 @@ int wsx_conn_flush(wsx_conn *c)
 {
     wsx__enter(c);
     wsx__flush(c);
-    int ret = c->err ? c->err : wsx_conn_wants_write(c) ? WSX_EAGAIN : 0;
-    return wsx__leave(c, ret);
+    if (c->free_pending || c->busy > 1)
+        return wsx__leave(c, 0);
+    /* Output queued by on_drain/on_close during the flush stays queued
+     * and is reported as EAGAIN: the caller keeps write interest. */
+    c->busy--;
+    return c->err ? c->err : wsx_conn_wants_write(c) ? WSX_EAGAIN : 0;
 }
 
 size_t wsx_conn_pending(wsx_conn *c, const uint8_t **p)
 {
-    *p = c->out.p + c->out.off;
+    *p = c->out.p ? c->out.p + c->out.off : NULL;
     return c->out.len - c->out.off;
 }
 
