@@ -32,8 +32,9 @@ void wsx__reject(wsx_conn *c, int status, int err)
 {
     char head[256];
     int n = wsx_http_build_error(head, sizeof head, status, NULL);
-    if (n > 0)
-        wsx__send_direct(c, head, (size_t)n);
+    /* A head cut short by an allocation failure is a transport error. */
+    if (n > 0 && wsx__send_direct(c, head, (size_t)n) == WSX_EIO)
+        err = WSX_EIO;
     c->err = err;
     wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false, err);
 }
