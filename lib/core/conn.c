@@ -144,6 +144,8 @@ void wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
     if (c->state == WSX_STATE_CLOSED)
         return;
     c->state = WSX_STATE_CLOSED;
+    if (c->free_pending)
+        return;
     c->rstate = WSX_RD_DISCARD;
     c->sstate = WSX_SEND_IDLE;
     wsx__buf_release(c, &c->in);
@@ -199,7 +201,9 @@ static int http_status_for(int err)
  * handshake), then report and discard everything after. Sticky. */
 void wsx__fail(wsx_conn *c, int err)
 {
-    if (c->err || c->state == WSX_STATE_CLOSED)
+    /* A connection the application freed from a callback is gone for
+     * it: no more frames, no more callbacks. */
+    if (c->err || c->state == WSX_STATE_CLOSED || c->free_pending)
         return;
     bool transport_ok = err != WSX_EIO && err != WSX_EPEERCLOSED;
     if (c->state == WSX_STATE_HANDSHAKE && c->cfg->role == WSX_SERVER &&

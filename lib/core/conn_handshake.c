@@ -87,6 +87,8 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req)
     wsx_handshake_reply reply = {NULL, NULL};
     if (cb->on_handshake) {
         int status = cb->on_handshake(c, &hs, &reply, c->user);
+        if (c->free_pending)
+            return 0;
         if (status) {
             wsx__reject(c, status >= 400 && status <= 599 ? status : 403,
                         WSX_EHANDSHAKE);
@@ -226,6 +228,8 @@ static int client_handshake(wsx_conn *c, const wsx_http_response *res)
         wsx_handshake_reply reply = {NULL, NULL};
         if (c->cb->on_handshake(c, &hs, &reply, c->user))
             return WSX_EHANDSHAKE;
+        if (c->free_pending)
+            return 0;
     }
     memset(c->accept, 0, sizeof c->accept);
     open_conn(c);
