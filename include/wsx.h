@@ -425,9 +425,10 @@ typedef struct wsx_handshake_reply {
 /* Callbacks. Every one gets the connection first and `user` last; any may
  * be NULL. Inside a callback the application may call wsx_send*,
  * wsx_ping, wsx_close, wsx_buffered_amount, wsx_conn_state and
- * wsx_conn_user; wsx_conn_free is allowed only in on_close, as its last
- * action (the core touches nothing of the connection after on_close
- * returns). wsx_conn_feed/flush/tick must not be re-entered. */
+ * wsx_conn_user; wsx_conn_free is allowed in any callback (the send
+ * callback included): the free is deferred until the outermost wsx call
+ * returns, and no callback of that connection fires after it.
+ * wsx_conn_feed/flush/tick must not be re-entered. */
 typedef struct wsx_callbacks {
     size_t size; /* set by wsx_callbacks_init */
     /* Write bytes to the transport. Return how many were taken (0..len),

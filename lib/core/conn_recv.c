@@ -121,7 +121,11 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
 
 static int emit_decoded(void *ctx, const uint8_t *p, size_t n)
 {
-    return data_plain((wsx_conn *)ctx, p, n, false);
+    wsx_conn *c = ctx;
+    /* Freed from on_fragment: stop the inflater, deliver nothing more. */
+    if (c->free_pending)
+        return WSX_ECLOSED;
+    return data_plain(c, p, n, false);
 }
 
 static void message_done(wsx_conn *c)

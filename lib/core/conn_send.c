@@ -153,7 +153,7 @@ void wsx__flush(wsx_conn *c)
 {
     if (!c->cb->send)
         return;
-    while (c->out.len > c->out.off) {
+    while (c->out.len > c->out.off && !c->free_pending) {
         size_t want = c->out.len - c->out.off;
         long n = c->cb->send(c, c->out.p + c->out.off, want, c->user);
         if (n == WSX_EAGAIN || n == 0)
