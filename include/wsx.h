@@ -66,13 +66,19 @@ WSX_API const char *wsx_version(void);
     X(IO, -16, "transport error reported by the send callback")               \
     X(EXT, -17, "extension negotiation or processing failed")                 \
     X(HDRSIZE, -18, "HTTP header section exceeds max_header_size")            \
-    X(PEERCLOSED, -19, "transport closed by the peer without a close frame")
+    X(PEERCLOSED, -19, "transport closed by the peer without a close frame") \
+    X(CONNREFUSED, -20, "connection refused")                                \
+    X(NOHOST, -21, "host not found")                                          \
+    X(CONNTIMEOUT, -22, "connect timed out")                                  \
+    X(REFUSED, -23, "the server refused the upgrade with an HTTP status")    \
+    X(TLS, -24, "TLS handshake or record error")                              \
+    X(TLSVERIFY, -25, "TLS peer certificate verification failed")
 
 typedef enum wsx_err {
 #define WSX_ERR_ENUM_(name, val, msg) WSX_E##name = (val),
     WSX_ERRNO_MAP(WSX_ERR_ENUM_)
 #undef WSX_ERR_ENUM_
-    WSX_ERR_MIN_ = -20
+    WSX_ERR_MIN_ = -26
 } wsx_err;
 
 /* A short English sentence for a WSX_E* code ("unknown error" otherwise). */

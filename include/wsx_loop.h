@@ -96,6 +96,49 @@ WSX_API size_t wsx_loop_conn_count(const wsx_loop *l);
 typedef void (*wsx_loop_fn)(wsx_loop *l, void *arg);
 WSX_API int wsx_loop_post(wsx_loop *l, wsx_loop_fn fn, void *arg);
 
+/* ---- foreign file descriptors and timers -------------------------- *
+ * Other code with its own non-blocking socket (hiredis, a database
+ * driver, stdin) and timers of the application's own live in the same
+ * loop, on its thread. Active watchers and started timers keep
+ * wsx_loop_run running like listeners and connections do. Every handle
+ * may be modified, stopped or freed from inside any callback of the loop,
+ * its own included; a callback never fires for a handle after its free. */
+
+/* Readiness a watcher asks for and receives. */
+enum { WSX_WATCH_READ = 1u, WSX_WATCH_WRITE = 2u };
+
+typedef struct wsx_watch wsx_watch;
+/* events: WSX_WATCH_READ and/or WSX_WATCH_WRITE that are ready (an error
+ * or hang-up on the fd is reported as both of those asked for). */
+typedef void (*wsx_watch_fn)(wsx_watch *w, int fd, unsigned events,
+                             void *user);
+/* Watch fd (not owned: never closed by the loop) for events (0: none
+ * yet). Returns NULL when out of memory or when the poller refuses the
+ * fd (errno tells why; a regular file under epoll, for example). */
+WSX_API wsx_watch *wsx_watch_new(wsx_loop *l, int fd, unsigned events,
+                                 wsx_watch_fn fn, void *user);
+/* Change the events watched (0 keeps the watcher but reports nothing and
+ * no longer keeps the loop running). Returns 0 or WSX_EIO. */
+WSX_API int wsx_watch_set(wsx_watch *w, unsigned events);
+/* Stop watching and free the handle; the fd stays open. */
+WSX_API void wsx_watch_free(wsx_watch *w);
+
+typedef struct wsx_timer wsx_timer;
+typedef void (*wsx_timer_fn)(wsx_timer *t, void *user);
+/* A stopped timer. Returns NULL when out of memory. */
+WSX_API wsx_timer *wsx_timer_new(wsx_loop *l, wsx_timer_fn fn, void *user);
+/* (Re)start: fire after delay_ms, then every repeat_ms (0: once). Timers
+ * due at the same time fire in the order of their deadlines, then of
+ * their starts. Returns 0 or WSX_ENOMEM. */
+WSX_API int wsx_timer_start(wsx_timer *t, uint64_t delay_ms,
+                            uint64_t repeat_ms);
+WSX_API void wsx_timer_stop(wsx_timer *t);
+/* Stop and free the handle. */
+WSX_API void wsx_timer_free(wsx_timer *t);
+/* The loop's clock in milliseconds (monotonic, refreshed at every
+ * wake-up): the value the loop gives wsx_conn_tick. */
+WSX_API uint64_t wsx_loop_now(const wsx_loop *l);
+
 /* ---- server ------------------------------------------------------- */
 
 typedef struct wsx_listen_opts {
