@@ -102,7 +102,11 @@ WSX_API int wsx_loop_post(wsx_loop *l, wsx_loop_fn fn, void *arg);
  * loop, on its thread. Active watchers and started timers keep
  * wsx_loop_run running like listeners and connections do. Every handle
  * may be modified, stopped or freed from inside any callback of the loop,
- * its own included; a callback never fires for a handle after its free. */
+ * its own included; a callback never fires for a handle after its free.
+ * Handles are loop-thread only (from another thread: wsx_loop_post).
+ * Handles still alive at wsx_loop_free are freed with the loop (a pointer
+ * kept past it dangles). A graceful shutdown waits for connections only:
+ * watchers and timers do not hold it up. */
 
 /* Readiness a watcher asks for and receives. */
 enum { WSX_WATCH_READ = 1u, WSX_WATCH_WRITE = 2u };
@@ -127,9 +131,13 @@ typedef struct wsx_timer wsx_timer;
 typedef void (*wsx_timer_fn)(wsx_timer *t, void *user);
 /* A stopped timer. Returns NULL when out of memory. */
 WSX_API wsx_timer *wsx_timer_new(wsx_loop *l, wsx_timer_fn fn, void *user);
-/* (Re)start: fire after delay_ms, then every repeat_ms (0: once). Timers
- * due at the same time fire in the order of their deadlines, then of
- * their starts. Returns 0 or WSX_ENOMEM. */
+/* (Re)start: fire delay_ms after wsx_loop_now() (the clock of the
+ * current wake-up), then every repeat_ms after each firing (0: once).
+ * Timers fire in the order of their deadlines; equal deadlines in the
+ * order of their starts. A timer (re)started from a timer callback with a
+ * due deadline fires at the next wake-up, not in the same pass, so a
+ * zero-delay restart cannot starve I/O. Returns 0 (room for every timer
+ * is reserved at wsx_timer_new). */
 WSX_API int wsx_timer_start(wsx_timer *t, uint64_t delay_ms,
                             uint64_t repeat_ms);
 WSX_API void wsx_timer_stop(wsx_timer *t);

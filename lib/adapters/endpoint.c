@@ -78,6 +78,7 @@ int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
     }
     ls->next = l->listeners;
     l->listeners = ls;
+    l->nlisteners++;
     return port;
 }
 

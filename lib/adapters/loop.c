@@ -114,33 +114,18 @@ int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
     return r;
 }
 
-/* The i-th entry of the loop's heap if it is a socket (the others are
- * paused listeners), NULL past the end. */
-static wsx_sock *sock_at(const wsx_loop *l, uint32_t i)
-{
-    wsx_io *io = i < l->timers.n ? l->timers.v[i] : NULL;
-    return io && io->kind == WSX_IO_SOCK ? (wsx_sock *)io : NULL;
-}
-
-/* Backwards, since removing the last entry moves no other; a closing
- * socket's on_close may open others: sweep until none is left. */
+/* Closing unlinks the socket; a closing socket's on_close may open
+ * others: take the head until none is left. */
 static void close_all(wsx_loop *l)
 {
-    while (l->nsocks)
-        for (uint32_t i = l->timers.n; i-- > 0;) {
-            wsx_sock *s = sock_at(l, i);
-            if (s)
-                wsx_sock_close(l, s);
-        }
+    while (l->socks)
+        wsx_sock_close(l, l->socks);
 }
 
 static void mark_all_dirty(wsx_loop *l)
 {
-    for (uint32_t i = l->timers.n; i-- > 0;) {
-        wsx_sock *s = sock_at(l, i);
-        if (s)
-            wsx_sock_mark_dirty(l, s);
-    }
+    for (wsx_sock *s = l->socks; s; s = s->next)
+        wsx_sock_mark_dirty(l, s);
 }
 
 static void free_dead(wsx_loop *l)
@@ -171,6 +156,7 @@ void wsx_loop_free(wsx_loop *l)
     close_all(l);
     free_dead(l);
     close_listeners(l);
+    wsx__watch_free_all(l);
     while (l->listeners) {
         wsx_listener *next = l->listeners->next;
         free(l->listeners);
@@ -206,11 +192,10 @@ void wsx_loop_shutdown(wsx_loop *l)
     l->now = wsx_clock_ms(); /* may be called outside wsx_loop_run */
     l->shutdown_at = l->now + l->shutdown_ms;
     close_listeners(l);
-    /* Forwards: a dropped handshake's deadline moves it (and the entries
-     * it displaces) only to indices already visited. */
-    for (uint32_t i = 0; i < l->timers.n; i++) {
-        wsx_sock *s = sock_at(l, i);
-        if (!s || (s->io.flags & WSX_SOCK_KILL))
+    /* Nothing here closes a socket at once (settling does, later), so
+     * the list stays as it is while it is walked. */
+    for (wsx_sock *s = l->socks; s; s = s->next) {
+        if (s->io.flags & WSX_SOCK_KILL)
             continue;
         wsx_state st = wsx_conn_state(s->conn);
         if (st == WSX_STATE_OPEN) {
@@ -289,18 +274,29 @@ static void dispatch(wsx_loop *l, const wsx_poll_event *ev)
         if (io->fd >= 0)
             wsx_listener_ready(l, (wsx_listener *)io);
         break;
+    case WSX_IO_WATCH:
+        wsx__watch_event((wsx_watch *)io, ev->events);
+        break;
     default:
         on_wake(l);
         break;
     }
 }
 
+/* Only deadlines set before this pass: a timer a callback restarts with
+ * no delay waits for the next wake-up instead of spinning here. An entry
+ * set later sorts after every older one with its deadline or an earlier
+ * one, so meeting it at the top means no older due entry is left. */
 static void run_timers(wsx_loop *l)
 {
     wsx_io *io;
-    while ((io = wsx_heap_top(&l->timers)) && io->deadline <= l->now) {
+    uint64_t limit = l->timers.seq;
+    while ((io = wsx_heap_top(&l->timers)) && io->deadline <= l->now &&
+           io->seq < limit) {
         if (io->kind == WSX_IO_SOCK)
             wsx_sock_timer(l, (wsx_sock *)io);
+        else if (io->kind == WSX_IO_TIMER)
+            wsx__timer_fire(l, (wsx_timer *)io);
         else
             on_listener_timer(l, (wsx_listener *)io);
     }
@@ -347,6 +343,7 @@ static void end_of_wakeup(wsx_loop *l)
 {
     run_dirty(l);
     free_dead(l);
+    wsx__watch_reap(l);
 }
 
 int wsx_loop_run(wsx_loop *l)
@@ -361,7 +358,9 @@ int wsx_loop_run(wsx_loop *l)
         end_of_wakeup(l);
         if (l->stop)
             break;
-        if (!l->nsocks && (l->phase == WSX_PHASE_SHUTDOWN || !listening(l)))
+        if (!l->nsocks &&
+            (l->phase == WSX_PHASE_SHUTDOWN ||
+             (!listening(l) && !l->nwatch_active && !l->ntimer_active)))
             break;
         if (l->phase == WSX_PHASE_SHUTDOWN && l->now >= l->shutdown_at) {
             close_all(l);

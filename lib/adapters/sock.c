@@ -156,20 +156,21 @@ wsx_sock *wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
     s->loop = l;
     s->conn = wsx_conn_new(&ep->cfg, &ep->cb, ep->user);
     unsigned ev = client ? WSX_POLL_OUT : WSX_POLL_IN;
+    s->io.deadline = WSX_NO_DEADLINE;
     if (s->conn)
         wsx_conn_set_transport(s->conn, s);
-    if (!s->conn || wsx_heap_set(&l->timers, &s->io, WSX_NO_DEADLINE) < 0) {
-        wsx_conn_free(s->conn);
-        free(s);
-        return NULL;
-    }
-    if (l->ops->add(l->poller, fd, ev, &s->io) < 0) {
-        wsx_heap_del(&l->timers, &s->io);
+    /* Room in the heap now, so settling never fails to set a deadline. */
+    if (!s->conn || wsx__loop_reserve(l, 1) < 0 ||
+        l->ops->add(l->poller, fd, ev, &s->io) < 0) {
         wsx_conn_free(s->conn);
         free(s);
         return NULL;
     }
     s->io.interest = (uint8_t)ev;
+    s->next = l->socks;
+    if (l->socks)
+        l->socks->prev = s;
+    l->socks = s;
     l->nsocks++;
     return s;
 }
@@ -330,6 +331,12 @@ void wsx_sock_close(wsx_loop *l, wsx_sock *s)
     close(s->io.fd);
     wsx_heap_del(&l->timers, &s->io);
     wsx_conn_free(s->conn);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        l->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
     l->nsocks--;
     s->io.flags |= WSX_SOCK_DEAD;
     s->next_dead = l->dead;

@@ -1,7 +1,7 @@
 /* test_adapters - the loop's internal parts without sockets: the deadline
- * heap against a brute-force reference under random operations (entries
- * without a deadline stay in it, as the loop's sockets do), and ws:// URL
- * parsing (RFC 6455 §3) from a table. */
+ * heap against a brute-force reference under random operations (setting
+ * no deadline takes an entry out; equal deadlines leave in the order they
+ * were set), and ws:// URL parsing (RFC 6455 §3) from a table. */
 #include "loop_internal.h"
 #include "test.h"
 
@@ -10,7 +10,7 @@
 static void heap_random(void)
 {
     static wsx_io io[N];
-    wsx_heap h = {NULL, 0, 0};
+    wsx_heap h = {NULL, 0, 0, 0};
     uint64_t seed = 7;
     for (int i = 0; i < N; i++) {
         io[i].heap_idx = WSX_HEAP_NONE;
@@ -26,31 +26,33 @@ static void heap_random(void)
             CHECK_EQ(wsx_heap_set(&h, x, r == 1 ? WSX_NO_DEADLINE
                                                 : test_rand(&seed) % 1000), 0);
         /* The top is the minimum of a brute-force scan. */
-        uint64_t min = WSX_NO_DEADLINE;
+        const wsx_io *min = NULL;
         uint32_t in = 0;
         for (int i = 0; i < N; i++) {
             if (io[i].heap_idx != WSX_HEAP_NONE) {
                 in++;
                 bad_idx += h.v[io[i].heap_idx] != &io[i];
-                if (io[i].deadline < min)
-                    min = io[i].deadline;
+                if (!min || io[i].deadline < min->deadline ||
+                    (io[i].deadline == min->deadline && io[i].seq < min->seq))
+                    min = &io[i];
             } else {
                 bad_idx += io[i].deadline != WSX_NO_DEADLINE;
             }
         }
-        const wsx_io *top = wsx_heap_top(&h);
-        bad_top += in != h.n || (top ? top->deadline : WSX_NO_DEADLINE) != min;
+        bad_top += in != h.n || wsx_heap_top(&h) != min;
     }
     CHECK_EQ(bad_top, 0);
     CHECK_EQ(bad_idx, 0);
-    CHECK(h.n > N / 2); /* entries without a deadline stayed */
-    /* Draining in order yields sorted deadlines, those without last. */
-    uint64_t last = 0;
+    CHECK(h.n > N / 2);
+    /* Draining yields sorted deadlines, equal ones in order of setting. */
+    uint64_t last = 0, last_seq = 0;
     int unsorted = 0;
     while (wsx_heap_top(&h)) {
         wsx_io *t = wsx_heap_top(&h);
-        unsorted += t->deadline < last;
+        unsorted += t->deadline < last ||
+                    (t->deadline == last && t->seq < last_seq);
         last = t->deadline;
+        last_seq = t->seq;
         wsx_heap_del(&h, t);
         unsorted += t->heap_idx != WSX_HEAP_NONE;
     }
