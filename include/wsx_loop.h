@@ -10,9 +10,14 @@
  * application never frees a loop connection: it drops its references in
  * on_close (or, for a connection that never opened, never had one).
  *
+ * Bytes go through a byte stream (wsx_stream.h): plain TCP by default,
+ * or the stream the listen/connect options name (TLS). Its own queue
+ * counts toward read_pause and the close drain.
+ *
  * Reads go through one buffer per loop, so a connection that has been
- * quiet for a second holds only its wsx_conn plus about 60 bytes here
- * (its socket state and a slot in the loop's timer heap).
+ * quiet for a second holds only its wsx_conn plus about 100 bytes here
+ * (its socket state and a slot in the loop's timer heap) and its
+ * stream's state, if any.
  *
  * The callbacks' `send` and `random` are the loop's: whatever the
  * application sets there is replaced. wsx_conn_user()/wsx_conn_set_user()
@@ -24,6 +29,7 @@
 #define WSX_LOOP_H
 
 #include "wsx.h"
+#include "wsx_stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -162,6 +168,11 @@ typedef struct wsx_listen_opts {
                                  wsx_config_init defaults */
     const wsx_callbacks *callbacks; /* copied; send/random are the loop's */
     void *user;               /* initial user pointer of each connection */
+    const wsx_stream_ops *stream; /* the byte stream of each accepted
+                                 connection (wsx_stream.h), e.g. a TLS
+                                 layer; NULL: plain TCP */
+    void *stream_ctx;         /* given to stream->open; must outlive the
+                                 listener */
 } wsx_listen_opts;
 
 WSX_API void wsx_listen_opts_init_(wsx_listen_opts *o, size_t size);
@@ -180,7 +191,9 @@ WSX_API int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o);
 typedef struct wsx_connect_opts {
     size_t size;                 /* set by wsx_connect_opts_init */
     const char *url;             /* ws://host[:port][/path][?query]; host
-                                    may be a name, IPv4 or [IPv6] */
+                                    may be a name, IPv4 or [IPv6].
+                                    wss:// (default port 443) only with a
+                                    stream below */
     uint32_t connect_timeout_ms; /* TCP connect bound; default 10000,
                                     0: none */
     const wsx_config *config;    /* copied (role forced to WSX_CLIENT);
@@ -188,6 +201,11 @@ typedef struct wsx_connect_opts {
                                     to the URL's; NULL: defaults */
     const wsx_callbacks *callbacks; /* copied; send/random are the loop's */
     void *user;
+    const wsx_stream_ops *stream; /* the connection's byte stream
+                                    (wsx_stream.h), opened with the URL's
+                                    host as server_name; NULL: plain TCP */
+    void *stream_ctx;            /* given to stream->open; must outlive
+                                    the connection */
 } wsx_connect_opts;
 
 WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
@@ -198,8 +216,9 @@ WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
  * and sends the opening handshake. *out (may be NULL) receives the
  * connection, in WSX_STATE_HANDSHAKE. A refused or timed-out connect
  * fails the connection later like a dropped transport: on_close with code
- * 1006 and error WSX_EPEERCLOSED. Returns 0, WSX_EINVAL (bad URL, wss://
- * is not supported), WSX_ENOMEM, or WSX_EIO (errno tells why). */
+ * 1006 and error WSX_EPEERCLOSED. Returns 0, WSX_EINVAL (bad URL, or
+ * wss:// without a stream), WSX_ENOMEM, WSX_EIO (errno tells why), or
+ * the error of the stream's open. */
 WSX_API int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o,
                              wsx_conn **out);
 

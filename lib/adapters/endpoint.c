@@ -1,7 +1,8 @@
 /* endpoint.c - where connections come from: listeners that accept (and
  * pause instead of spinning when descriptors run out) and client connects
- * to ws:// URLs (RFC 6455 §3, §4.1), each given the application's
- * settings with the loop's send and random callbacks. */
+ * to ws:// URLs, or wss:// over a given stream (RFC 6455 §3, §4.1), each
+ * given the application's settings, its byte stream, and the loop's send
+ * and random callbacks. */
 #include "loop_internal.h"
 
 #include <errno.h>
@@ -28,8 +29,11 @@ void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size)
 }
 
 static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
-                         wsx_role role, const wsx_callbacks *cb, void *user)
+                         wsx_role role, const wsx_callbacks *cb, void *user,
+                         const wsx_stream_ops *stream, void *stream_ctx)
 {
+    ep->stream = stream ? stream : &wsx_stream_tcp;
+    ep->stream_ctx = stream_ctx;
     if (!cb || cb->size != sizeof *cb || (cfg && cfg->size != sizeof *cfg))
         return WSX_EINVAL;
     if (cfg)
@@ -51,7 +55,8 @@ int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
     wsx_listener *ls = calloc(1, sizeof *ls);
     if (!ls)
         return WSX_ENOMEM;
-    int r = endpoint_init(&ls->ep, o->config, WSX_SERVER, o->callbacks, o->user);
+    int r = endpoint_init(&ls->ep, o->config, WSX_SERVER, o->callbacks,
+                          o->user, o->stream, o->stream_ctx);
     if (r < 0) {
         free(ls);
         return r;
@@ -99,8 +104,8 @@ void wsx_listener_ready(wsx_loop *l, wsx_listener *ls)
             }
             return;
         }
-        wsx_sock *s = wsx_sock_attach(l, fd, &ls->ep, false);
-        if (!s) {
+        wsx_sock *s;
+        if (wsx_sock_attach(l, fd, &ls->ep, NULL, &s) < 0) {
             close(fd);
             continue;
         }
@@ -112,9 +117,11 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
 {
     wsx_url u;
     wsx_endpoint ep;
-    if (!o || o->size != sizeof *o || wsx_url_parse(&u, o->url) < 0)
+    if (!o || o->size != sizeof *o || wsx_url_parse(&u, o->url) < 0 ||
+        (u.secure && !o->stream))
         return WSX_EINVAL;
-    int r = endpoint_init(&ep, o->config, WSX_CLIENT, o->callbacks, o->user);
+    int r = endpoint_init(&ep, o->config, WSX_CLIENT, o->callbacks, o->user,
+                          o->stream, o->stream_ctx);
     if (r < 0)
         return r;
     if (!ep.cfg.client.host)
@@ -124,10 +131,11 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
     int fd = wsx_net_connect(&u);
     if (fd < 0)
         return WSX_EIO;
-    wsx_sock *s = wsx_sock_attach(l, fd, &ep, true);
-    if (!s) {
+    wsx_sock *s;
+    r = wsx_sock_attach(l, fd, &ep, u.host, &s);
+    if (r < 0) {
         close(fd);
-        return WSX_ENOMEM;
+        return r;
     }
     if (o->connect_timeout_ms) {
         l->now = wsx_clock_ms();

@@ -64,6 +64,8 @@ typedef struct wsx_endpoint {
     wsx_config cfg;
     wsx_callbacks cb;
     void *user;
+    const wsx_stream_ops *stream; /* never NULL */
+    void *stream_ctx;
 } wsx_endpoint;
 
 /* The connection's transport pointer (wsx_conn_transport) is its socket,
@@ -78,6 +80,8 @@ typedef struct wsx_sock {
     };
     struct wsx_loop *loop;
     struct wsx_sock *prev, *next; /* loop->socks */
+    const wsx_stream_ops *sops;
+    void *st;                     /* the stream's state */
 } wsx_sock;
 
 /* A client connection carries its own endpoint in the same block. */
@@ -179,9 +183,10 @@ void wsx_heap_free(wsx_heap *h);
 /* net.c: sockets and URLs. */
 typedef struct wsx_url {
     char host[256];      /* without brackets, for getaddrinfo */
-    char hostport[262];  /* the Host header: host[:port], IPv6 bracketed */
+    char hostport[264];  /* the Host header: host[:port], IPv6 bracketed */
     char port[6];
     char target[4096];   /* path and query; "/" when the path is empty */
+    bool secure;         /* wss:// */
 } wsx_url;
 int wsx_url_parse(wsx_url *u, const char *url);
 int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
@@ -192,8 +197,8 @@ int wsx_net_pipe(int fds[2]);
 uint64_t wsx_clock_ms(void);
 
 /* sock.c: one connection's I/O. */
-wsx_sock *wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
-                          bool client);
+int wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
+                    const char *server_name, wsx_sock **out);
 void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events);
 void wsx_sock_timer(wsx_loop *l, wsx_sock *s);
 void wsx_sock_settle(wsx_loop *l, wsx_sock *s);

@@ -55,20 +55,23 @@ int wsx_net_pipe(int fds[2])
     return 0;
 }
 
-/* ws://host[:port][/path][?query] -> parts. RFC 6455 §3: the default port
- * is 80, the fragment is not allowed, the resource name is "/" when the
- * path is empty. */
+/* ws[s]://host[:port][/path][?query] -> parts. RFC 6455 §3: the default
+ * port is 80 (443 for wss), the fragment is not allowed, the resource name
+ * is "/" when the path is empty. */
 int wsx_url_parse(wsx_url *u, const char *url)
 {
-    static const char scheme[] = "ws://";
-    if (!url || strncmp(url, scheme, sizeof scheme - 1) != 0)
+    if (!url)
         return WSX_EINVAL;
+    u->secure = strncmp(url, "wss://", 6) == 0;
+    if (!u->secure && strncmp(url, "ws://", 5) != 0)
+        return WSX_EINVAL;
+    const char *dport = u->secure ? "443" : "80";
     /* Spaces and controls would break (or inject into) the request line
      * and the Host header: a URL must arrive percent-encoded. */
     for (const char *p = url; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f)
             return WSX_EINVAL;
-    const char *h = url + sizeof scheme - 1, *end, *after;
+    const char *h = url + (u->secure ? 6 : 5), *end, *after;
     if (*h == '[') {
         end = strchr(h, ']');
         if (!end)
@@ -84,7 +87,7 @@ int wsx_url_parse(wsx_url *u, const char *url)
         return WSX_EINVAL;
     memcpy(u->host, h, hlen);
     u->host[hlen] = '\0';
-    strcpy(u->port, "80");
+    strcpy(u->port, dport);
     if (*after == ':') {
         size_t plen = strspn(after + 1, "0123456789");
         long port = plen ? strtol(after + 1, NULL, 10) : 0;
@@ -102,10 +105,11 @@ int wsx_url_parse(wsx_url *u, const char *url)
     if (n < 0 || (size_t)n >= sizeof u->target)
         return WSX_EINVAL;
     bool v6 = strchr(u->host, ':') != NULL;
-    bool dflt = strcmp(u->port, "80") == 0;
-    snprintf(u->hostport, sizeof u->hostport, "%s%s%s%s%s", v6 ? "[" : "",
-             u->host, v6 ? "]" : "", dflt ? "" : ":", dflt ? "" : u->port);
-    return 0;
+    bool dflt = strcmp(u->port, dport) == 0;
+    n = snprintf(u->hostport, sizeof u->hostport, "%s%s%s%s%s",
+                 v6 ? "[" : "", u->host, v6 ? "]" : "", dflt ? "" : ":",
+                 dflt ? "" : u->port);
+    return n < 0 || (size_t)n >= sizeof u->hostport ? WSX_EINVAL : 0;
 }
 
 static int bind_one(const struct addrinfo *ai, bool reuse_port, int backlog)
