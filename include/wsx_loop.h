@@ -214,11 +214,17 @@ WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
 /* Start connecting: resolves the host (getaddrinfo, which blocks for
  * names that are not literal addresses), then connects without blocking
  * and sends the opening handshake. *out (may be NULL) receives the
- * connection, in WSX_STATE_HANDSHAKE. A refused or timed-out connect
- * fails the connection later like a dropped transport: on_close with code
- * 1006 and error WSX_EPEERCLOSED. Returns 0, WSX_EINVAL (bad URL, or
- * wss:// without a stream), WSX_ENOMEM, WSX_EIO (errno tells why), or
- * the error of the stream's open. */
+ * connection, in WSX_STATE_HANDSHAKE.
+ *
+ * Failures known at once are returned and no connection exists (on_close
+ * never fires): WSX_EINVAL (bad URL, or wss:// without a stream),
+ * WSX_ENOHOST (the name does not resolve), WSX_ECONNREFUSED (refused
+ * before the call returned, rare), WSX_ENOMEM, WSX_EIO (errno tells why),
+ * or the error of the stream's open. Failures found later end the
+ * connection like a dropped transport: on_close with code 1006 and as
+ * error WSX_ECONNREFUSED (refused), WSX_ECONNTIMEOUT (connect_timeout_ms
+ * passed, or the kernel gave up), or WSX_EPEERCLOSED (any other reason).
+ * Returns 0 otherwise. */
 WSX_API int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o,
                              wsx_conn **out);
 

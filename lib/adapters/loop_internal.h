@@ -66,6 +66,9 @@ typedef struct wsx_endpoint {
     void *user;
     const wsx_stream_ops *stream; /* never NULL */
     void *stream_ctx;
+    /* clients: the application's on_close, behind the loop's, which
+     * reports why a connect failed */
+    void (*app_on_close)(wsx_conn *c, const wsx_close_info *ci, void *user);
 } wsx_endpoint;
 
 /* The connection's transport pointer (wsx_conn_transport) is its socket,
@@ -87,6 +90,7 @@ typedef struct wsx_sock {
 /* A client connection carries its own endpoint in the same block. */
 typedef struct wsx_client_sock {
     wsx_sock s;
+    int connect_err; /* WSX_ECONNREFUSED, WSX_ECONNTIMEOUT or 0 */
     wsx_endpoint ep;
 } wsx_client_sock;
 
@@ -191,7 +195,7 @@ typedef struct wsx_url {
 int wsx_url_parse(wsx_url *u, const char *url);
 int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
                    int backlog, uint16_t *bound);
-int wsx_net_connect(const wsx_url *u);
+int wsx_net_connect(const wsx_url *u); /* fd or WSX_E* */
 int wsx_net_accept(int lfd);
 int wsx_net_pipe(int fds[2]);
 uint64_t wsx_clock_ms(void);

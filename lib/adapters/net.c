@@ -183,7 +183,9 @@ int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
 }
 
 /* Start a non-blocking connect to the first address of u. Returns the
- * descriptor (the connect completes when it turns writable) or -1. */
+ * descriptor (the connect completes when it turns writable), or
+ * WSX_ENOHOST (the name does not resolve), WSX_ECONNREFUSED (refused at
+ * once), WSX_ENOMEM or WSX_EIO (errno tells why). */
 int wsx_net_connect(const wsx_url *u)
 {
     struct addrinfo hints, *res;
@@ -192,9 +194,13 @@ int wsx_net_connect(const wsx_url *u)
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
     int r = getaddrinfo(u->host, u->port, &hints, &res);
+    if (r == EAI_SYSTEM)
+        return WSX_EIO;
+    if (r == EAI_MEMORY)
+        return WSX_ENOMEM;
     if (r != 0) {
-        errno = r == EAI_SYSTEM ? errno : EHOSTUNREACH;
-        return -1;
+        errno = EHOSTUNREACH;
+        return WSX_ENOHOST;
     }
     int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
     if (fd >= 0 && (set_flags(fd) < 0 ||
@@ -206,8 +212,9 @@ int wsx_net_connect(const wsx_url *u)
         fd = -1;
     }
     freeaddrinfo(res);
-    if (fd >= 0)
-        tune(fd);
+    if (fd < 0)
+        return errno == ECONNREFUSED ? WSX_ECONNREFUSED : WSX_EIO;
+    tune(fd);
     return fd;
 }
 

@@ -142,6 +142,8 @@ int wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
     if (!s)
         return WSX_ENOMEM;
     memset(s, 0, sizeof *s);
+    if (client)
+        ((wsx_client_sock *)s)->connect_err = 0;
     s->io.fd = fd;
     s->io.kind = WSX_IO_SOCK;
     s->io.heap_idx = WSX_HEAP_NONE;
@@ -216,7 +218,8 @@ static void sock_read(wsx_loop *l, wsx_sock *s)
     }
 }
 
-/* A refused connect ends the connection (1006) like a lost transport. */
+/* A refused connect ends the connection (1006) like a lost transport,
+ * with WSX_ECONNREFUSED as on_close's error. */
 static void sock_connected(wsx_sock *s)
 {
     int err = 0;
@@ -225,6 +228,10 @@ static void sock_connected(wsx_sock *s)
         err = errno;
     s->io.flags &= (uint8_t)~WSX_SOCK_CONNECTING;
     if (err) {
+        wsx_client_sock *cs = (wsx_client_sock *)s;
+        cs->connect_err = err == ECONNREFUSED ? WSX_ECONNREFUSED
+                          : err == ETIMEDOUT  ? WSX_ECONNTIMEOUT
+                                              : 0;
         s->io.flags |= WSX_SOCK_EOF;
         wsx_conn_eof(s->conn);
     }
@@ -343,6 +350,8 @@ void wsx_sock_settle(wsx_loop *l, wsx_sock *s)
 void wsx_sock_timer(wsx_loop *l, wsx_sock *s)
 {
     if (s->io.flags & (WSX_SOCK_CONNECTING | WSX_SOCK_KILL)) {
+        if (s->io.flags & WSX_SOCK_CONNECTING)
+            ((wsx_client_sock *)s)->connect_err = WSX_ECONNTIMEOUT;
         wsx_sock_close(l, s);
         return;
     }

@@ -152,7 +152,8 @@ static void client_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 }
 
 /* A connect that fails (refused) or hangs (a full backlog that is never
- * accepted) ends in on_close 1006 within the connect timeout. */
+ * accepted) ends in on_close 1006 within the connect timeout, with the
+ * reason as its error; a name that does not resolve is refused at once. */
 static void bad_connects(void)
 {
     wsx_callbacks cb;
@@ -184,7 +185,7 @@ static void bad_connects(void)
     CHECK_EQ(wsx_loop_run(l), 0);
     CHECK_EQ(client_closes, 1);
     CHECK_EQ(client_code, 1006);
-    CHECK_EQ(client_error, WSX_EPEERCLOSED);
+    CHECK_EQ(client_error, WSX_ECONNREFUSED);
 
     listen(lfd, 0);
     int filler[4];
@@ -199,7 +200,12 @@ static void bad_connects(void)
     long dt = (long)(e2e_ms() - t0);
     CHECK_EQ(client_closes, 2);
     CHECK_EQ(client_code, 1006);
+    CHECK_EQ(client_error, WSX_ECONNTIMEOUT);
     CHECK(dt >= T - 50 && dt < T + 1000);
+    /* A name that does not resolve fails at once, with no connection. */
+    co.url = "ws://no-such-host.invalid/";
+    CHECK_EQ(wsx_loop_connect(l, &co, NULL), WSX_ENOHOST);
+    CHECK_EQ(wsx_loop_conn_count(l), 0);
     for (int i = 0; i < 4; i++)
         close(filler[i]);
     close(lfd);
