@@ -62,8 +62,8 @@ static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
         ep->app_on_close = cb->on_close;
         ep->cb.on_close = client_on_close;
     }
-    ep->cb.send = wsx_sock_send_cb;
-    ep->cb.random = wsx_sock_random_cb;
+    ep->cb.send = wsx__sock_send_cb;
+    ep->cb.random = wsx__sock_random_cb;
     ep->user = user;
     return 0;
 }
@@ -82,7 +82,7 @@ int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
         return r;
     }
     uint16_t port = 0;
-    int fd = wsx_net_listen(o->host, o->port, o->reuse_port, o->backlog, &port);
+    int fd = wsx__net_listen(o->host, o->port, o->reuse_port, o->backlog, &port);
     if (fd < 0) {
         int e = errno;
         free(ls);
@@ -107,29 +107,29 @@ int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
     return port;
 }
 
-void wsx_listener_ready(wsx_loop *l, wsx_listener *ls)
+void wsx__listener_ready(wsx_loop *l, wsx_listener *ls)
 {
     for (int i = 0; i < WSX_ACCEPTS_PER_EVENT; i++) {
-        int fd = wsx_net_accept(ls->io.fd);
+        int fd = wsx__net_accept(ls->io.fd);
         if (fd < 0) {
             /* Out of descriptors or buffers: the pending peer stays in the
              * backlog and the level-triggered listener would wake us at
              * once, forever. Rest instead, and retry on a timer. */
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
                 errno == ENOMEM) {
-                wsx_loop_interest(l, &ls->io, 0);
-                if (wsx_heap_set(&l->timers, &ls->io,
+                wsx__loop_interest(l, &ls->io, 0);
+                if (wsx__heap_set(&l->timers, &ls->io,
                                  l->now + WSX_ACCEPT_PAUSE_MS) < 0)
-                    wsx_loop_interest(l, &ls->io, WSX_POLL_IN);
+                    wsx__loop_interest(l, &ls->io, WSX_POLL_IN);
             }
             return;
         }
         wsx_sock *s;
-        if (wsx_sock_attach(l, fd, &ls->ep, NULL, &s) < 0) {
+        if (wsx__sock_attach(l, fd, &ls->ep, NULL, &s) < 0) {
             close(fd);
             continue;
         }
-        wsx_sock_settle(l, s);
+        wsx__sock_settle(l, s);
     }
 }
 
@@ -137,7 +137,7 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
 {
     wsx_url u;
     wsx_endpoint ep;
-    if (!o || o->size != sizeof *o || wsx_url_parse(&u, o->url) < 0 ||
+    if (!o || o->size != sizeof *o || wsx__url_parse(&u, o->url) < 0 ||
         (u.secure && !o->stream))
         return WSX_EINVAL;
     int r = endpoint_init(&ep, o->config, WSX_CLIENT, o->callbacks, o->user,
@@ -148,18 +148,18 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
         ep.cfg.client.host = u.hostport;
     if (!ep.cfg.client.path)
         ep.cfg.client.path = u.target;
-    int fd = wsx_net_connect(&u);
+    int fd = wsx__net_connect(&u);
     if (fd < 0)
         return fd;
     wsx_sock *s;
-    r = wsx_sock_attach(l, fd, &ep, u.host, &s);
+    r = wsx__sock_attach(l, fd, &ep, u.host, &s);
     if (r < 0) {
         close(fd);
         return r;
     }
     if (o->connect_timeout_ms) {
-        l->now = wsx_clock_ms();
-        wsx_heap_set(&l->timers, &s->io, l->now + o->connect_timeout_ms);
+        l->now = wsx__clock_ms();
+        wsx__heap_set(&l->timers, &s->io, l->now + o->connect_timeout_ms);
     }
     if (out)
         *out = s->conn;

@@ -61,7 +61,7 @@ static void remove_at(wsx_heap *h, uint32_t i)
 }
 
 /* Make room for n entries in all. Returns 0 or -1. */
-int wsx_heap_reserve(wsx_heap *h, size_t n)
+int wsx__heap_reserve(wsx_heap *h, size_t n)
 {
     if (n <= h->cap)
         return 0;
@@ -82,10 +82,10 @@ int wsx_heap_reserve(wsx_heap *h, size_t n)
  * when it is not in the heap yet; it goes after every entry already
  * holding the same deadline. Returns 0, or -1 when the heap could not
  * grow (io stays out of it). */
-int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline)
+int wsx__heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline)
 {
     if (deadline == WSX_NO_DEADLINE) {
-        wsx_heap_del(h, io);
+        wsx__heap_del(h, io);
         return 0;
     }
     uint32_t i = io->heap_idx;
@@ -96,7 +96,7 @@ int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline)
         sift_down(h, io->heap_idx);
         return 0;
     }
-    if (wsx_heap_reserve(h, (size_t)h->n + 1) < 0)
+    if (wsx__heap_reserve(h, (size_t)h->n + 1) < 0)
         return -1;
     place(h, h->n++, io);
     sift_up(h, h->n - 1);
@@ -104,19 +104,19 @@ int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline)
 }
 
 /* Take io out of the heap (nothing when it is not in it). */
-void wsx_heap_del(wsx_heap *h, wsx_io *io)
+void wsx__heap_del(wsx_heap *h, wsx_io *io)
 {
     if (io->heap_idx != WSX_HEAP_NONE)
         remove_at(h, io->heap_idx);
     io->deadline = WSX_NO_DEADLINE;
 }
 
-wsx_io *wsx_heap_top(const wsx_heap *h)
+wsx_io *wsx__heap_top(const wsx_heap *h)
 {
     return h->n ? h->v[0] : NULL;
 }
 
-void wsx_heap_free(wsx_heap *h)
+void wsx__heap_free(wsx_heap *h)
 {
     free(h->v);
     h->v = NULL;

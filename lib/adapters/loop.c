@@ -25,22 +25,22 @@ static const wsx_poller_ops *backend(wsx_loop_backend b)
     switch (b) {
     case WSX_LOOP_DEFAULT:
 #if defined(WSX_HAVE_EPOLL)
-        return &wsx_poller_epoll;
+        return &wsx__poller_epoll;
 #elif defined(WSX_HAVE_KQUEUE)
-        return &wsx_poller_kqueue;
+        return &wsx__poller_kqueue;
 #else
-        return &wsx_poller_poll;
+        return &wsx__poller_poll;
 #endif
 #ifdef WSX_HAVE_EPOLL
     case WSX_LOOP_EPOLL:
-        return &wsx_poller_epoll;
+        return &wsx__poller_epoll;
 #endif
 #ifdef WSX_HAVE_KQUEUE
     case WSX_LOOP_KQUEUE:
-        return &wsx_poller_kqueue;
+        return &wsx__poller_kqueue;
 #endif
     case WSX_LOOP_POLL:
-        return &wsx_poller_poll;
+        return &wsx__poller_poll;
     default:
         return NULL;
     }
@@ -68,7 +68,7 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
     l->rnd_pos = sizeof l->rnd; /* empty: filled on first use */
     l->rbuf = malloc(l->rbuf_size);
     l->poller = ops->create();
-    if (!l->rbuf || !l->poller || wsx_net_pipe(fds) < 0)
+    if (!l->rbuf || !l->poller || wsx__net_pipe(fds) < 0)
         goto fail;
     l->wake.fd = fds[0];
     l->wake.kind = WSX_IO_WAKE;
@@ -79,8 +79,8 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
         pthread_mutex_init(&l->mu, NULL) != 0)
         goto fail;
     if (opts->handle_signals)
-        l->handle_signals = wsx_signal_take(l->wake_w) == 0;
-    l->now = wsx_clock_ms();
+        l->handle_signals = wsx__signal_take(l->wake_w) == 0;
+    l->now = wsx__clock_ms();
     return l;
 fail:
     if (fds[0] >= 0) {
@@ -104,7 +104,7 @@ size_t wsx_loop_conn_count(const wsx_loop *l)
     return l->nsocks;
 }
 
-int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
+int wsx__loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
 {
     if (io->interest == events)
         return 0;
@@ -119,13 +119,13 @@ int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
 static void close_all(wsx_loop *l)
 {
     while (l->socks)
-        wsx_sock_close(l, l->socks);
+        wsx__sock_close(l, l->socks);
 }
 
 static void mark_all_dirty(wsx_loop *l)
 {
     for (wsx_sock *s = l->socks; s; s = s->next)
-        wsx_sock_mark_dirty(l, s);
+        wsx__sock_mark_dirty(l, s);
 }
 
 static void free_dead(wsx_loop *l)
@@ -145,7 +145,7 @@ static void close_listeners(wsx_loop *l)
         l->ops->del(l->poller, ls->io.fd);
         close(ls->io.fd);
         ls->io.fd = -1;
-        wsx_heap_del(&l->timers, &ls->io);
+        wsx__heap_del(&l->timers, &ls->io);
     }
 }
 
@@ -168,12 +168,12 @@ void wsx_loop_free(wsx_loop *l)
         l->posts = next;
     }
     if (l->handle_signals)
-        wsx_signal_give_back();
+        wsx__signal_give_back();
     l->ops->destroy(l->poller);
     close(l->wake.fd);
     close(l->wake_w);
     pthread_mutex_destroy(&l->mu);
-    wsx_heap_free(&l->timers);
+    wsx__heap_free(&l->timers);
     free(l->dirty.v);
     free(l->rbuf);
     free(l);
@@ -189,7 +189,7 @@ void wsx_loop_shutdown(wsx_loop *l)
     if (l->phase == WSX_PHASE_SHUTDOWN)
         return;
     l->phase = WSX_PHASE_SHUTDOWN;
-    l->now = wsx_clock_ms(); /* may be called outside wsx_loop_run */
+    l->now = wsx__clock_ms(); /* may be called outside wsx_loop_run */
     l->shutdown_at = l->now + l->shutdown_ms;
     close_listeners(l);
     /* Nothing here closes a socket at once (settling does, later), so
@@ -203,9 +203,9 @@ void wsx_loop_shutdown(wsx_loop *l)
         } else if (st == WSX_STATE_HANDSHAKE) {
             s->io.flags |= WSX_SOCK_KILL;
             if (s->io.deadline > l->now)
-                wsx_heap_set(&l->timers, &s->io, l->now);
+                wsx__heap_set(&l->timers, &s->io, l->now);
         }
-        wsx_sock_mark_dirty(l, s);
+        wsx__sock_mark_dirty(l, s);
     }
 }
 
@@ -238,7 +238,7 @@ static void on_wake(wsx_loop *l)
     char buf[64];
     while (read(l->wake.fd, buf, sizeof buf) > 0)
         continue;
-    if (l->handle_signals && wsx_signal_arrived()) {
+    if (l->handle_signals && wsx__signal_arrived()) {
         if (l->phase == WSX_PHASE_SHUTDOWN)
             l->stop = true;
         else
@@ -258,8 +258,8 @@ static void on_wake(wsx_loop *l)
 
 static void on_listener_timer(wsx_loop *l, wsx_listener *ls)
 {
-    wsx_heap_del(&l->timers, &ls->io);
-    wsx_loop_interest(l, &ls->io, WSX_POLL_IN);
+    wsx__heap_del(&l->timers, &ls->io);
+    wsx__loop_interest(l, &ls->io, WSX_POLL_IN);
 }
 
 static void dispatch(wsx_loop *l, const wsx_poll_event *ev)
@@ -268,11 +268,11 @@ static void dispatch(wsx_loop *l, const wsx_poll_event *ev)
     switch (io->kind) {
     case WSX_IO_SOCK:
         if (!(io->flags & WSX_SOCK_DEAD))
-            wsx_sock_event(l, (wsx_sock *)io, ev->events);
+            wsx__sock_event(l, (wsx_sock *)io, ev->events);
         break;
     case WSX_IO_LISTENER:
         if (io->fd >= 0)
-            wsx_listener_ready(l, (wsx_listener *)io);
+            wsx__listener_ready(l, (wsx_listener *)io);
         break;
     case WSX_IO_WATCH:
         wsx__watch_event((wsx_watch *)io, ev->events);
@@ -291,10 +291,10 @@ static void run_timers(wsx_loop *l)
 {
     wsx_io *io;
     uint64_t limit = l->timers.seq;
-    while ((io = wsx_heap_top(&l->timers)) && io->deadline <= l->now &&
+    while ((io = wsx__heap_top(&l->timers)) && io->deadline <= l->now &&
            io->seq < limit) {
         if (io->kind == WSX_IO_SOCK)
-            wsx_sock_timer(l, (wsx_sock *)io);
+            wsx__sock_timer(l, (wsx_sock *)io);
         else if (io->kind == WSX_IO_TIMER)
             wsx__timer_fire(l, (wsx_timer *)io);
         else
@@ -310,7 +310,7 @@ static void run_dirty(wsx_loop *l)
         if (s->io.flags & WSX_SOCK_DEAD)
             continue;
         s->io.flags &= (uint8_t)~WSX_SOCK_DIRTY;
-        wsx_sock_settle(l, s);
+        wsx__sock_settle(l, s);
     }
     l->dirty.n = 0;
 }
@@ -326,7 +326,7 @@ static bool listening(const wsx_loop *l)
 static int wait_ms(const wsx_loop *l)
 {
     uint64_t due = WSX_NO_DEADLINE;
-    const wsx_io *top = wsx_heap_top(&l->timers);
+    const wsx_io *top = wsx__heap_top(&l->timers);
     if (top)
         due = top->deadline;
     if (l->phase == WSX_PHASE_SHUTDOWN && l->shutdown_at < due)
@@ -351,7 +351,7 @@ int wsx_loop_run(wsx_loop *l)
     wsx_poll_event ev[WSX_EVENT_BATCH];
     int ret = 0;
     l->stop = false;
-    l->now = wsx_clock_ms();
+    l->now = wsx__clock_ms();
     /* Output queued while the loop was not running had nowhere to go. */
     mark_all_dirty(l);
     for (;;) {
@@ -371,7 +371,7 @@ int wsx_loop_run(wsx_loop *l)
             ret = WSX_EIO;
             break;
         }
-        l->now = wsx_clock_ms();
+        l->now = wsx__clock_ms();
         for (int i = 0; i < n; i++)
             dispatch(l, &ev[i]);
         run_timers(l);

@@ -178,11 +178,11 @@ struct wsx_loop {
 /* heap.c: a binary min-heap on (io->deadline, io->seq); O(log n) per
  * change. Setting WSX_NO_DEADLINE takes io out. Reserve room first where
  * a later set must not fail. */
-int wsx_heap_reserve(wsx_heap *h, size_t n);
-int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline);
-void wsx_heap_del(wsx_heap *h, wsx_io *io);
-wsx_io *wsx_heap_top(const wsx_heap *h);
-void wsx_heap_free(wsx_heap *h);
+int wsx__heap_reserve(wsx_heap *h, size_t n);
+int wsx__heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline);
+void wsx__heap_del(wsx_heap *h, wsx_io *io);
+wsx_io *wsx__heap_top(const wsx_heap *h);
+void wsx__heap_free(wsx_heap *h);
 
 /* net.c: sockets and URLs. */
 typedef struct wsx_url {
@@ -192,30 +192,30 @@ typedef struct wsx_url {
     char target[4096];   /* path and query; "/" when the path is empty */
     bool secure;         /* wss:// */
 } wsx_url;
-int wsx_url_parse(wsx_url *u, const char *url);
-int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
+int wsx__url_parse(wsx_url *u, const char *url);
+int wsx__net_listen(const char *host, uint16_t port, bool reuse_port,
                    int backlog, uint16_t *bound);
-int wsx_net_connect(const wsx_url *u); /* fd or WSX_E* */
-int wsx_net_accept(int lfd);
-int wsx_net_pipe(int fds[2]);
-uint64_t wsx_clock_ms(void);
+int wsx__net_connect(const wsx_url *u); /* fd or WSX_E* */
+int wsx__net_accept(int lfd);
+int wsx__net_pipe(int fds[2]);
+uint64_t wsx__clock_ms(void);
 
 /* sock.c: one connection's I/O. */
-int wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
+int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
                     const char *server_name, wsx_sock **out);
-void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events);
-void wsx_sock_timer(wsx_loop *l, wsx_sock *s);
-void wsx_sock_settle(wsx_loop *l, wsx_sock *s);
-void wsx_sock_close(wsx_loop *l, wsx_sock *s);
-void wsx_sock_mark_dirty(wsx_loop *l, wsx_sock *s);
-long wsx_sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
-int wsx_sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
-int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events);
+void wsx__sock_event(wsx_loop *l, wsx_sock *s, unsigned events);
+void wsx__sock_timer(wsx_loop *l, wsx_sock *s);
+void wsx__sock_settle(wsx_loop *l, wsx_sock *s);
+void wsx__sock_close(wsx_loop *l, wsx_sock *s);
+void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s);
+long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
+int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
+int wsx__loop_interest(wsx_loop *l, wsx_io *io, unsigned events);
 
 /* signal.c */
-int wsx_signal_take(int wake_fd);
-void wsx_signal_give_back(void);
-bool wsx_signal_arrived(void);
+int wsx__signal_take(int wake_fd);
+void wsx__signal_give_back(void);
+bool wsx__signal_arrived(void);
 
 /* watch.c: the application's watchers and timers. */
 void wsx__watch_event(wsx_watch *w, unsigned events);
@@ -226,6 +226,6 @@ void wsx__watch_reap(wsx_loop *l);
 int wsx__loop_reserve(wsx_loop *l, size_t extra);
 
 /* endpoint.c: accepting on a listener that turned readable. */
-void wsx_listener_ready(wsx_loop *l, wsx_listener *ls);
+void wsx__listener_ready(wsx_loop *l, wsx_listener *ls);
 
 #endif

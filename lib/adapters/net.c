@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-uint64_t wsx_clock_ms(void)
+uint64_t wsx__clock_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,7 +43,7 @@ static void tune(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-int wsx_net_pipe(int fds[2])
+int wsx__net_pipe(int fds[2])
 {
     if (pipe(fds) < 0)
         return -1;
@@ -58,7 +58,7 @@ int wsx_net_pipe(int fds[2])
 /* ws[s]://host[:port][/path][?query] -> parts. RFC 6455 §3: the default
  * port is 80 (443 for wss), the fragment is not allowed, the resource name
  * is "/" when the path is empty. */
-int wsx_url_parse(wsx_url *u, const char *url)
+int wsx__url_parse(wsx_url *u, const char *url)
 {
     if (!url)
         return WSX_EINVAL;
@@ -154,7 +154,7 @@ static uint16_t port_of(int fd)
 /* Bind the first address that works; with no host, the IPv6 wildcard
  * (dual-stack) comes first and IPv4's is the fallback. Returns the
  * listening descriptor, or -1 with errno set. */
-int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
+int wsx__net_listen(const char *host, uint16_t port, bool reuse_port,
                    int backlog, uint16_t *bound)
 {
     struct addrinfo hints, *res, *ai;
@@ -186,7 +186,7 @@ int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
  * descriptor (the connect completes when it turns writable), or
  * WSX_ENOHOST (the name does not resolve), WSX_ECONNREFUSED (refused at
  * once), WSX_ENOMEM or WSX_EIO (errno tells why). */
-int wsx_net_connect(const wsx_url *u)
+int wsx__net_connect(const wsx_url *u)
 {
     struct addrinfo hints, *res;
     memset(&hints, 0, sizeof hints);
@@ -219,7 +219,7 @@ int wsx_net_connect(const wsx_url *u)
 }
 
 /* Accept one connection, ready for the loop; -1 with errno otherwise. */
-int wsx_net_accept(int lfd)
+int wsx__net_accept(int lfd)
 {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

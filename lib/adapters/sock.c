@@ -17,7 +17,7 @@
 
 /* A socket touched outside its own event (a broadcast from another
  * connection's callback, a posted closure) is revisited after it. */
-void wsx_sock_mark_dirty(wsx_loop *l, wsx_sock *s)
+void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s)
 {
     if (s == l->current || (s->io.flags & (WSX_SOCK_DIRTY | WSX_SOCK_DEAD)))
         return;
@@ -34,13 +34,13 @@ void wsx_sock_mark_dirty(wsx_loop *l, wsx_sock *s)
     s->io.flags |= WSX_SOCK_DIRTY;
 }
 
-long wsx_sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
+long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
 {
     (void)user;
     wsx_sock *s = wsx_conn_transport(c);
     if (!s || (s->io.flags & WSX_SOCK_CONNECTING))
         return WSX_EAGAIN; /* stays queued; the next settle flushes it */
-    wsx_sock_mark_dirty(s->loop, s);
+    wsx__sock_mark_dirty(s->loop, s);
     wsx_iovec v = {p, len};
     long n = s->sops->writev(s->st, s->io.fd, &v, 1);
     return n >= 0 || n == WSX_EAGAIN ? n : WSX_EIO;
@@ -60,7 +60,7 @@ static int entropy(uint8_t *buf, size_t len)
     return 0;
 }
 
-int wsx_sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
+int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
 {
     (void)user;
     /* A client draws a fresh masking key for every frame: serving the
@@ -127,7 +127,7 @@ static wsx_client_sock *client_block(const wsx_endpoint *ep)
 /* Wrap a connected (or connecting, for clients: server_name is the URL's
  * host) descriptor in a stream and a connection. On failure returns a
  * negative code and the caller still owns fd. */
-int wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
+int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
                     const char *server_name, wsx_sock **out)
 {
     bool client = ep->cfg.role == WSX_CLIENT;
@@ -237,7 +237,7 @@ static void sock_connected(wsx_sock *s)
     }
 }
 
-void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events)
+void wsx__sock_event(wsx_loop *l, wsx_sock *s, unsigned events)
 {
     l->current = s;
     if (s->io.flags & WSX_SOCK_CONNECTING)
@@ -245,7 +245,7 @@ void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events)
     else if ((events & (WSX_POLL_IN | WSX_POLL_ERR)) &&
              !(s->io.flags & WSX_SOCK_EOF))
         sock_read(l, s);
-    wsx_sock_settle(l, s);
+    wsx__sock_settle(l, s);
 }
 
 /* Whether the core's timers must run before s settles. After activity the
@@ -286,7 +286,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
 {
     wsx_conn *c = s->conn;
     if (s->io.flags & WSX_SOCK_CONNECTING) {
-        wsx_loop_interest(l, &s->io, WSX_POLL_OUT);
+        wsx__loop_interest(l, &s->io, WSX_POLL_OUT);
         return;
     }
     uint32_t now32 = (uint32_t)l->now;
@@ -307,7 +307,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
     l->current = NULL;
     bool done = wsx_conn_done(c);
     if (done && !out) {
-        wsx_sock_close(l, s);
+        wsx__sock_close(l, s);
         return;
     }
     unsigned sw = s->sops->wants(s->st);
@@ -315,15 +315,15 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
     if (!(s->io.flags & WSX_SOCK_EOF) &&
         (!(out && paused(l, s)) || (sw & WSX_STREAM_READ)))
         want |= WSX_POLL_IN;
-    wsx_loop_interest(l, &s->io, want);
+    wsx__loop_interest(l, &s->io, want);
     /* Input the stream already holds is read at the next wake-up. */
     if ((sw & WSX_STREAM_INPUT) && !paused(l, s) &&
         !(s->io.flags & (WSX_SOCK_EOF | WSX_SOCK_KILL)))
-        wsx_heap_set(&l->timers, &s->io, l->now);
+        wsx__heap_set(&l->timers, &s->io, l->now);
     if ((done || wsx_conn_state(c) == WSX_STATE_CLOSED) &&
         !(s->io.flags & WSX_SOCK_KILL)) {
         s->io.flags |= WSX_SOCK_KILL;
-        wsx_heap_set(&l->timers, &s->io, l->now + WSX_LINGER_MS);
+        wsx__heap_set(&l->timers, &s->io, l->now + WSX_LINGER_MS);
         return;
     }
     if (!retime || (sw & WSX_STREAM_INPUT))
@@ -339,20 +339,20 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
     /* A deadline that is already due would make the timer loop spin. */
     if (next <= l->now)
         next = l->now + 1;
-    wsx_heap_set(&l->timers, &s->io, next);
+    wsx__heap_set(&l->timers, &s->io, next);
 }
 
-void wsx_sock_settle(wsx_loop *l, wsx_sock *s)
+void wsx__sock_settle(wsx_loop *l, wsx_sock *s)
 {
     settle(l, s, false);
 }
 
-void wsx_sock_timer(wsx_loop *l, wsx_sock *s)
+void wsx__sock_timer(wsx_loop *l, wsx_sock *s)
 {
     if (s->io.flags & (WSX_SOCK_CONNECTING | WSX_SOCK_KILL)) {
         if (s->io.flags & WSX_SOCK_CONNECTING)
             ((wsx_client_sock *)s)->connect_err = WSX_ECONNTIMEOUT;
-        wsx_sock_close(l, s);
+        wsx__sock_close(l, s);
         return;
     }
     if (has_input(s) && !(s->io.flags & WSX_SOCK_EOF)) {
@@ -365,7 +365,7 @@ void wsx_sock_timer(wsx_loop *l, wsx_sock *s)
 /* Close the socket now; a connection not yet over learns it as a lost
  * transport (on_close 1006). The memory waits for the end of the wake-up:
  * events already collected may still point to it. */
-void wsx_sock_close(wsx_loop *l, wsx_sock *s)
+void wsx__sock_close(wsx_loop *l, wsx_sock *s)
 {
     if (s->io.flags & WSX_SOCK_DEAD)
         return;
@@ -378,7 +378,7 @@ void wsx_sock_close(wsx_loop *l, wsx_sock *s)
     s->sops->shutdown(s->st, s->io.fd);
     s->sops->close(s->st);
     close(s->io.fd);
-    wsx_heap_del(&l->timers, &s->io);
+    wsx__heap_del(&l->timers, &s->io);
     wsx_conn_free(s->conn);
     if (s->prev)
         s->prev->next = s->next;

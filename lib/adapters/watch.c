@@ -12,7 +12,7 @@
 
 int wsx__loop_reserve(wsx_loop *l, size_t extra)
 {
-    return wsx_heap_reserve(&l->timers, l->nsocks + l->ntimers +
+    return wsx__heap_reserve(&l->timers, l->nsocks + l->ntimers +
                                             l->nlisteners + extra);
 }
 
@@ -61,7 +61,7 @@ int wsx_watch_set(wsx_watch *w, unsigned events)
         return WSX_EINVAL;
     wsx_loop *l = w->loop;
     bool was = w->io.interest != 0;
-    if (wsx_loop_interest(l, &w->io, to_poll(events)) < 0)
+    if (wsx__loop_interest(l, &w->io, to_poll(events)) < 0)
         return WSX_EIO;
     bool is = w->io.interest != 0;
     if (is != was)
@@ -160,7 +160,7 @@ int wsx_timer_start(wsx_timer *t, uint64_t delay_ms, uint64_t repeat_ms)
     bool was = t->io.heap_idx != WSX_HEAP_NONE;
     t->repeat = repeat_ms;
     /* Room for every timer was reserved at wsx_timer_new. */
-    if (wsx_heap_set(&l->timers, &t->io, after(l->now, delay_ms)) < 0)
+    if (wsx__heap_set(&l->timers, &t->io, after(l->now, delay_ms)) < 0)
         return WSX_ENOMEM;
     if (!was)
         l->ntimer_active++;
@@ -171,7 +171,7 @@ void wsx_timer_stop(wsx_timer *t)
 {
     if (t->io.heap_idx == WSX_HEAP_NONE)
         return;
-    wsx_heap_del(&t->loop->timers, &t->io);
+    wsx__heap_del(&t->loop->timers, &t->io);
     t->loop->ntimer_active--;
 }
 
@@ -196,7 +196,7 @@ void wsx_timer_free(wsx_timer *t)
 void wsx__timer_fire(wsx_loop *l, wsx_timer *t)
 {
     if (t->repeat)
-        wsx_heap_set(&l->timers, &t->io, after(l->now, t->repeat));
+        wsx__heap_set(&l->timers, &t->io, after(l->now, t->repeat));
     else
         wsx_timer_stop(t);
     t->fn(t, t->user);

@@ -21,9 +21,9 @@ static void heap_random(void)
         wsx_io *x = &io[test_rand(&seed) % N];
         uint64_t r = test_rand(&seed) % 10;
         if (r == 0)
-            wsx_heap_del(&h, x);
+            wsx__heap_del(&h, x);
         else
-            CHECK_EQ(wsx_heap_set(&h, x, r == 1 ? WSX_NO_DEADLINE
+            CHECK_EQ(wsx__heap_set(&h, x, r == 1 ? WSX_NO_DEADLINE
                                                 : test_rand(&seed) % 1000), 0);
         /* The top is the minimum of a brute-force scan. */
         const wsx_io *min = NULL;
@@ -39,7 +39,7 @@ static void heap_random(void)
                 bad_idx += io[i].deadline != WSX_NO_DEADLINE;
             }
         }
-        bad_top += in != h.n || wsx_heap_top(&h) != min;
+        bad_top += in != h.n || wsx__heap_top(&h) != min;
     }
     CHECK_EQ(bad_top, 0);
     CHECK_EQ(bad_idx, 0);
@@ -47,18 +47,18 @@ static void heap_random(void)
     /* Draining yields sorted deadlines, equal ones in order of setting. */
     uint64_t last = 0, last_seq = 0;
     int unsorted = 0;
-    while (wsx_heap_top(&h)) {
-        wsx_io *t = wsx_heap_top(&h);
+    while (wsx__heap_top(&h)) {
+        wsx_io *t = wsx__heap_top(&h);
         unsorted += t->deadline < last ||
                     (t->deadline == last && t->seq < last_seq);
         last = t->deadline;
         last_seq = t->seq;
-        wsx_heap_del(&h, t);
+        wsx__heap_del(&h, t);
         unsorted += t->heap_idx != WSX_HEAP_NONE;
     }
     CHECK_EQ(unsorted, 0);
     CHECK_EQ(h.n, 0);
-    wsx_heap_free(&h);
+    wsx__heap_free(&h);
 }
 
 static void urls(void)
@@ -95,7 +95,7 @@ static void urls(void)
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         wsx_url u;
-        int r = wsx_url_parse(&u, t[i].url);
+        int r = wsx__url_parse(&u, t[i].url);
         CHECK_EQ(r, t[i].ret);
         if (r != 0)
             continue;
@@ -107,8 +107,8 @@ static void urls(void)
     char longhost[300] = "ws://";
     memset(longhost + 5, 'a', 280);
     wsx_url u;
-    CHECK_EQ(wsx_url_parse(&u, longhost), WSX_EINVAL);
-    CHECK_EQ(wsx_url_parse(&u, NULL), WSX_EINVAL);
+    CHECK_EQ(wsx__url_parse(&u, longhost), WSX_EINVAL);
+    CHECK_EQ(wsx__url_parse(&u, NULL), WSX_EINVAL);
 }
 
 int main(void)
