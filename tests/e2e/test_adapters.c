@@ -5,9 +5,13 @@
 #include "loop_internal.h"
 #include "test.h"
 
+#ifndef RUN
+#define RUN(fn) fn()
+#endif
+
 #define N 500
 
-static void heap_random(void)
+static void test_heap_random(void)
 {
     static wsx_io io[N];
     wsx_heap h = {NULL, 0, 0, 0};
@@ -61,7 +65,7 @@ static void heap_random(void)
     wsx__heap_free(&h);
 }
 
-static void urls(void)
+static void test_urls(void)
 {
     static const struct {
         const char *url;
@@ -113,7 +117,7 @@ static void urls(void)
 
 int main(void)
 {
-    heap_random();
-    urls();
+    RUN(test_heap_random);
+    RUN(test_urls);
     return test_summary("adapters");
 }

@@ -4,6 +4,10 @@
  * (no crash, nothing leaked), plain HTTP, refused and hung connects. */
 #include "e2e.h"
 
+#ifndef RUN
+#define RUN(fn) fn()
+#endif
+
 #define T 300 /* every timeout under test, ms */
 
 static test_alloc counted;
@@ -154,7 +158,7 @@ static void client_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 /* A connect that fails (refused) or hangs (a full backlog that is never
  * accepted) ends in on_close 1006 within the connect timeout, with the
  * reason as its error; a name that does not resolve is refused at once. */
-static void bad_connects(void)
+static void test_bad_connects(void)
 {
     wsx_callbacks cb;
     wsx_connect_opts co;
@@ -214,7 +218,7 @@ static void bad_connects(void)
 
 /* SO_REUSEPORT lets a second listener (another process, usually) share
  * the port; without it the bind fails with EADDRINUSE. Also IPv6 only. */
-static void reuse_port(void)
+static void test_reuse_port(void)
 {
     wsx_callbacks cb;
     wsx_listen_opts o;
@@ -265,7 +269,7 @@ int main(void)
     CHECK_EQ(opened, 7);
     CHECK(closed >= opened); /* failed handshakes report too */
     CHECK(abnormal >= 5);
-    bad_connects();
-    reuse_port();
+    RUN(test_bad_connects);
+    RUN(test_reuse_port);
     return test_summary("loop_abuse");
 }
