@@ -15,7 +15,7 @@
  * counts toward read_pause and the close drain.
  *
  * Reads go through one buffer per loop, so a connection that has been
- * quiet for a second holds only its wsx_conn plus about 100 bytes here
+ * quiet for a second holds only its wsx_conn plus about 90 bytes here
  * (its socket state and a slot in the loop's timer heap) and its
  * stream's state, if any.
  *
