@@ -299,8 +299,8 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         next = wsx_conn_tick(c, l->now);
         s->io.seen = (uint8_t)wsx_conn_state(c);
     }
-    bool out = stream_flush(s) || wsx_conn_wants_write(c);
-    if (out) {
+    bool out = stream_flush(s);
+    if (wsx_conn_wants_write(c)) {
         wsx_conn_flush(c);
         out = stream_flush(s) || wsx_conn_wants_write(c);
     }
