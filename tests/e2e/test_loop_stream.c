@@ -301,11 +301,82 @@ static void test_stream_plain_peer_fails(void)
     wsx_loop_free(l);
 }
 
+/* ---- a stream stuck in its own handshake ------------------------- */
+
+/* Swallows every byte and never yields any: a TLS layer whose peer sends
+ * a ClientHello a byte at a time looks like this to the loop. */
+static long stuck_read(void *st, int fd, uint8_t *buf, size_t len)
+{
+    (void)st;
+    ssize_t n = recv(fd, buf, len, 0);
+    if (n == 0)
+        return 0;
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? WSX_EAGAIN : WSX_EIO;
+    return WSX_EAGAIN;
+}
+
+static const wsx_stream_ops stuck_stream = {
+    "stuck", xs_open, stuck_read, xs_writev, xs_flush,
+    xs_shutdown, xs_queued, xs_wants, xs_close,
+};
+
+/* The core's handshake timeout bounds the stream's handshake too. */
+static void test_stream_handshake_timeout(void)
+{
+    xs_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    the_ctx = &ctx;
+    e2e_server srv;
+    memset(&srv, 0, sizeof srv);
+    wsx_config_init(&srv.cfg, WSX_SERVER);
+    srv.cfg.handshake_timeout_ms = 300;
+    wsx_callbacks_init(&srv.cb);
+    wsx_loop_opts lo;
+    wsx_loop_opts_init(&lo);
+    lo.backend = backend;
+    wsx_listen_opts o;
+    wsx_listen_opts_init(&o);
+    o.host = "127.0.0.1";
+    o.config = &srv.cfg;
+    o.callbacks = &srv.cb;
+    o.stream = &stuck_stream;
+    o.stream_ctx = &ctx;
+    srv.loop = wsx_loop_new(&lo);
+    srv.port = wsx_loop_listen(srv.loop, &o);
+    CHECK(srv.port > 0);
+    CHECK(pthread_create(&srv.thread, NULL, e2e_server_main, &srv) == 0);
+    int fd = raw_connect(srv.port);
+    CHECK(fd >= 0);
+    uint64_t t0 = e2e_ms();
+    char b[64];
+    ssize_t n = 0;
+    /* A byte every 50 ms: activity that never completes the handshake. */
+    for (int i = 0; i < 100; i++) {
+        if (send(fd, "x", 1, MSG_NOSIGNAL) != 1)
+            break;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) == 1)
+            break;
+    }
+    long dt = (long)(e2e_ms() - t0);
+    /* Whatever the core answered (through the stream), then the close. */
+    while ((n = recv(fd, b, sizeof b, 0)) > 0)
+        continue;
+    CHECK_EQ(n, 0);
+    CHECK(dt >= 250 && dt < 3000);
+    close(fd);
+    e2e_server_stop(&srv);
+    CHECK_EQ(ctx.opens, 1);
+    CHECK_EQ(ctx.closes, 1);
+}
+
 static void run_all(wsx_loop_backend b)
 {
     backend = b;
     RUN(test_stream_echo);
     RUN(test_stream_plain_peer_fails);
+    RUN(test_stream_handshake_timeout);
 }
 
 int main(void)
