@@ -20,10 +20,12 @@
 
 typedef struct xs {
     uint8_t *out;
-    size_t out_len, out_cap;
+    size_t out_len, out_cap, out_peak;
     uint8_t in[8192];
     size_t in_off, in_len;
 } xs;
+
+static size_t the_peak; /* largest stream queue seen */
 
 typedef struct xs_ctx {
     int opens, closes, client_opens;
@@ -92,6 +94,10 @@ static long xs_writev(void *st, int fd, const wsx_iovec *iov, int n)
         for (size_t j = 0; j < iov[i].len; j++)
             s->out[s->out_len++] = b[j] ^ KEY;
     }
+    if (s->out_len > s->out_peak)
+        s->out_peak = s->out_len;
+    if (s->out_peak > the_peak)
+        the_peak = s->out_peak;
     return (long)total;
 }
 
@@ -371,12 +377,79 @@ static void test_stream_handshake_timeout(void)
     CHECK_EQ(ctx.closes, 1);
 }
 
+/* ---- the read pause counts the stream's queue --------------------- */
+
+static void send_xor(int fd, const uint8_t *p, size_t n, uint8_t *tmp)
+{
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = p[i] ^ KEY;
+    CHECK(raw_write(fd, tmp, n) == 0);
+}
+
+/* A peer that sends and never reads: the server's output piles up in the
+ * stream's own queue (the core's stays empty), and the server must stop
+ * reading once that queue passes read_pause. */
+static void test_stream_read_pause(void)
+{
+    enum { PAUSE = 256 * 1024, FRAME = 16 * 1024, TOTAL = 48 << 20 };
+    xs_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    the_ctx = &ctx;
+    the_peak = 0;
+    e2e_server srv;
+    memset(&srv, 0, sizeof srv);
+    wsx_config_init(&srv.cfg, WSX_SERVER);
+    wsx_callbacks_init(&srv.cb);
+    srv.cb.on_message = echo;
+    wsx_loop_opts lo;
+    wsx_loop_opts_init(&lo);
+    lo.backend = backend;
+    lo.read_pause = PAUSE;
+    wsx_listen_opts o;
+    wsx_listen_opts_init(&o);
+    o.host = "127.0.0.1";
+    o.config = &srv.cfg;
+    o.callbacks = &srv.cb;
+    o.stream = &xor_stream;
+    o.stream_ctx = &ctx;
+    srv.loop = wsx_loop_new(&lo);
+    srv.port = wsx_loop_listen(srv.loop, &o);
+    CHECK(srv.port > 0);
+    CHECK(pthread_create(&srv.thread, NULL, e2e_server_main, &srv) == 0);
+    int fd = raw_connect(srv.port);
+    CHECK(fd >= 0);
+    static uint8_t frame[FRAME + 8], tmp[FRAME + 8];
+    send_xor(fd, (const uint8_t *)raw_request, sizeof raw_request - 1, tmp);
+    /* Masked binary frames with a zero key: the payload goes as is. */
+    frame[0] = 0x82;
+    frame[1] = 0x80 | 126;
+    frame[2] = (uint8_t)(FRAME >> 8);
+    frame[3] = (uint8_t)FRAME;
+    memset(frame + 4, 0, 4);
+    memset(frame + 8, 'p', FRAME);
+    struct timeval tv = {1, 0}; /* a send blocked for 1 s: server paused */
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    size_t sent = 0;
+    for (size_t i = 0; i < FRAME + 8; i++)
+        tmp[i] = frame[i] ^ KEY;
+    while (sent < TOTAL && send(fd, tmp, FRAME + 8, MSG_NOSIGNAL) > 0)
+        sent += FRAME + 8;
+    CHECK(sent < TOTAL); /* the server stopped reading */
+    /* One turn may read a few buffers past the limit, no more. */
+    CHECK(the_peak > PAUSE / 2);
+    CHECK(the_peak < PAUSE + 4 * 65536 + 2 * FRAME);
+    close(fd);
+    e2e_server_stop(&srv);
+    CHECK_EQ(ctx.closes, 1);
+}
+
 static void run_all(wsx_loop_backend b)
 {
     backend = b;
     RUN(test_stream_echo);
     RUN(test_stream_plain_peer_fails);
     RUN(test_stream_handshake_timeout);
+    RUN(test_stream_read_pause);
 }
 
 int main(void)
