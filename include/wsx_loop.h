@@ -123,14 +123,21 @@ typedef struct wsx_watch wsx_watch;
 typedef void (*wsx_watch_fn)(wsx_watch *w, int fd, unsigned events,
                              void *user);
 /* Watch fd (not owned: never closed by the loop) for events (0: none
- * yet). Returns NULL when out of memory or when the poller refuses the
- * fd (errno tells why; a regular file under epoll, for example). */
+ * yet). One watcher per fd, and free it before closing the fd (a closed
+ * and reused number would reach the wrong watcher). Level-triggered: the
+ * callback fires at every wake-up while the fd stays ready, so read or
+ * write until EAGAIN or clear the interest. Returns NULL when out of
+ * memory, for fn NULL or unknown event bits (errno EINVAL), or when the
+ * poller refuses the fd (errno tells why: EEXIST for a second watcher,
+ * EPERM for a regular file under epoll). */
 WSX_API wsx_watch *wsx_watch_new(wsx_loop *l, int fd, unsigned events,
                                  wsx_watch_fn fn, void *user);
 /* Change the events watched (0 keeps the watcher but reports nothing and
- * no longer keeps the loop running). Returns 0 or WSX_EIO. */
+ * no longer keeps the loop running). Returns 0, WSX_EINVAL for unknown
+ * bits, or WSX_EIO when the poller refuses (errno tells why). */
 WSX_API int wsx_watch_set(wsx_watch *w, unsigned events);
-/* Stop watching and free the handle; the fd stays open. */
+/* Stop watching and free the handle (NULL: nothing); the fd stays
+ * open. */
 WSX_API void wsx_watch_free(wsx_watch *w);
 
 typedef struct wsx_timer wsx_timer;
@@ -146,8 +153,9 @@ WSX_API wsx_timer *wsx_timer_new(wsx_loop *l, wsx_timer_fn fn, void *user);
  * is reserved at wsx_timer_new). */
 WSX_API int wsx_timer_start(wsx_timer *t, uint64_t delay_ms,
                             uint64_t repeat_ms);
+/* Stop (nothing when not started); the handle stays for a restart. */
 WSX_API void wsx_timer_stop(wsx_timer *t);
-/* Stop and free the handle. */
+/* Stop and free the handle (NULL: nothing). */
 WSX_API void wsx_timer_free(wsx_timer *t);
 /* The loop's clock in milliseconds (monotonic, refreshed at every
  * wake-up): the value the loop gives wsx_conn_tick. */
