@@ -54,8 +54,12 @@ static int read_status(int fd)
     return atoi(head + 9);
 }
 
-static void slowloris(e2e_server *s)
+/* The server the first tests share (started in main). */
+static e2e_server srv;
+
+static void test_slowloris(void)
 {
+    e2e_server *s = &srv;
     int fd = raw_connect(s->port);
     CHECK(raw_write(fd, raw_request, 40) == 0);
     uint64_t t0 = e2e_ms();
@@ -66,8 +70,9 @@ static void slowloris(e2e_server *s)
     close(fd);
 }
 
-static void idle_then_close_timeout(e2e_server *s)
+static void test_idle_then_close_timeout(void)
 {
+    e2e_server *s = &srv;
     uint8_t buf[128];
     wsx_frame_header h;
     int fd = raw_connect(s->port);
@@ -85,8 +90,9 @@ static void idle_then_close_timeout(e2e_server *s)
     close(fd);
 }
 
-static void close_timeout(e2e_server *s)
+static void test_close_timeout(void)
 {
+    e2e_server *s = &srv;
     uint8_t buf[128];
     wsx_frame_header h;
     int fd = raw_connect(s->port);
@@ -100,8 +106,9 @@ static void close_timeout(e2e_server *s)
 }
 
 /* Every way of vanishing; the server must be left with no connection. */
-static void abrupt(e2e_server *s)
+static void test_abrupt(void)
 {
+    e2e_server *s = &srv;
     static uint8_t big[200000];
     for (int kind = 0; kind < 6; kind++) {
         int fd = raw_connect(s->port);
@@ -128,8 +135,9 @@ static void abrupt(e2e_server *s)
     }
 }
 
-static void plain_http(e2e_server *s)
+static void test_plain_http(void)
 {
+    e2e_server *s = &srv;
     int fd = raw_connect(s->port);
     const char get[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
     raw_write(fd, get, sizeof get - 1);
@@ -244,27 +252,26 @@ static void test_reuse_port(void)
 
 int main(void)
 {
-    e2e_server s;
     e2e_watchdog(60);
-    memset(&s, 0, sizeof s);
-    wsx_config_init(&s.cfg, WSX_SERVER);
-    s.cfg.alloc = test_allocator(&counted);
-    s.cfg.handshake_timeout_ms = T;
-    s.cfg.idle_timeout_ms = T;
-    s.cfg.close_timeout_ms = T;
-    wsx_callbacks_init(&s.cb);
-    s.cb.on_open = on_open;
-    s.cb.on_message = on_message;
-    s.cb.on_close = on_close;
-    s.cb.on_http = on_http;
-    CHECK_EQ(e2e_server_start(&s, NULL, NULL), 0);
-    slowloris(&s);
-    idle_then_close_timeout(&s);
-    close_timeout(&s);
-    abrupt(&s);
-    plain_http(&s);
-    CHECK(e2e_wait_conns(&s, 0, 2000));
-    e2e_server_stop(&s);
+    memset(&srv, 0, sizeof srv);
+    wsx_config_init(&srv.cfg, WSX_SERVER);
+    srv.cfg.alloc = test_allocator(&counted);
+    srv.cfg.handshake_timeout_ms = T;
+    srv.cfg.idle_timeout_ms = T;
+    srv.cfg.close_timeout_ms = T;
+    wsx_callbacks_init(&srv.cb);
+    srv.cb.on_open = on_open;
+    srv.cb.on_message = on_message;
+    srv.cb.on_close = on_close;
+    srv.cb.on_http = on_http;
+    CHECK_EQ(e2e_server_start(&srv, NULL, NULL), 0);
+    RUN(test_slowloris);
+    RUN(test_idle_then_close_timeout);
+    RUN(test_close_timeout);
+    RUN(test_abrupt);
+    RUN(test_plain_http);
+    CHECK(e2e_wait_conns(&srv, 0, 2000));
+    e2e_server_stop(&srv);
     CHECK_EQ(counted.live, 0);
     CHECK_EQ(opened, 7);
     CHECK(closed >= opened); /* failed handshakes report too */
