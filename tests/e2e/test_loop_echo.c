@@ -3,6 +3,10 @@
  * and poll backends, whole-message and streaming servers, IPv4 and IPv6. */
 #include "e2e.h"
 
+#ifndef RUN
+#define RUN(fn) fn()
+#endif
+
 static const size_t sizes[] = {0,     1,     125,   126,     127,         128,
                                65535, 65536, 65537, 1 << 20, (16 << 20) - 1,
                                16 << 20};
@@ -129,7 +133,7 @@ static void run_backend(wsx_loop_backend b, const char *name, bool streaming)
 }
 
 /* A listener with no host takes IPv6 and IPv4 alike. */
-static void run_dual_stack(void)
+static void test_dual_stack(void)
 {
     e2e_server s;
     char url[64];
@@ -152,7 +156,7 @@ static void run_dual_stack(void)
     e2e_server_stop(&s);
 }
 
-static void check_backends(void)
+static void test_backends(void)
 {
     wsx_loop_opts lo;
     wsx_loop_opts_init(&lo);
@@ -169,16 +173,38 @@ static void check_backends(void)
     wsx_loop_free(l);
 }
 
+static void test_echo_poll(void)
+{
+    run_backend(WSX_LOOP_POLL, "poll", false);
+}
+
+static void test_echo_poll_deflate(void)
+{
+    run_backend(WSX_LOOP_POLL, "poll", true);
+}
+
+#if defined(__linux__)
+static void test_echo_epoll(void)
+{
+    run_backend(WSX_LOOP_EPOLL, "epoll", false);
+}
+
+static void test_echo_epoll_deflate(void)
+{
+    run_backend(WSX_LOOP_EPOLL, "epoll", true);
+}
+#endif
+
 int main(void)
 {
     e2e_watchdog(120);
-    check_backends();
-    run_backend(WSX_LOOP_POLL, "poll", false);
-    run_backend(WSX_LOOP_POLL, "poll", true);
+    RUN(test_backends);
+    RUN(test_echo_poll);
+    RUN(test_echo_poll_deflate);
 #if defined(__linux__)
-    run_backend(WSX_LOOP_EPOLL, "epoll", false);
-    run_backend(WSX_LOOP_EPOLL, "epoll", true);
+    RUN(test_echo_epoll);
+    RUN(test_echo_epoll_deflate);
 #endif
-    run_dual_stack();
+    RUN(test_dual_stack);
     return test_summary("loop_echo");
 }
