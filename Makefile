@@ -131,6 +131,11 @@ cross:
 	    -D_POSIX_C_SOURCE=200809L $$t $(CROSS_SRC) -o $(BUILD)/cross/s390x/$$(basename $$t .c) -lm \
 	    || exit 1; done
 	WSX_QEMU="qemu-s390x -L /usr/s390x-linux-gnu" sh tests/run.sh $(BUILD)/cross/s390x cross
+	@$(MAKE) --no-print-directory firmware
+	WSX_QEMU="$(FW_QEMU)" sh tests/run.sh $(FW_B)/bin cross
+	@sh $(FW_DIR)/budget.sh $(FW_B)/bin
+
+include tests/firmware/firmware.mk
 
 FUZZ_SECONDS ?= 30
 fuzz:
