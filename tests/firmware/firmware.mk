@@ -22,7 +22,7 @@ FW_QEMU   := timeout 120 qemu-system-arm -M mps2-an386 -nographic \
              -semihosting-config enable=on,target=native -kernel
 # The portable unit tests (zlib is not on the target).
 FW_UNIT   := $(filter-out test_deflate_zlib,$(UNIT_SRC:tests/unit/%.c=%))
-FW_TESTS  := test_fw_session
+FW_TESTS  := test_fw_session test_fw_32bit test_fw_32bit_trap
 FW_IMAGES := $(FW_TESTS:%=$(FW_B)/bin/%) $(FW_UNIT:%=$(FW_B)/bin/%) \
              $(FW_B)/bin/test_echo_min $(FW_B)/bin/test_echo_pmd $(FW_B)/bin/budget
 

@@ -159,6 +159,9 @@ void fw_unaligned_trap(bool on)
     else
         SCB_CCR &= ~CCR_UNALIGN_TRP;
     __asm__ volatile("dsb\nisb" ::: "memory");
+    /* Let one SysTick exception pass too: an emulator may apply the new
+     * setting to already translated code only from an exception on. */
+    fw_wait_until(fw_ms() + 2);
 }
 
 void fw_trap_expect(void)
