@@ -25,7 +25,7 @@ for img in test_echo_min test_echo_pmd; do
     # An input section's line may wrap after a long name: take the size
     # and the object from whichever line carries them.
     awk '/^ \.(text|rodata)/ { sec = 1; if (NF >= 4) { print $3, $4; sec = 0 }; next }
-         sec && NF >= 3 && $1 ~ /^0x/ { print $2, $3 } { sec = 0 }' "$bin/$img.map" |
+         sec && NF >= 3 && $1 ~ /^0x/ { print $2, $3 } { sec = 0 }' "$bin/../map/$img.map" |
         awk 'function hex(s,  v, i) { s = tolower(s); sub(/^0x/, "", s); v = 0
                  for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
                  return v }

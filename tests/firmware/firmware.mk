@@ -39,7 +39,7 @@ $(foreach v,fw unit strict,$(eval $(call fw_variant,$(v))))
 
 # Images: startup and semihosting first (the vector table is KEEP), then
 # the image's own objects, the core, newlib.
-FW_LINK = @mkdir -p $(@D) && $(FW_CC) $(FW_LDFLAGS) -Wl,-Map,$@.map -o $@ \
+FW_LINK = @mkdir -p $(@D) $(FW_B)/map && $(FW_CC) $(FW_LDFLAGS) -Wl,-Map,$(FW_B)/map/$(@F).map -o $@ \
           -Wl,--whole-archive $(word 2,$^) -Wl,--no-whole-archive
 $(FW_B)/bin/test_echo_min: $(FW_B)/fw/$(FW_DIR)/echo.o $(FW_B)/fw/harness.a $(FW_B)/fw/libwsx.a
 	$(FW_LINK) $< $(word 3,$^) --specs=nano.specs --specs=nosys.specs
@@ -64,6 +64,6 @@ $(FW_B)/unit/tests/unit/%.o: tests/unit/%.c $(FW_HDRS)
 $(FW_B)/bin/test_%: $(FW_B)/unit/tests/unit/test_%.o $(FW_B)/unit/harness.a $(FW_B)/unit/$(FW_DIR)/unit_main.o $(FW_B)/unit/libwsx.a
 	$(FW_LINK) $< $(word 3,$^) $(word 4,$^) --specs=nosys.specs -lm
 
-.PRECIOUS: $(FW_B)/%.o
+.PRECIOUS: $(FW_B)/fw/%.o $(FW_B)/unit/%.o $(FW_B)/strict/%.o $(FW_B)/unit/tests/unit/%.o
 .PHONY: firmware
 firmware: $(FW_IMAGES)
