@@ -8,6 +8,8 @@
  * LDRD/LDM would fault; and with -DFW_TRAP on a core built with
  * -mno-unaligned-access under SCB->CCR.UNALIGN_TRP, where any word or
  * halfword access through a misaligned pointer faults and fails. */
+#include <limits.h>
+
 #include "conn_util.h"
 #include "fw.h"
 #include "wsx_deflate.h"
@@ -174,6 +176,27 @@ static void test_send_larger_than_memory(void)
     CHECK_EQ(wsx_send(e.c, WSX_TEXT, small, 3), 0);
     CHECK_EQ(e.out_len, 5);
     CHECK(e.out_len == 5 && !memcmp(e.out + 2, "abc", 3));
+    ep_fini(&e);
+}
+
+/* The frame readers count in long, which is 32 bits here: a feed longer
+ * than LONG_MAX must not turn into a negative count. After a clean close
+ * input is discarded unread (wsx.h), so a short buffer with a huge length
+ * is safe to pass. */
+static void test_feed_beyond_long_max_after_close(void)
+{
+    ep e;
+    wsx_config cfg;
+    wsx_callbacks cb;
+    open_conn(&e, &cfg, &cb, WSX_SERVER, false);
+    uint8_t buf[16];
+    size_t n = client_frame(buf, 0x88, "\x03\xe8", 2);
+    CHECK_EQ(wsx_conn_feed(e.c, buf, n), 0);
+    CHECK(e.close_clean);
+    CHECK_EQ(wsx_conn_feed(e.c, buf, (size_t)LONG_MAX + 2), 0);
+    CHECK_EQ(wsx_conn_feed(e.c, buf, SIZE_MAX), 0);
+    CHECK_EQ(wsx_conn_error(e.c), 0);
+    CHECK_EQ(e.closes, 1);
     ep_fini(&e);
 }
 
@@ -347,6 +370,7 @@ int main(void)
     RUN(test_message_sum_above_size_max);
     RUN(test_u64_lengths_round_trip);
     RUN(test_send_larger_than_memory);
+    RUN(test_feed_beyond_long_max_after_close);
     RUN(test_mask_every_alignment);
     RUN(test_utf8_every_alignment);
     RUN(test_frame_and_sha1_every_alignment);
