@@ -3,7 +3,8 @@
 #   make test       every test; ends with "N passed, M failed"
 #   make check      the unit tests under ASan+UBSan, then under valgrind
 #   make demo       build and run the chat server on 127.0.0.1:8080
-#   make cross      core for Cortex-M4 (.text size) and unit tests on s390x
+#   make cross      core for Cortex-M4 (.text size), unit tests on s390x, and
+#                   firmware images on an emulated Cortex-M4 with the budget
 #   make fuzz       every fuzz target for FUZZ_SECONDS each
 #   make bench      micro-benchmarks (never part of make test)
 #   make install    PREFIX=/usr/local DESTDIR=

@@ -17,12 +17,14 @@
               "client_max_window_bits=8; server_max_window_bits=8\r\n"
 /* "Hello" compressed (RFC 7692 §7.2.3.1). */
 static const uint8_t hello[] = {0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00};
+#define HELLO_LEN sizeof hello
 #define HELLO_B0 0xc1 /* FIN, RSV1, text */
 #else
 #define NAME "echo_min"
 #define ARENA_SIZE (2u << 10)
 #define OFFER ""
 static const uint8_t hello[] = "Hello";
+#define HELLO_LEN (sizeof hello - 1)
 #define HELLO_B0 0x81
 #endif
 
@@ -120,7 +122,7 @@ int main(void)
         "Sec-WebSocket-Version: 13\r\n" OFFER "\r\n";
     memcpy(rx, request, sizeof request - 1);
     rx_len = sizeof request - 1;
-    peer_frame(HELLO_B0, hello, sizeof hello - (HELLO_B0 == 0x81));
+    peer_frame(HELLO_B0, hello, HELLO_LEN);
     peer_frame(0x89, "ok?", 3);
     peer_frame(0x88, "\x03\xe8", 2);
 
