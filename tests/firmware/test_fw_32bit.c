@@ -41,18 +41,22 @@ static void open_conn(ep *e, wsx_config *cfg, wsx_callbacks *cb, wsx_role role,
     e->c = wsx_conn_new(cfg, cb, e);
     CHECK(e->c != NULL);
     wsx_conn_tick(e->c, fw_ms() + 1);
+    /* wsx_conn_feed may write to its input: always a copy. */
+    char head[512];
+    int n;
     if (role == WSX_SERVER) {
-        CHECK_EQ(wsx_conn_feed(e->c, (uint8_t *)rfc_request, strlen(rfc_request)), 0);
+        n = (int)strlen(rfc_request);
+        memcpy(head, rfc_request, (size_t)n);
     } else {
         /* Answer the client's request with the accept it expects. */
-        const uint8_t *req = e->out;
-        const char *k = mem_find(req, e->out_len, "Sec-WebSocket-Key: ", 19);
+        const char *k = mem_find(e->out, e->out_len, "Sec-WebSocket-Key: ", 19);
         CHECK(k != NULL);
-        char resp[256];
-        int n = wsx_http_build_accept(resp, sizeof resp, k + 19, 24, NULL, NULL, NULL);
+        if (!k)
+            return;
+        n = wsx_http_build_accept(head, sizeof head, k + 19, 24, NULL, NULL, NULL);
         CHECK(n > 0);
-        CHECK_EQ(wsx_conn_feed(e->c, (uint8_t *)resp, (size_t)n), 0);
     }
+    CHECK_EQ(wsx_conn_feed(e->c, (uint8_t *)head, n > 0 ? (size_t)n : 0), 0);
     CHECK_EQ(wsx_conn_state(e->c), WSX_STATE_OPEN);
     ep_reset_out(e);
 }
