@@ -23,6 +23,7 @@ void fw_wait_until(uint64_t ms);
 void fw_write(const char *s, size_t n);
 void fw_puts(const char *s);          /* s, no newline added */
 void fw_putu(unsigned long v);        /* decimal */
+void fw_puthex(uint32_t v);           /* 0x and 8 hex digits */
 /* End the emulation with this exit status (SYS_EXIT_EXTENDED). */
 void fw_exit(int status) __attribute__((noreturn));
 

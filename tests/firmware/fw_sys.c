@@ -51,6 +51,14 @@ void fw_putu(unsigned long v)
     fw_write(buf + i, sizeof buf - i);
 }
 
+void fw_puthex(uint32_t v)
+{
+    char buf[10] = {'0', 'x'};
+    for (int i = 0; i < 8; i++)
+        buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 15];
+    fw_write(buf, sizeof buf);
+}
+
 void fw_exit(int status)
 {
     const uintptr_t args[2] = {ADP_STOPPED_APPLICATION_EXIT, (uintptr_t)status};

@@ -67,11 +67,12 @@ void fw_fault(uint32_t *frame)
     }
     fw_puts((cfsr & CFSR_UNALIGNED) ? "FAIL unaligned access at pc="
                                     : "FAIL fault at pc=");
-    fw_putu(frame[6]);
+    fw_puthex(frame[6]);
     fw_puts(" cfsr=");
-    fw_putu(cfsr);
+    fw_puthex(cfsr);
     fw_puts(" hfsr=");
-    fw_putu(SCB_HFSR);
+    fw_puthex(SCB_HFSR);
+    fw_puts(" (arm-none-eabi-addr2line -fe IMAGE PC names the function)");
     fw_puts("\n0 passed, 1 failed\n");
     fw_exit(3);
 }
