@@ -29,9 +29,10 @@ for img in test_echo_min test_echo_pmd; do
         awk 'function hex(s,  v, i) { s = tolower(s); sub(/^0x/, "", s); v = 0
                  for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
                  return v }
-             { o = $2; sub(/.*\(/, "", o); sub(/\)$/, "", o); sub(/.*\//, "", o)
-               n[o] += hex($1) } END { for (o in n) if (n[o]) print n[o], o }' |
-        sort -rn | head -n 10 | awk '{ printf "    %6d %s\n", $1, $2 }'
+             { o = $2; w = o ~ /libwsx\.a\(/; sub(/.*\(/, "", o); sub(/\)$/, "", o); sub(/.*\//, "", o)
+               n[o] += hex($1); if (w) wsx += hex($1) }
+             END { for (o in n) if (n[o]) print n[o], o; print wsx, "all-of-libwsx.a" }' |
+        sort -rn | head -n 11 | awk '{ printf "    %6d %s\n", $1, $2 }'
 done
 echo "  largest symbols of echo_min (bytes):"
 arm-none-eabi-nm --size-sort -S -t d "$bin/test_echo_min" | awk '$3 ~ /^[TtRr]$/' |
