@@ -176,7 +176,9 @@ static bool move(link *l, side *to)
 static void pump(void)
 {
     for (int round = 0; round < 200000; round++) {
-        bool moved = move(&c2s, &srv) | move(&s2c, &cli);
+        /* Both directions every round, not just the first that moves. */
+        bool moved = move(&c2s, &srv);
+        moved = move(&s2c, &cli) || moved;
         bool busy = false;
         side *sides[2] = {&cli, &srv};
         for (int i = 0; i < 2; i++) {
