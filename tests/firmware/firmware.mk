@@ -55,6 +55,8 @@ $(FW_B)/bin/budget: $(FW_B)/fw/$(FW_DIR)/budget.o $(FW_B)/fw/harness.a $(FW_B)/f
 $(FW_B)/strict/$(FW_DIR)/test_fw_32bit_trap.o: $(FW_DIR)/test_fw_32bit.c $(FW_HDRS)
 	@mkdir -p $(@D)
 	$(FW_CC) $(FW_CFLAGS) $(FW_VAR_strict) -DFW_TRAP -c $< -o $@
+# newlib's memcpy moves words through unaligned LDR/STR (legal on the M4):
+# the trap image wraps it with a byte copy, so that a trap points at wsx.
 $(FW_B)/bin/test_fw_32bit_trap: $(FW_B)/strict/$(FW_DIR)/test_fw_32bit_trap.o $(FW_B)/strict/harness.a $(FW_B)/strict/libwsx.a
 	$(FW_LINK) $< $(word 3,$^) --specs=nosys.specs -Wl,--wrap=memcpy
 # A unit test keeps its own main(), renamed; unit_main.c runs it.
