@@ -1,8 +1,10 @@
 /* test_fw_32bit.c - what a 32-bit core must get right (size_t is 32 bits,
  * the wire's lengths are 64): lengths above 4 GiB announced by a peer fail
- * with 1009 instead of wrapping, a message growing past SIZE_MAX too,
- * 64-bit lengths and mask offsets round-trip, a send larger than memory
- * is refused untouched; and every word-at-a-time path (masking, UTF-8,
+ * with 1009 instead of wrapping, a message growing past SIZE_MAX too, a
+ * frame that fits size_t but not memory with 1011, 64-bit lengths and
+ * mask offsets round-trip, a send larger than memory is refused
+ * untouched, a feed longer than LONG_MAX after the close is discarded;
+ * and every word-at-a-time path (masking, UTF-8,
  * frame headers, SHA-1, inflate, a connection's zero-copy receive) on
  * data at every alignment. Built twice: as shipped, where a misaligned
  * LDRD/LDM would fault; and with -DFW_TRAP on a core built with
