@@ -3,7 +3,8 @@
 #   make test       every test; ends with "N passed, M failed"
 #   make check      the unit tests under ASan+UBSan, then under valgrind
 #   make demo       build and run the chat server on 127.0.0.1:8080
-#   make cross      core for Cortex-M4 (.text size) and unit tests on s390x
+#   make cross      core for Cortex-M4 (.text size), unit tests on s390x, and
+#                   firmware images on an emulated Cortex-M4 with the budget
 #   make fuzz       every fuzz target for FUZZ_SECONDS each
 #   make bench      micro-benchmarks (never part of make test)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -131,6 +132,11 @@ cross:
 	    -D_POSIX_C_SOURCE=200809L $$t $(CROSS_SRC) -o $(BUILD)/cross/s390x/$$(basename $$t .c) -lm \
 	    || exit 1; done
 	WSX_QEMU="qemu-s390x -L /usr/s390x-linux-gnu" sh tests/run.sh $(BUILD)/cross/s390x cross
+	@$(MAKE) --no-print-directory firmware
+	WSX_QEMU="$(FW_QEMU)" sh tests/run.sh $(FW_B)/bin cross
+	@sh $(FW_DIR)/budget.sh $(FW_B)/bin
+
+include tests/firmware/firmware.mk
 
 FUZZ_SECONDS ?= 30
 fuzz:
