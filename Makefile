@@ -47,13 +47,18 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 E2E_SRC   := $(sort $(wildcard tests/e2e/test_*.c))
 E2E_BIN   := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
-# libuv_echo needs libuv: built only when pkg-config finds it.
+# Examples: every examples/*.c is a program, examples/chat/ is one too;
+# examples/common/ is the boilerplate they share. libuv_echo needs libuv:
+# built only when pkg-config finds it.
 HAVE_UV   := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 EX_SRC    := $(filter-out examples/libuv_echo.c,$(sort $(wildcard examples/*.c)))
-EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
 endif
+EX_COMMON := $(BUILD)/examples/obj/common/cli.o
+CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
+CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
 LDLIBS    := -lm -pthread $(LDLIBS_EXTRA)
 
 .PHONY: all lib examples tests test check check-asan check-valgrind demo \
@@ -89,13 +94,26 @@ $(BUILD)/tests/%: tests/e2e/%.c $(STATIC) tests/unit/test.h $(wildcard tests/e2e
 	@mkdir -p $(@D)
 	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS)
 
-$(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(STATIC)
-	@mkdir -p $(@D)
-	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS) $$(pkg-config --cflags --libs libuv)
+# Examples see the public headers only (-Iinclude): they prove those are
+# enough. They link the static library, like any user's program may.
+EXCFLAGS = $(CFLAGS_ALL)
+EX_HDR   = $(wildcard include/*.h examples/*/*.h)
 
-$(BUILD)/examples/%: examples/%.c $(STATIC)
+$(BUILD)/examples/obj/%.o: examples/%.c $(EX_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(TESTCFLAGS) $< -o $@ $(STATIC) $(LDLIBS)
+	$(CC) $(EXCFLAGS) $(if $(findstring chat/,$<),$(filter -I%,$(CJSON))) -c $< -o $@
+
+$(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(EX_COMMON) $(STATIC) $(EX_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(EXCFLAGS) $< $(EX_COMMON) -o $@ $(STATIC) $(LDLIBS) $$(pkg-config --cflags --libs libuv)
+
+$(BUILD)/examples/chat: $(CHAT_SRC:examples/%.c=$(BUILD)/examples/obj/%.o) $(EX_COMMON) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON))
+
+$(BUILD)/examples/%: examples/%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(EXCFLAGS) $< $(EX_COMMON) -o $@ $(STATIC) $(LDLIBS)
 
 examples: $(EX_BIN)
 tests: $(UNIT_BIN) $(E2E_BIN) examples

@@ -1,8 +1,10 @@
 /* pubsub - topic fan-out: each published message is framed once and queued on every subscriber; slow ones are skipped or cut off. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli.h"
 #include "wsx.h"
 #include "wsx_loop.h"
 
@@ -119,48 +121,55 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
         unsubscribe(&topics[i], c);
 }
 
+static const char usage[] =
+    "usage: pubsub [--host ADDR] [--port N] [--limit BYTES] [--policy drop|disconnect]\n"
+    "Topics over text commands: sub T, unsub T, pub T PAYLOAD, stats.\n"
+    "  --host ADDR      address to listen on (default 127.0.0.1;\n"
+    "                   0.0.0.0 or :: for every interface)\n"
+    "  --port N         port (default 9002; 0: any free port)\n"
+    "  --limit BYTES    bytes a subscriber may have queued (default 1048576)\n"
+    "  --policy P       what a subscriber above the limit gets: drop (skip\n"
+    "                   the message, the default) or disconnect (close 1008)\n";
+
 int main(int argc, char **argv)
 {
-    wsx_loop_opts lo;
     wsx_config cfg;
     wsx_callbacks cb;
     wsx_listen_opts o;
-    wsx_loop_opts_init(&lo);
+    cli_addr addr = CLI_ADDR_INIT(9002);
+    cli c;
     wsx_config_init(&cfg, WSX_SERVER);
-    wsx_callbacks_init(&cb);
-    wsx_listen_opts_init(&o);
-    lo.handle_signals = true;
-    o.host = "127.0.0.1";
-    o.port = 9002;
     cfg.high_water = 1024 * 1024;
     cfg.max_message_size = cfg.max_frame_size = 64 * 1024;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *a = argv[i], *v = argv[i + 1];
-        if (!strcmp(a, "--port"))
-            o.port = (uint16_t)atoi(v);
-        else if (!strcmp(a, "--host"))
-            o.host = v;
-        else if (!strcmp(a, "--limit"))
-            cfg.high_water = strtoull(v, NULL, 0);
-        else if (!strcmp(a, "--policy"))
+    cli_init(&c, argc, argv, "pubsub", usage);
+    for (const char *a; (a = cli_next(&c));) {
+        if (cli_addr_option(&c, &addr)) {
+            continue;
+        } else if (!strcmp(a, "--limit")) {
+            cfg.high_water = (size_t)cli_int(&c, 1, (long long)(SIZE_MAX >> 1));
+        } else if (!strcmp(a, "--policy")) {
+            const char *v = cli_value(&c);
+            if (strcmp(v, "drop") && strcmp(v, "disconnect"))
+                cli_fail(&c, "--policy is drop or disconnect");
             disconnect_slow = !strcmp(v, "disconnect");
+        } else {
+            cli_unknown(&c);
+        }
     }
+    wsx_callbacks_init(&cb);
     cb.on_message = on_message;
     cb.on_close = on_close;
+    wsx_listen_opts_init(&o);
     o.config = &cfg;
     o.callbacks = &cb;
-    wsx_loop *l = wsx_loop_new(&lo);
-    int port = l ? wsx_loop_listen(l, &o) : WSX_ENOMEM;
-    if (port < 0) {
-        perror("pubsub: listen");
-        return 1;
-    }
-    printf("pubsub: ws://%s:%d/ (policy %s, limit %zu bytes)\n", o.host, port,
-           disconnect_slow ? "disconnect" : "drop", cfg.high_water);
-    fflush(stdout);
-    wsx_loop_run(l);
+    char note[80];
+    snprintf(note, sizeof note, "policy %s, limit %zu bytes",
+             disconnect_slow ? "disconnect" : "drop", cfg.high_water);
+    wsx_loop *l = cli_loop_new("pubsub", WSX_LOOP_DEFAULT);
+    cli_listen("pubsub", l, &o, &addr, "ws", note);
+    int r = wsx_loop_run(l);
     wsx_loop_free(l);
     for (size_t i = 0; i < ntopics; i++)
         free(topics[i].subs);
-    return 0;
+    return r < 0;
 }

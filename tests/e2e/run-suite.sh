@@ -37,7 +37,7 @@ done
 
 # wsx-cat: lines out, echoes back, exit 0 on a normal close.
 if [ -x "$ex/echo_server" ] && [ -x "$ex/wsx-cat" ]; then
-    "$ex/echo_server" --host 127.0.0.1 --port 0 2>"$out" &
+    "$ex/echo_server" --host 127.0.0.1 --port 0 >"$out" 2>&1 &
     srv=$!
     port=""
     for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -55,7 +55,7 @@ if [ -x "$ex/echo_server" ] && [ -x "$ex/wsx-cat" ]; then
     kill -INT $srv
     wait $srv && ok || bad "echo_server did not exit 0 on SIGINT"
     if [ -x "$ex/libuv_echo" ]; then # built when libuv is installed
-        "$ex/libuv_echo" --port "$port" 2>/dev/null &
+        "$ex/libuv_echo" --port "$port" >/dev/null 2>&1 &
         srv=$!
         sleep 0.3
         got=$(printf 'through
@@ -67,7 +67,7 @@ libuv')" ] && ok || bad "libuv_echo echoed '$got'"
         wait $srv 2>/dev/null
     fi
     timeout 10 "$ex/wsx-cat" "ws://127.0.0.1:$port/" </dev/null 2>/dev/null
-    [ $? -eq 1 ] && ok || bad "wsx-cat to a closed port should exit 1"
+    [ $? -eq 3 ] && ok || bad "wsx-cat to a closed port should exit 3 (could not connect)"
 fi
 
 # libwsx.so exports exactly what include/ declares (WSX_API): internals

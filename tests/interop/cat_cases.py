@@ -196,7 +196,8 @@ async def cases(label, wsx_cat, server):
               flush=True)
     # permessage-deflate (RFC 7692), once wsx-cat can offer it: on
     # --deflate, or by default when it has a --no-deflate.
-    usage = (await cat(wsx_cat, "--help", [], b"", 0))[2]
+    _, out, err = await cat(wsx_cat, "--help", [], b"", 0)
+    usage = "\n".join(out) + err  # --help prints on stdout, misuse on stderr
     if "--deflate" in usage or "--no-deflate" in usage:
         on = [] if "--no-deflate" in usage else ["--deflate"]
         await expect("deflate-agreed", "/ext", b"", ["extensions=permessage-deflate"],

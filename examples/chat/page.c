@@ -1,0 +1,37 @@
+/* page.c - the browser page examples/chat serves at /: join a room under
+ * a nick, say things, see the room's events (protocol in main.c). */
+#include "page.h"
+
+const char chat_page[] =
+    "<!doctype html><meta charset=utf-8><title>wsx chat</title>\n"
+    "<style>body{font:15px system-ui,sans-serif;max-width:40em;margin:2em auto}"
+    "#log{border:1px solid #ccc;height:20em;overflow-y:auto;padding:.5em;"
+    "white-space:pre-wrap}</style>\n"
+    "<h1>wsx chat</h1>\n"
+    "<form id=joinf>nick <input id=nick value=guest size=10> room "
+    "<input id=room value=lobby size=10> <button id=join>join</button></form>\n"
+    "<div id=log></div>\n"
+    "<form id=sayf><input id=text size=50 autocomplete=off> "
+    "<button id=send>send</button></form>\n"
+    "<script>\n"
+    "const $ = id => document.getElementById(id);\n"
+    "const ws = new WebSocket(`ws://${location.host}/chat`);\n"
+    "const show = s => { $('log').textContent += s + '\\n';"
+    " $('log').scrollTop = 1e9; };\n"
+    "ws.onopen = () => show('connected');\n"
+    "ws.onclose = e => show(`disconnected (${e.code})`);\n"
+    "ws.onmessage = e => {\n"
+    "  const m = JSON.parse(e.data);\n"
+    "  if (m.type === 'say') show(`${m.nick}: ${m.text}`);\n"
+    "  else if (m.type === 'join') show(`* ${m.nick} joined ${m.room}`);\n"
+    "  else if (m.type === 'leave') show(`* ${m.nick} left`);\n"
+    "  else if (m.type === 'error') show(`! ${m.message}`);\n"
+    "};\n"
+    "const send = m => ws.send(JSON.stringify(m));\n"
+    "$('joinf').onsubmit = e => { e.preventDefault();\n"
+    "  send({type: 'join', nick: $('nick').value, room: $('room').value}); };\n"
+    "$('sayf').onsubmit = e => { e.preventDefault();\n"
+    "  if ($('text').value) send({type: 'say', text: $('text').value});\n"
+    "  $('text').value = ''; };\n"
+    "</script>\n";
+const size_t chat_page_len = sizeof chat_page - 1;
