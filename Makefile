@@ -133,7 +133,7 @@ $(BUILD)/examples/dashboard: $(DASH_OBJ) $(BUILD)/examples/obj/chat/room.o $(EX_
 $(BUILD)/tests/dashboard/test_telemetry: tests/dashboard/test_telemetry.c examples/dashboard/telemetry.c \
 		examples/dashboard/telemetry.h tests/unit/test.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Iexamples/dashboard -Itests/unit $(filter %.c,$^) -o $@ -lm
+	$(CC) $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Iexamples/dashboard -Itests/unit $(filter %.c,$^) -o $@ -lm
 
 examples: $(EX_BIN)
 tests: $(UNIT_BIN) $(E2E_BIN) examples $(BUILD)/tests/dashboard/test_telemetry

@@ -1,6 +1,8 @@
 /* fleet.c - the simulated devices (fleet.h): motion and temperature model,
- * one client connection per device, a 50 ms tick that sends each device's
- * sample on its own slot of the second so the load is spread evenly. */
+ * one client connection per device, a 10 ms tick that moves the fleet
+ * every 50 ms and sends each device's sample in its own slot of the
+ * period, so the load (and the wait for the server's batch) is spread
+ * evenly as with real, unsynchronised devices. */
 #include "fleet.h"
 
 #include <math.h>
@@ -14,7 +16,8 @@
 #include "ticker.h"
 #include "wsx_loop.h"
 
-#define TICK_MS 50
+#define TICK_MS 10
+#define MOVE_TICKS 5 /* move every 50 ms */
 #define RETRY_MS 1000
 
 typedef struct device {
@@ -25,7 +28,7 @@ typedef struct device {
     telemetry_sample s;
     float heading;     /* radians */
     float cruise;      /* m/s the driver aims for */
-    int overheat;      /* ticks left in an overheating episode */
+    int overheat;      /* moves left in an overheating episode */
 } device;
 
 struct fleet {
@@ -89,8 +92,10 @@ static void move(device *d, float dt)
         d->heading = -d->heading;
     s->x = clampf(nx, 0, 1000);
     s->y = clampf(ny, 0, 1000);
-    if (d->overheat == 0 && rnd(f) < 0.0006)
-        d->overheat = (int)(60 + rnd(f) * 140);
+    /* About one episode every 11 minutes per device: with 200 devices an
+     * alarm every few seconds, a handful active at once. */
+    if (d->overheat == 0 && rnd(f) < 0.0015 * dt)
+        d->overheat = (int)((3 + rnd(f) * 7) / dt);
     float target = 55 + s->speed * 0.8f + (d->overheat ? 45 : 0);
     if (d->overheat)
         d->overheat--;
@@ -139,8 +144,8 @@ static void reconnect_due(fleet *f)
             connect_device(&f->dev[i]);
 }
 
-/* Every TICK_MS on the fleet's loop: move every device, and send for the
- * devices whose slot this tick is. */
+/* Every TICK_MS on the fleet's loop: move the devices when it is time,
+ * and send for those whose slot this tick is. */
 static void tick(wsx_loop *l, void *arg)
 {
     fleet *f = arg;
@@ -151,7 +156,8 @@ static void tick(wsx_loop *l, void *arg)
     f->tick++;
     for (unsigned i = 0; i < f->count; i++) {
         device *d = &f->dev[i];
-        move(d, TICK_MS / 1000.0f);
+        if (f->tick % MOVE_TICKS == 0)
+            move(d, MOVE_TICKS * TICK_MS / 1000.0f);
         if (!d->open || (f->tick + i) % f->every)
             continue;
         d->s.ts_us = wall_us();
