@@ -166,20 +166,23 @@ static void on_message(wsx_conn *c, const wsx_message *m, void *user)
         viewer_message(user, m);
 }
 
+/* True when the request's path (the target without its query) is path. */
+static bool path_is(const wsx_http_request *r, const char *path)
+{
+    const char *q = memchr(r->target, '?', r->target_len);
+    size_t n = q ? (size_t)(q - r->target) : r->target_len;
+    return n == strlen(path) && !memcmp(r->target, path, n);
+}
+
 /* /device is a device, /live a browser; any other path is refused. */
 static int on_handshake(wsx_conn *c, const wsx_handshake *hs,
                         wsx_handshake_reply *reply, void *user)
 {
-    const wsx_http_request *r = hs->request;
     (void)reply;
     (void)user;
-    size_t n = r->target_len;
-    const char *q = memchr(r->target, '?', n);
-    if (q)
-        n = (size_t)(q - r->target);
-    if (n == 7 && !memcmp(r->target, "/device", 7))
+    if (path_is(hs->request, "/device"))
         wsx_conn_set_user(c, &device_tag);
-    else if (n == 5 && !memcmp(r->target, "/live", 5))
+    else if (path_is(hs->request, "/live"))
         wsx_conn_set_user(c, &viewer_tag);
     else
         return 404;
@@ -236,12 +239,12 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
     }
 }
 
-/* The page at / (and /index.html), 404 for anything else. */
+/* The page at / (and /index.html, any query: ?nick=NAME names the chat
+ * user), 404 for anything else. */
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
-    if ((req->target_len == 1 && req->target[0] == '/') ||
-        (req->target_len == 11 && !memcmp(req->target, "/index.html", 11)))
+    if (path_is(req, "/") || path_is(req, "/index.html"))
         wsx_http_respond(c, 200, "text/html; charset=utf-8",
                          "Cache-Control: no-cache\r\n", page, sizeof page);
     else
