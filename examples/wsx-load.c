@@ -4,11 +4,11 @@
  * as the server takes them) and an idle mode (server RSS per connection).
  * Every echo is checked (length, sequence tag, pattern): a server that
  * corrupts, drops or reorders messages scores errors, not throughput.
+ * One thread: the 10 ms clock is a repeating wsx_timer of the loop.
  *   wsx-load --conns 100 --inflight 16 --size 16 --duration 5 ws://127.0.0.1:9001/ */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +115,6 @@ static struct {
     long rss_before, rss_after; /* KiB, -1: unknown */
     hist lat;
     bool refill_posted;
-    volatile bool ticker_quit;
 } g;
 
 /* At most this many connections wait for their handshake at once: a
@@ -397,7 +396,7 @@ static void report(void)
                g.errors, g.bad_echoes, g.closed_early, g.failed, per_conn);
 }
 
-/* ---- the clock: a thread posts a tick every 10 ms -------------------- */
+/* ---- the clock: a repeating loop timer, every 10 ms ----------------- */
 
 /* End of the measured window: stop sending and close every connection;
  * the drain waits for the close handshakes, at most DRAIN_NS. */
@@ -432,10 +431,16 @@ static void start_window(uint64_t now)
     memset(&g.lat, 0, sizeof g.lat);
 }
 
-static void tick(wsx_loop *l, void *arg)
+static void tick(wsx_timer *t, void *arg)
 {
     uint64_t now = now_ns(), dur = (uint64_t)(g.o.duration * 1e9);
+    (void)t;
     (void)arg;
+    /* Every connection gone before the end (echo and idle modes; the
+     * handshake mode passes through zero between two connections). */
+    if (!g.live && g.o.mode != MODE_HANDSHAKES &&
+        (g.ph == PH_WARMUP || g.ph == PH_MEASURE))
+        finish(now);
     if (g.o.ramp > 0)
         g.ramp_credit += g.o.ramp * (double)TICK_NS / 1e9;
     switch (g.ph) {
@@ -463,24 +468,13 @@ static void tick(wsx_loop *l, void *arg)
         break;
     case PH_DRAIN:
         if (!g.live || now >= g.t_stop)
-            wsx_loop_stop(l);
+            wsx_loop_stop(g.loop);
         break;
     }
     if (g.o.progress && now >= g.t_next_print) {
         progress(now);
         g.t_next_print = now + 1000000000ull;
     }
-}
-
-static void *ticker(void *arg)
-{
-    struct timespec ts = {0, (long)TICK_NS};
-    (void)arg;
-    while (!g.ticker_quit) {
-        nanosleep(&ts, NULL);
-        wsx_loop_post(g.loop, tick, NULL);
-    }
-    return NULL;
 }
 
 /* ---- command line ---------------------------------------------------- */
@@ -640,32 +634,17 @@ int main(int argc, char **argv)
         g.t_measure = g.t_begin + (uint64_t)(g.o.warmup * 1e9);
     }
     refill(g.t_begin);
-    pthread_t th;
-    if (pthread_create(&th, NULL, ticker, NULL) != 0)
-        return fprintf(stderr, "wsx-load: cannot start the clock thread\n"), 1;
-    /* The loop returns when it has no connection left, which the
-     * handshake mode passes through between two connections. */
-    for (;;) {
-        if (wsx_loop_run(g.loop) < 0) {
-            perror("wsx-load: loop");
-            g.errors++;
-            break;
-        }
-        if (g.ph == PH_DRAIN && (!g.live || now_ns() >= g.t_stop))
-            break;
-        if (g.live)
-            continue;
-        if (g.o.mode == MODE_HANDSHAKES && g.ph != PH_DRAIN) {
-            tick(g.loop, NULL); /* refill, and keep the time bound */
-            if (!g.live) /* no port or descriptor free right now */
-                nanosleep(&(struct timespec){0, 1000000}, NULL);
-            continue;
-        }
-        finish(now_ns()); /* every connection is gone */
-        break;
+    /* The timer keeps the loop running between connections too; the
+     * tick stops it at the end of the drain. */
+    wsx_timer *clock = wsx_timer_new(g.loop, tick, NULL);
+    if (!clock || wsx_timer_start(clock, TICK_NS / 1000000u,
+                                  TICK_NS / 1000000u) < 0)
+        return fprintf(stderr, "wsx-load: cannot start the clock\n"), 1;
+    if (wsx_loop_run(g.loop) < 0) {
+        perror("wsx-load: loop");
+        g.errors++;
     }
-    g.ticker_quit = true;
-    pthread_join(th, NULL);
+    wsx_timer_free(clock);
     report();
     wsx_loop_free(g.loop);
     free(g.lc);

@@ -10,9 +10,14 @@
  * application never frees a loop connection: it drops its references in
  * on_close (or, for a connection that never opened, never had one).
  *
+ * Bytes go through a byte stream (wsx_stream.h): plain TCP by default,
+ * or the stream the listen/connect options name (TLS). Its own queue
+ * counts toward read_pause and the close drain.
+ *
  * Reads go through one buffer per loop, so a connection that has been
- * quiet for a second holds only its wsx_conn plus about 60 bytes here
- * (its socket state and a slot in the loop's timer heap).
+ * quiet for a second holds only its wsx_conn plus about 90 bytes here
+ * (its socket state and a slot in the loop's timer heap) and its
+ * stream's state, if any.
  *
  * The callbacks' `send` and `random` are the loop's: whatever the
  * application sets there is replaced. wsx_conn_user()/wsx_conn_set_user()
@@ -24,6 +29,7 @@
 #define WSX_LOOP_H
 
 #include "wsx.h"
+#include "wsx_stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,7 +108,11 @@ WSX_API int wsx_loop_post(wsx_loop *l, wsx_loop_fn fn, void *arg);
  * loop, on its thread. Active watchers and started timers keep
  * wsx_loop_run running like listeners and connections do. Every handle
  * may be modified, stopped or freed from inside any callback of the loop,
- * its own included; a callback never fires for a handle after its free. */
+ * its own included; a callback never fires for a handle after its free.
+ * Handles are loop-thread only (from another thread: wsx_loop_post).
+ * Handles still alive at wsx_loop_free are freed with the loop (a pointer
+ * kept past it dangles). A graceful shutdown waits for connections only:
+ * watchers and timers do not hold it up. */
 
 /* Readiness a watcher asks for and receives. */
 enum { WSX_WATCH_READ = 1u, WSX_WATCH_WRITE = 2u };
@@ -127,9 +137,13 @@ typedef struct wsx_timer wsx_timer;
 typedef void (*wsx_timer_fn)(wsx_timer *t, void *user);
 /* A stopped timer. Returns NULL when out of memory. */
 WSX_API wsx_timer *wsx_timer_new(wsx_loop *l, wsx_timer_fn fn, void *user);
-/* (Re)start: fire after delay_ms, then every repeat_ms (0: once). Timers
- * due at the same time fire in the order of their deadlines, then of
- * their starts. Returns 0 or WSX_ENOMEM. */
+/* (Re)start: fire delay_ms after wsx_loop_now() (the clock of the
+ * current wake-up), then every repeat_ms after each firing (0: once).
+ * Timers fire in the order of their deadlines; equal deadlines in the
+ * order of their starts. A timer (re)started from a timer callback with a
+ * due deadline fires at the next wake-up, not in the same pass, so a
+ * zero-delay restart cannot starve I/O. Returns 0 (room for every timer
+ * is reserved at wsx_timer_new). */
 WSX_API int wsx_timer_start(wsx_timer *t, uint64_t delay_ms,
                             uint64_t repeat_ms);
 WSX_API void wsx_timer_stop(wsx_timer *t);
@@ -154,6 +168,11 @@ typedef struct wsx_listen_opts {
                                  wsx_config_init defaults */
     const wsx_callbacks *callbacks; /* copied; send/random are the loop's */
     void *user;               /* initial user pointer of each connection */
+    const wsx_stream_ops *stream; /* the byte stream of each accepted
+                                 connection (wsx_stream.h), e.g. a TLS
+                                 layer; NULL: plain TCP */
+    void *stream_ctx;         /* given to stream->open; must outlive the
+                                 listener */
 } wsx_listen_opts;
 
 WSX_API void wsx_listen_opts_init_(wsx_listen_opts *o, size_t size);
@@ -172,7 +191,9 @@ WSX_API int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o);
 typedef struct wsx_connect_opts {
     size_t size;                 /* set by wsx_connect_opts_init */
     const char *url;             /* ws://host[:port][/path][?query]; host
-                                    may be a name, IPv4 or [IPv6] */
+                                    may be a name, IPv4 or [IPv6].
+                                    wss:// (default port 443) only with a
+                                    stream below */
     uint32_t connect_timeout_ms; /* TCP connect bound; default 10000,
                                     0: none */
     const wsx_config *config;    /* copied (role forced to WSX_CLIENT);
@@ -180,6 +201,11 @@ typedef struct wsx_connect_opts {
                                     to the URL's; NULL: defaults */
     const wsx_callbacks *callbacks; /* copied; send/random are the loop's */
     void *user;
+    const wsx_stream_ops *stream; /* the connection's byte stream
+                                    (wsx_stream.h), opened with the URL's
+                                    host as server_name; NULL: plain TCP */
+    void *stream_ctx;            /* given to stream->open; must outlive
+                                    the connection */
 } wsx_connect_opts;
 
 WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
@@ -188,10 +214,17 @@ WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
 /* Start connecting: resolves the host (getaddrinfo, which blocks for
  * names that are not literal addresses), then connects without blocking
  * and sends the opening handshake. *out (may be NULL) receives the
- * connection, in WSX_STATE_HANDSHAKE. A refused or timed-out connect
- * fails the connection later like a dropped transport: on_close with code
- * 1006 and error WSX_EPEERCLOSED. Returns 0, WSX_EINVAL (bad URL, wss://
- * is not supported), WSX_ENOMEM, or WSX_EIO (errno tells why). */
+ * connection, in WSX_STATE_HANDSHAKE.
+ *
+ * Failures known at once are returned and no connection exists (on_close
+ * never fires): WSX_EINVAL (bad URL, or wss:// without a stream),
+ * WSX_ENOHOST (the name does not resolve), WSX_ECONNREFUSED (refused
+ * before the call returned, rare), WSX_ENOMEM, WSX_EIO (errno tells why),
+ * or the error of the stream's open. Failures found later end the
+ * connection like a dropped transport: on_close with code 1006 and as
+ * error WSX_ECONNREFUSED (refused), WSX_ECONNTIMEOUT (connect_timeout_ms
+ * passed, or the kernel gave up), or WSX_EPEERCLOSED (any other reason).
+ * Returns 0 otherwise. */
 WSX_API int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o,
                              wsx_conn **out);
 

@@ -1,7 +1,8 @@
 /* endpoint.c - where connections come from: listeners that accept (and
  * pause instead of spinning when descriptors run out) and client connects
- * to ws:// URLs (RFC 6455 §3, §4.1), each given the application's
- * settings with the loop's send and random callbacks. */
+ * to ws:// URLs, or wss:// over a given stream (RFC 6455 §3, §4.1), each
+ * given the application's settings, its byte stream, and the loop's send
+ * and random callbacks. */
 #include "loop_internal.h"
 
 #include <errno.h>
@@ -27,9 +28,28 @@ void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size)
     o->connect_timeout_ms = 10000;
 }
 
-static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
-                         wsx_role role, const wsx_callbacks *cb, void *user)
+/* A connect that failed closes the connection as a lost transport; the
+ * application learns why through on_close's error. */
+static void client_on_close(wsx_conn *c, const wsx_close_info *ci,
+                            void *user)
 {
+    wsx_client_sock *cs = wsx_conn_transport(c);
+    wsx_close_info why;
+    if (cs->connect_err) {
+        why = *ci;
+        why.error = cs->connect_err;
+        ci = &why;
+    }
+    if (cs->ep.app_on_close)
+        cs->ep.app_on_close(c, ci, user);
+}
+
+static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
+                         wsx_role role, const wsx_callbacks *cb, void *user,
+                         const wsx_stream_ops *stream, void *stream_ctx)
+{
+    ep->stream = stream ? stream : &wsx_stream_tcp;
+    ep->stream_ctx = stream_ctx;
     if (!cb || cb->size != sizeof *cb || (cfg && cfg->size != sizeof *cfg))
         return WSX_EINVAL;
     if (cfg)
@@ -38,8 +58,12 @@ static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
         wsx_config_init(&ep->cfg, role);
     ep->cfg.role = role;
     ep->cb = *cb;
-    ep->cb.send = wsx_sock_send_cb;
-    ep->cb.random = wsx_sock_random_cb;
+    if (role == WSX_CLIENT) {
+        ep->app_on_close = cb->on_close;
+        ep->cb.on_close = client_on_close;
+    }
+    ep->cb.send = wsx__sock_send_cb;
+    ep->cb.random = wsx__sock_random_cb;
     ep->user = user;
     return 0;
 }
@@ -51,13 +75,14 @@ int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
     wsx_listener *ls = calloc(1, sizeof *ls);
     if (!ls)
         return WSX_ENOMEM;
-    int r = endpoint_init(&ls->ep, o->config, WSX_SERVER, o->callbacks, o->user);
+    int r = endpoint_init(&ls->ep, o->config, WSX_SERVER, o->callbacks,
+                          o->user, o->stream, o->stream_ctx);
     if (r < 0) {
         free(ls);
         return r;
     }
     uint16_t port = 0;
-    int fd = wsx_net_listen(o->host, o->port, o->reuse_port, o->backlog, &port);
+    int fd = wsx__net_listen(o->host, o->port, o->reuse_port, o->backlog, &port);
     if (fd < 0) {
         int e = errno;
         free(ls);
@@ -78,32 +103,33 @@ int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
     }
     ls->next = l->listeners;
     l->listeners = ls;
+    l->nlisteners++;
     return port;
 }
 
-void wsx_listener_ready(wsx_loop *l, wsx_listener *ls)
+void wsx__listener_ready(wsx_loop *l, wsx_listener *ls)
 {
     for (int i = 0; i < WSX_ACCEPTS_PER_EVENT; i++) {
-        int fd = wsx_net_accept(ls->io.fd);
+        int fd = wsx__net_accept(ls->io.fd);
         if (fd < 0) {
             /* Out of descriptors or buffers: the pending peer stays in the
              * backlog and the level-triggered listener would wake us at
              * once, forever. Rest instead, and retry on a timer. */
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
                 errno == ENOMEM) {
-                wsx_loop_interest(l, &ls->io, 0);
-                if (wsx_heap_set(&l->timers, &ls->io,
+                wsx__loop_interest(l, &ls->io, 0);
+                if (wsx__heap_set(&l->timers, &ls->io,
                                  l->now + WSX_ACCEPT_PAUSE_MS) < 0)
-                    wsx_loop_interest(l, &ls->io, WSX_POLL_IN);
+                    wsx__loop_interest(l, &ls->io, WSX_POLL_IN);
             }
             return;
         }
-        wsx_sock *s = wsx_sock_attach(l, fd, &ls->ep, false);
-        if (!s) {
+        wsx_sock *s;
+        if (wsx__sock_attach(l, fd, &ls->ep, NULL, &s) < 0) {
             close(fd);
             continue;
         }
-        wsx_sock_settle(l, s);
+        wsx__sock_settle(l, s);
     }
 }
 
@@ -111,26 +137,29 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
 {
     wsx_url u;
     wsx_endpoint ep;
-    if (!o || o->size != sizeof *o || wsx_url_parse(&u, o->url) < 0)
+    if (!o || o->size != sizeof *o || wsx__url_parse(&u, o->url) < 0 ||
+        (u.secure && !o->stream))
         return WSX_EINVAL;
-    int r = endpoint_init(&ep, o->config, WSX_CLIENT, o->callbacks, o->user);
+    int r = endpoint_init(&ep, o->config, WSX_CLIENT, o->callbacks, o->user,
+                          o->stream, o->stream_ctx);
     if (r < 0)
         return r;
     if (!ep.cfg.client.host)
         ep.cfg.client.host = u.hostport;
     if (!ep.cfg.client.path)
         ep.cfg.client.path = u.target;
-    int fd = wsx_net_connect(&u);
+    int fd = wsx__net_connect(&u);
     if (fd < 0)
-        return WSX_EIO;
-    wsx_sock *s = wsx_sock_attach(l, fd, &ep, true);
-    if (!s) {
+        return fd;
+    wsx_sock *s;
+    r = wsx__sock_attach(l, fd, &ep, u.host, &s);
+    if (r < 0) {
         close(fd);
-        return WSX_ENOMEM;
+        return r;
     }
     if (o->connect_timeout_ms) {
-        l->now = wsx_clock_ms();
-        wsx_heap_set(&l->timers, &s->io, l->now + o->connect_timeout_ms);
+        l->now = wsx__clock_ms();
+        wsx__heap_set(&l->timers, &s->io, l->now + o->connect_timeout_ms);
     }
     if (out)
         *out = s->conn;

@@ -80,6 +80,6 @@ static int ep_wait(wsx_poller *p, wsx_poll_event *out, int max, int timeout)
     return n;
 }
 
-const wsx_poller_ops wsx_poller_epoll = {
+const wsx_poller_ops wsx__poller_epoll = {
     "epoll", ep_create, ep_destroy, ep_add, ep_mod, ep_del, ep_wait,
 };

@@ -1,11 +1,17 @@
-/* heap.c - the loop's timers: a binary min-heap of sockets and listeners
- * ordered by their next deadline. Each entry knows its index, so moving or
- * removing one is O(log n) and a wake-up never scans every connection.
- * Entries without a deadline (WSX_NO_DEADLINE) stay in it, at the bottom:
- * the loop's sockets live here from attach to close. */
+/* heap.c - the loop's timers: a binary min-heap of whatever has a
+ * deadline (sockets, paused listeners, application timers), ordered by
+ * deadline and then by the order the deadlines were set. Each entry knows
+ * its index, so moving or removing one is O(log n) and a wake-up never
+ * scans every connection. Membership lives elsewhere (the loop's lists). */
 #include <stdlib.h>
 
 #include "loop_internal.h"
+
+static bool before(const wsx_io *a, const wsx_io *b)
+{
+    return a->deadline < b->deadline ||
+           (a->deadline == b->deadline && a->seq < b->seq);
+}
 
 static void place(wsx_heap *h, uint32_t i, wsx_io *io)
 {
@@ -18,7 +24,7 @@ static void sift_up(wsx_heap *h, uint32_t i)
     wsx_io *io = h->v[i];
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
-        if (h->v[parent]->deadline <= io->deadline)
+        if (!before(io, h->v[parent]))
             break;
         place(h, i, h->v[parent]);
         i = parent;
@@ -33,9 +39,9 @@ static void sift_down(wsx_heap *h, uint32_t i)
         uint32_t kid = 2 * i + 1;
         if (kid >= h->n)
             break;
-        if (kid + 1 < h->n && h->v[kid + 1]->deadline < h->v[kid]->deadline)
+        if (kid + 1 < h->n && before(h->v[kid + 1], h->v[kid]))
             kid++;
-        if (io->deadline <= h->v[kid]->deadline)
+        if (!before(h->v[kid], io))
             break;
         place(h, i, h->v[kid]);
         i = kid;
@@ -54,48 +60,63 @@ static void remove_at(wsx_heap *h, uint32_t i)
     sift_up(h, last->heap_idx);
 }
 
-/* Give io a new deadline, inserting it when it is not in the heap yet.
- * Returns 0, or -1 when the heap could not grow (io stays out of it). */
-int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline)
+/* Make room for n entries in all. Returns 0 or -1. */
+int wsx__heap_reserve(wsx_heap *h, size_t n)
 {
-    uint32_t i = io->heap_idx;
-    if (i != WSX_HEAP_NONE) {
-        uint64_t was = io->deadline;
-        io->deadline = deadline;
-        if (deadline > was)
-            sift_down(h, i);
-        else if (deadline < was)
-            sift_up(h, i);
+    if (n <= h->cap)
+        return 0;
+    if (n > UINT32_MAX / 2)
+        return -1;
+    uint32_t cap = h->cap ? h->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    wsx_io **v = realloc(h->v, cap * sizeof *v);
+    if (!v)
+        return -1;
+    h->v = v;
+    h->cap = cap;
+    return 0;
+}
+
+/* Give io a new deadline (WSX_NO_DEADLINE: take it out), inserting it
+ * when it is not in the heap yet; it goes after every entry already
+ * holding the same deadline. Returns 0, or -1 when the heap could not
+ * grow (io stays out of it). */
+int wsx__heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline)
+{
+    if (deadline == WSX_NO_DEADLINE) {
+        wsx__heap_del(h, io);
         return 0;
     }
-    if (h->n == h->cap) {
-        uint32_t cap = h->cap ? h->cap * 2 : 64;
-        wsx_io **v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        h->v = v;
-        h->cap = cap;
-    }
+    uint32_t i = io->heap_idx;
     io->deadline = deadline;
+    io->seq = h->seq++;
+    if (i != WSX_HEAP_NONE) {
+        sift_up(h, i);
+        sift_down(h, io->heap_idx);
+        return 0;
+    }
+    if (wsx__heap_reserve(h, (size_t)h->n + 1) < 0)
+        return -1;
     place(h, h->n++, io);
     sift_up(h, h->n - 1);
     return 0;
 }
 
 /* Take io out of the heap (nothing when it is not in it). */
-void wsx_heap_del(wsx_heap *h, wsx_io *io)
+void wsx__heap_del(wsx_heap *h, wsx_io *io)
 {
     if (io->heap_idx != WSX_HEAP_NONE)
         remove_at(h, io->heap_idx);
     io->deadline = WSX_NO_DEADLINE;
 }
 
-wsx_io *wsx_heap_top(const wsx_heap *h)
+wsx_io *wsx__heap_top(const wsx_heap *h)
 {
     return h->n ? h->v[0] : NULL;
 }
 
-void wsx_heap_free(wsx_heap *h)
+void wsx__heap_free(wsx_heap *h)
 {
     free(h->v);
     h->v = NULL;

@@ -74,6 +74,6 @@ static int kq_wait(wsx_poller *p, wsx_poll_event *out, int max, int timeout)
     return n;
 }
 
-const wsx_poller_ops wsx_poller_kqueue = {
+const wsx_poller_ops wsx__poller_kqueue = {
     "kqueue", kq_create, kq_destroy, kq_set, kq_set, kq_del, kq_wait,
 };

@@ -25,22 +25,22 @@ static const wsx_poller_ops *backend(wsx_loop_backend b)
     switch (b) {
     case WSX_LOOP_DEFAULT:
 #if defined(WSX_HAVE_EPOLL)
-        return &wsx_poller_epoll;
+        return &wsx__poller_epoll;
 #elif defined(WSX_HAVE_KQUEUE)
-        return &wsx_poller_kqueue;
+        return &wsx__poller_kqueue;
 #else
-        return &wsx_poller_poll;
+        return &wsx__poller_poll;
 #endif
 #ifdef WSX_HAVE_EPOLL
     case WSX_LOOP_EPOLL:
-        return &wsx_poller_epoll;
+        return &wsx__poller_epoll;
 #endif
 #ifdef WSX_HAVE_KQUEUE
     case WSX_LOOP_KQUEUE:
-        return &wsx_poller_kqueue;
+        return &wsx__poller_kqueue;
 #endif
     case WSX_LOOP_POLL:
-        return &wsx_poller_poll;
+        return &wsx__poller_poll;
     default:
         return NULL;
     }
@@ -68,7 +68,7 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
     l->rnd_pos = sizeof l->rnd; /* empty: filled on first use */
     l->rbuf = malloc(l->rbuf_size);
     l->poller = ops->create();
-    if (!l->rbuf || !l->poller || wsx_net_pipe(fds) < 0)
+    if (!l->rbuf || !l->poller || wsx__net_pipe(fds) < 0)
         goto fail;
     l->wake.fd = fds[0];
     l->wake.kind = WSX_IO_WAKE;
@@ -79,8 +79,8 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
         pthread_mutex_init(&l->mu, NULL) != 0)
         goto fail;
     if (opts->handle_signals)
-        l->handle_signals = wsx_signal_take(l->wake_w) == 0;
-    l->now = wsx_clock_ms();
+        l->handle_signals = wsx__signal_take(l->wake_w) == 0;
+    l->now = wsx__clock_ms();
     return l;
 fail:
     if (fds[0] >= 0) {
@@ -104,7 +104,7 @@ size_t wsx_loop_conn_count(const wsx_loop *l)
     return l->nsocks;
 }
 
-int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
+int wsx__loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
 {
     if (io->interest == events)
         return 0;
@@ -114,33 +114,18 @@ int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
     return r;
 }
 
-/* The i-th entry of the loop's heap if it is a socket (the others are
- * paused listeners), NULL past the end. */
-static wsx_sock *sock_at(const wsx_loop *l, uint32_t i)
-{
-    wsx_io *io = i < l->timers.n ? l->timers.v[i] : NULL;
-    return io && io->kind == WSX_IO_SOCK ? (wsx_sock *)io : NULL;
-}
-
-/* Backwards, since removing the last entry moves no other; a closing
- * socket's on_close may open others: sweep until none is left. */
+/* Closing unlinks the socket; a closing socket's on_close may open
+ * others: take the head until none is left. */
 static void close_all(wsx_loop *l)
 {
-    while (l->nsocks)
-        for (uint32_t i = l->timers.n; i-- > 0;) {
-            wsx_sock *s = sock_at(l, i);
-            if (s)
-                wsx_sock_close(l, s);
-        }
+    while (l->socks)
+        wsx__sock_close(l, l->socks);
 }
 
 static void mark_all_dirty(wsx_loop *l)
 {
-    for (uint32_t i = l->timers.n; i-- > 0;) {
-        wsx_sock *s = sock_at(l, i);
-        if (s)
-            wsx_sock_mark_dirty(l, s);
-    }
+    for (wsx_sock *s = l->socks; s; s = s->next)
+        wsx__sock_mark_dirty(l, s);
 }
 
 static void free_dead(wsx_loop *l)
@@ -160,7 +145,7 @@ static void close_listeners(wsx_loop *l)
         l->ops->del(l->poller, ls->io.fd);
         close(ls->io.fd);
         ls->io.fd = -1;
-        wsx_heap_del(&l->timers, &ls->io);
+        wsx__heap_del(&l->timers, &ls->io);
     }
 }
 
@@ -171,6 +156,7 @@ void wsx_loop_free(wsx_loop *l)
     close_all(l);
     free_dead(l);
     close_listeners(l);
+    wsx__watch_free_all(l);
     while (l->listeners) {
         wsx_listener *next = l->listeners->next;
         free(l->listeners);
@@ -182,12 +168,12 @@ void wsx_loop_free(wsx_loop *l)
         l->posts = next;
     }
     if (l->handle_signals)
-        wsx_signal_give_back();
+        wsx__signal_give_back();
     l->ops->destroy(l->poller);
     close(l->wake.fd);
     close(l->wake_w);
     pthread_mutex_destroy(&l->mu);
-    wsx_heap_free(&l->timers);
+    wsx__heap_free(&l->timers);
     free(l->dirty.v);
     free(l->rbuf);
     free(l);
@@ -203,14 +189,13 @@ void wsx_loop_shutdown(wsx_loop *l)
     if (l->phase == WSX_PHASE_SHUTDOWN)
         return;
     l->phase = WSX_PHASE_SHUTDOWN;
-    l->now = wsx_clock_ms(); /* may be called outside wsx_loop_run */
+    l->now = wsx__clock_ms(); /* may be called outside wsx_loop_run */
     l->shutdown_at = l->now + l->shutdown_ms;
     close_listeners(l);
-    /* Forwards: a dropped handshake's deadline moves it (and the entries
-     * it displaces) only to indices already visited. */
-    for (uint32_t i = 0; i < l->timers.n; i++) {
-        wsx_sock *s = sock_at(l, i);
-        if (!s || (s->io.flags & WSX_SOCK_KILL))
+    /* Nothing here closes a socket at once (settling does, later), so
+     * the list stays as it is while it is walked. */
+    for (wsx_sock *s = l->socks; s; s = s->next) {
+        if (s->io.flags & WSX_SOCK_KILL)
             continue;
         wsx_state st = wsx_conn_state(s->conn);
         if (st == WSX_STATE_OPEN) {
@@ -218,9 +203,9 @@ void wsx_loop_shutdown(wsx_loop *l)
         } else if (st == WSX_STATE_HANDSHAKE) {
             s->io.flags |= WSX_SOCK_KILL;
             if (s->io.deadline > l->now)
-                wsx_heap_set(&l->timers, &s->io, l->now);
+                wsx__heap_set(&l->timers, &s->io, l->now);
         }
-        wsx_sock_mark_dirty(l, s);
+        wsx__sock_mark_dirty(l, s);
     }
 }
 
@@ -253,7 +238,7 @@ static void on_wake(wsx_loop *l)
     char buf[64];
     while (read(l->wake.fd, buf, sizeof buf) > 0)
         continue;
-    if (l->handle_signals && wsx_signal_arrived()) {
+    if (l->handle_signals && wsx__signal_arrived()) {
         if (l->phase == WSX_PHASE_SHUTDOWN)
             l->stop = true;
         else
@@ -273,8 +258,8 @@ static void on_wake(wsx_loop *l)
 
 static void on_listener_timer(wsx_loop *l, wsx_listener *ls)
 {
-    wsx_heap_del(&l->timers, &ls->io);
-    wsx_loop_interest(l, &ls->io, WSX_POLL_IN);
+    wsx__heap_del(&l->timers, &ls->io);
+    wsx__loop_interest(l, &ls->io, WSX_POLL_IN);
 }
 
 static void dispatch(wsx_loop *l, const wsx_poll_event *ev)
@@ -283,11 +268,14 @@ static void dispatch(wsx_loop *l, const wsx_poll_event *ev)
     switch (io->kind) {
     case WSX_IO_SOCK:
         if (!(io->flags & WSX_SOCK_DEAD))
-            wsx_sock_event(l, (wsx_sock *)io, ev->events);
+            wsx__sock_event(l, (wsx_sock *)io, ev->events);
         break;
     case WSX_IO_LISTENER:
         if (io->fd >= 0)
-            wsx_listener_ready(l, (wsx_listener *)io);
+            wsx__listener_ready(l, (wsx_listener *)io);
+        break;
+    case WSX_IO_WATCH:
+        wsx__watch_event((wsx_watch *)io, ev->events);
         break;
     default:
         on_wake(l);
@@ -295,12 +283,20 @@ static void dispatch(wsx_loop *l, const wsx_poll_event *ev)
     }
 }
 
+/* Only deadlines set before this pass: a timer a callback restarts with
+ * no delay waits for the next wake-up instead of spinning here. An entry
+ * set later sorts after every older one with its deadline or an earlier
+ * one, so meeting it at the top means no older due entry is left. */
 static void run_timers(wsx_loop *l)
 {
     wsx_io *io;
-    while ((io = wsx_heap_top(&l->timers)) && io->deadline <= l->now) {
+    uint64_t limit = l->timers.seq;
+    while ((io = wsx__heap_top(&l->timers)) && io->deadline <= l->now &&
+           io->seq < limit) {
         if (io->kind == WSX_IO_SOCK)
-            wsx_sock_timer(l, (wsx_sock *)io);
+            wsx__sock_timer(l, (wsx_sock *)io);
+        else if (io->kind == WSX_IO_TIMER)
+            wsx__timer_fire(l, (wsx_timer *)io);
         else
             on_listener_timer(l, (wsx_listener *)io);
     }
@@ -314,7 +310,7 @@ static void run_dirty(wsx_loop *l)
         if (s->io.flags & WSX_SOCK_DEAD)
             continue;
         s->io.flags &= (uint8_t)~WSX_SOCK_DIRTY;
-        wsx_sock_settle(l, s);
+        wsx__sock_settle(l, s);
     }
     l->dirty.n = 0;
 }
@@ -330,7 +326,7 @@ static bool listening(const wsx_loop *l)
 static int wait_ms(const wsx_loop *l)
 {
     uint64_t due = WSX_NO_DEADLINE;
-    const wsx_io *top = wsx_heap_top(&l->timers);
+    const wsx_io *top = wsx__heap_top(&l->timers);
     if (top)
         due = top->deadline;
     if (l->phase == WSX_PHASE_SHUTDOWN && l->shutdown_at < due)
@@ -347,6 +343,7 @@ static void end_of_wakeup(wsx_loop *l)
 {
     run_dirty(l);
     free_dead(l);
+    wsx__watch_reap(l);
 }
 
 int wsx_loop_run(wsx_loop *l)
@@ -354,14 +351,16 @@ int wsx_loop_run(wsx_loop *l)
     wsx_poll_event ev[WSX_EVENT_BATCH];
     int ret = 0;
     l->stop = false;
-    l->now = wsx_clock_ms();
+    l->now = wsx__clock_ms();
     /* Output queued while the loop was not running had nowhere to go. */
     mark_all_dirty(l);
     for (;;) {
         end_of_wakeup(l);
         if (l->stop)
             break;
-        if (!l->nsocks && (l->phase == WSX_PHASE_SHUTDOWN || !listening(l)))
+        if (!l->nsocks &&
+            (l->phase == WSX_PHASE_SHUTDOWN ||
+             (!listening(l) && !l->nwatch_active && !l->ntimer_active)))
             break;
         if (l->phase == WSX_PHASE_SHUTDOWN && l->now >= l->shutdown_at) {
             close_all(l);
@@ -372,7 +371,7 @@ int wsx_loop_run(wsx_loop *l)
             ret = WSX_EIO;
             break;
         }
-        l->now = wsx_clock_ms();
+        l->now = wsx__clock_ms();
         for (int i = 0; i < n; i++)
             dispatch(l, &ev[i]);
         run_timers(l);

@@ -1,7 +1,8 @@
 /* loop_internal.h - what the adapter's files share: the loop object, the
  * per-socket state (kept small: an idle connection costs sizeof(wsx_sock)
- * and one heap slot here, plus its wsx_conn) and the deadline heap, which
- * also holds every socket of the loop. */
+ * plus its wsx_conn), the application's fd watchers and timers, and the
+ * deadline heap. Membership is kept in plain lists; the heap holds only
+ * what has a deadline. */
 #ifndef WSX_LOOP_INTERNAL_H
 #define WSX_LOOP_INTERNAL_H
 
@@ -26,7 +27,9 @@
 typedef enum wsx_io_kind {
     WSX_IO_WAKE = 0,
     WSX_IO_LISTENER,
-    WSX_IO_SOCK
+    WSX_IO_SOCK,
+    WSX_IO_WATCH,
+    WSX_IO_TIMER
 } wsx_io_kind;
 
 enum {
@@ -45,6 +48,7 @@ enum {
 /* The head of everything the poller reports and the heap orders. */
 typedef struct wsx_io {
     uint64_t deadline;  /* WSX_NO_DEADLINE when none */
+    uint64_t seq;       /* order among equal deadlines: order of setting */
     uint32_t heap_idx;  /* WSX_HEAP_NONE when not in the heap */
     int fd;
     uint8_t kind;       /* wsx_io_kind */
@@ -60,13 +64,17 @@ typedef struct wsx_endpoint {
     wsx_config cfg;
     wsx_callbacks cb;
     void *user;
+    const wsx_stream_ops *stream; /* never NULL */
+    void *stream_ctx;
+    /* clients: the application's on_close, behind the loop's, which
+     * reports why a connect failed */
+    void (*app_on_close)(wsx_conn *c, const wsx_close_info *ci, void *user);
 } wsx_endpoint;
 
 /* The connection's transport pointer (wsx_conn_transport) is its socket,
  * so the send and random callbacks reach socket and loop without a
- * lookup. A socket stays in the loop's heap from attach to close (with
- * WSX_NO_DEADLINE when it has no timer): the heap is also how the loop
- * enumerates its sockets, so a socket carries no list links. */
+ * lookup. A socket is in the loop's list from attach to close, and in the
+ * heap only while it has a deadline. */
 typedef struct wsx_sock {
     wsx_io io;
     union {
@@ -74,11 +82,15 @@ typedef struct wsx_sock {
         struct wsx_sock *next_dead; /* once WSX_SOCK_DEAD */
     };
     struct wsx_loop *loop;
+    struct wsx_sock *prev, *next; /* loop->socks */
+    const wsx_stream_ops *sops;
+    void *st;                     /* the stream's state */
 } wsx_sock;
 
 /* A client connection carries its own endpoint in the same block. */
 typedef struct wsx_client_sock {
     wsx_sock s;
+    int connect_err; /* WSX_ECONNREFUSED, WSX_ECONNTIMEOUT or 0 */
     wsx_endpoint ep;
 } wsx_client_sock;
 
@@ -88,9 +100,31 @@ typedef struct wsx_listener {
     struct wsx_listener *next;
 } wsx_listener;
 
+/* An application's fd watcher. A freed one waits in loop->dead_watch
+ * until the end of the wake-up: events already collected may point to
+ * it. */
+struct wsx_watch {
+    wsx_io io;                     /* io.interest: WSX_POLL_* registered */
+    struct wsx_loop *loop;
+    wsx_watch_fn fn;
+    void *user;
+    struct wsx_watch *prev, *next; /* loop->watches, or dead_watch */
+};
+
+/* An application's timer: in the heap while started. */
+struct wsx_timer {
+    wsx_io io;
+    struct wsx_loop *loop;
+    wsx_timer_fn fn;
+    void *user;
+    uint64_t repeat;
+    struct wsx_timer *prev, *next; /* loop->timer_list */
+};
+
 typedef struct wsx_heap {
     wsx_io **v;
     uint32_t n, cap;
+    uint64_t seq;  /* next wsx_io.seq */
 } wsx_heap;
 
 typedef struct wsx_sockvec {
@@ -115,8 +149,16 @@ struct wsx_loop {
     uint8_t *rbuf;
     size_t rbuf_size, read_pause;
     uint64_t now;           /* ms, refreshed at every wake-up */
-    wsx_heap timers;        /* every socket, and listeners while paused */
+    wsx_heap timers;        /* whatever has a deadline: sockets, paused
+                               listeners, started application timers */
+    wsx_sock *socks;        /* every open socket */
     size_t nsocks;
+    wsx_watch *watches;     /* every application watcher */
+    wsx_watch *dead_watch;  /* freed during this wake-up */
+    size_t nwatch_active;   /* watchers with events != 0 */
+    wsx_timer *timer_list;  /* every application timer */
+    size_t ntimers, ntimer_active;
+    size_t nlisteners;
     wsx_sockvec dirty;      /* sockets touched outside their own event */
     wsx_sock *dead;         /* closed during this wake-up */
     wsx_sock *current;      /* socket whose event is being handled */
@@ -133,45 +175,57 @@ struct wsx_loop {
     size_t rnd_pos;         /* bytes of rnd used; starts full (empty) */
 };
 
-/* heap.c: a binary min-heap on io->deadline; O(log n) per change. */
-int wsx_heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline);
-void wsx_heap_del(wsx_heap *h, wsx_io *io);
-wsx_io *wsx_heap_top(const wsx_heap *h);
-void wsx_heap_free(wsx_heap *h);
+/* heap.c: a binary min-heap on (io->deadline, io->seq); O(log n) per
+ * change. Setting WSX_NO_DEADLINE takes io out. Reserve room first where
+ * a later set must not fail. */
+int wsx__heap_reserve(wsx_heap *h, size_t n);
+int wsx__heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline);
+void wsx__heap_del(wsx_heap *h, wsx_io *io);
+wsx_io *wsx__heap_top(const wsx_heap *h);
+void wsx__heap_free(wsx_heap *h);
 
 /* net.c: sockets and URLs. */
 typedef struct wsx_url {
     char host[256];      /* without brackets, for getaddrinfo */
-    char hostport[262];  /* the Host header: host[:port], IPv6 bracketed */
+    char hostport[264];  /* the Host header: host[:port], IPv6 bracketed */
     char port[6];
     char target[4096];   /* path and query; "/" when the path is empty */
+    bool secure;         /* wss:// */
 } wsx_url;
-int wsx_url_parse(wsx_url *u, const char *url);
-int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
+int wsx__url_parse(wsx_url *u, const char *url);
+int wsx__net_listen(const char *host, uint16_t port, bool reuse_port,
                    int backlog, uint16_t *bound);
-int wsx_net_connect(const wsx_url *u);
-int wsx_net_accept(int lfd);
-int wsx_net_pipe(int fds[2]);
-uint64_t wsx_clock_ms(void);
+int wsx__net_connect(const wsx_url *u); /* fd or WSX_E* */
+int wsx__net_accept(int lfd);
+int wsx__net_pipe(int fds[2]);
+uint64_t wsx__clock_ms(void);
 
 /* sock.c: one connection's I/O. */
-wsx_sock *wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
-                          bool client);
-void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events);
-void wsx_sock_timer(wsx_loop *l, wsx_sock *s);
-void wsx_sock_settle(wsx_loop *l, wsx_sock *s);
-void wsx_sock_close(wsx_loop *l, wsx_sock *s);
-void wsx_sock_mark_dirty(wsx_loop *l, wsx_sock *s);
-long wsx_sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
-int wsx_sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
-int wsx_loop_interest(wsx_loop *l, wsx_io *io, unsigned events);
+int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
+                    const char *server_name, wsx_sock **out);
+void wsx__sock_event(wsx_loop *l, wsx_sock *s, unsigned events);
+void wsx__sock_timer(wsx_loop *l, wsx_sock *s);
+void wsx__sock_settle(wsx_loop *l, wsx_sock *s);
+void wsx__sock_close(wsx_loop *l, wsx_sock *s);
+void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s);
+long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
+int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
+int wsx__loop_interest(wsx_loop *l, wsx_io *io, unsigned events);
 
 /* signal.c */
-int wsx_signal_take(int wake_fd);
-void wsx_signal_give_back(void);
-bool wsx_signal_arrived(void);
+int wsx__signal_take(int wake_fd);
+void wsx__signal_give_back(void);
+bool wsx__signal_arrived(void);
+
+/* watch.c: the application's watchers and timers. */
+void wsx__watch_event(wsx_watch *w, unsigned events);
+void wsx__timer_fire(wsx_loop *l, wsx_timer *t);
+void wsx__watch_free_all(wsx_loop *l);
+void wsx__watch_reap(wsx_loop *l);
+/* Room in the heap for every socket, listener and timer (+extra). */
+int wsx__loop_reserve(wsx_loop *l, size_t extra);
 
 /* endpoint.c: accepting on a listener that turned readable. */
-void wsx_listener_ready(wsx_loop *l, wsx_listener *ls);
+void wsx__listener_ready(wsx_loop *l, wsx_listener *ls);
 
 #endif

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-uint64_t wsx_clock_ms(void)
+uint64_t wsx__clock_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,7 +43,7 @@ static void tune(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-int wsx_net_pipe(int fds[2])
+int wsx__net_pipe(int fds[2])
 {
     if (pipe(fds) < 0)
         return -1;
@@ -55,20 +55,23 @@ int wsx_net_pipe(int fds[2])
     return 0;
 }
 
-/* ws://host[:port][/path][?query] -> parts. RFC 6455 §3: the default port
- * is 80, the fragment is not allowed, the resource name is "/" when the
- * path is empty. */
-int wsx_url_parse(wsx_url *u, const char *url)
+/* ws[s]://host[:port][/path][?query] -> parts. RFC 6455 §3: the default
+ * port is 80 (443 for wss), the fragment is not allowed, the resource name
+ * is "/" when the path is empty. */
+int wsx__url_parse(wsx_url *u, const char *url)
 {
-    static const char scheme[] = "ws://";
-    if (!url || strncmp(url, scheme, sizeof scheme - 1) != 0)
+    if (!url)
         return WSX_EINVAL;
+    u->secure = strncmp(url, "wss://", 6) == 0;
+    if (!u->secure && strncmp(url, "ws://", 5) != 0)
+        return WSX_EINVAL;
+    const char *dport = u->secure ? "443" : "80";
     /* Spaces and controls would break (or inject into) the request line
      * and the Host header: a URL must arrive percent-encoded. */
     for (const char *p = url; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f)
             return WSX_EINVAL;
-    const char *h = url + sizeof scheme - 1, *end, *after;
+    const char *h = url + (u->secure ? 6 : 5), *end, *after;
     if (*h == '[') {
         end = strchr(h, ']');
         if (!end)
@@ -84,7 +87,7 @@ int wsx_url_parse(wsx_url *u, const char *url)
         return WSX_EINVAL;
     memcpy(u->host, h, hlen);
     u->host[hlen] = '\0';
-    strcpy(u->port, "80");
+    strcpy(u->port, dport);
     if (*after == ':') {
         size_t plen = strspn(after + 1, "0123456789");
         long port = plen ? strtol(after + 1, NULL, 10) : 0;
@@ -102,10 +105,11 @@ int wsx_url_parse(wsx_url *u, const char *url)
     if (n < 0 || (size_t)n >= sizeof u->target)
         return WSX_EINVAL;
     bool v6 = strchr(u->host, ':') != NULL;
-    bool dflt = strcmp(u->port, "80") == 0;
-    snprintf(u->hostport, sizeof u->hostport, "%s%s%s%s%s", v6 ? "[" : "",
-             u->host, v6 ? "]" : "", dflt ? "" : ":", dflt ? "" : u->port);
-    return 0;
+    bool dflt = strcmp(u->port, dport) == 0;
+    n = snprintf(u->hostport, sizeof u->hostport, "%s%s%s%s%s",
+                 v6 ? "[" : "", u->host, v6 ? "]" : "", dflt ? "" : ":",
+                 dflt ? "" : u->port);
+    return n < 0 || (size_t)n >= sizeof u->hostport ? WSX_EINVAL : 0;
 }
 
 static int bind_one(const struct addrinfo *ai, bool reuse_port, int backlog)
@@ -150,7 +154,7 @@ static uint16_t port_of(int fd)
 /* Bind the first address that works; with no host, the IPv6 wildcard
  * (dual-stack) comes first and IPv4's is the fallback. Returns the
  * listening descriptor, or -1 with errno set. */
-int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
+int wsx__net_listen(const char *host, uint16_t port, bool reuse_port,
                    int backlog, uint16_t *bound)
 {
     struct addrinfo hints, *res, *ai;
@@ -179,8 +183,10 @@ int wsx_net_listen(const char *host, uint16_t port, bool reuse_port,
 }
 
 /* Start a non-blocking connect to the first address of u. Returns the
- * descriptor (the connect completes when it turns writable) or -1. */
-int wsx_net_connect(const wsx_url *u)
+ * descriptor (the connect completes when it turns writable), or
+ * WSX_ENOHOST (the name does not resolve), WSX_ECONNREFUSED (refused at
+ * once), WSX_ENOMEM or WSX_EIO (errno tells why). */
+int wsx__net_connect(const wsx_url *u)
 {
     struct addrinfo hints, *res;
     memset(&hints, 0, sizeof hints);
@@ -188,9 +194,13 @@ int wsx_net_connect(const wsx_url *u)
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
     int r = getaddrinfo(u->host, u->port, &hints, &res);
+    if (r == EAI_SYSTEM)
+        return WSX_EIO;
+    if (r == EAI_MEMORY)
+        return WSX_ENOMEM;
     if (r != 0) {
-        errno = r == EAI_SYSTEM ? errno : EHOSTUNREACH;
-        return -1;
+        errno = EHOSTUNREACH;
+        return WSX_ENOHOST;
     }
     int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
     if (fd >= 0 && (set_flags(fd) < 0 ||
@@ -202,13 +212,14 @@ int wsx_net_connect(const wsx_url *u)
         fd = -1;
     }
     freeaddrinfo(res);
-    if (fd >= 0)
-        tune(fd);
+    if (fd < 0)
+        return errno == ECONNREFUSED ? WSX_ECONNREFUSED : WSX_EIO;
+    tune(fd);
     return fd;
 }
 
 /* Accept one connection, ready for the loop; -1 with errno otherwise. */
-int wsx_net_accept(int lfd)
+int wsx__net_accept(int lfd)
 {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -145,6 +145,6 @@ static int pl_wait(wsx_poller *p, wsx_poll_event *out, int max, int timeout)
     return got;
 }
 
-const wsx_poller_ops wsx_poller_poll = {
+const wsx_poller_ops wsx__poller_poll = {
     "poll", pl_create, pl_destroy, pl_add, pl_mod, pl_del, pl_wait,
 };

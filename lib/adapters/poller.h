@@ -51,12 +51,12 @@ typedef struct wsx_poller_ops {
     int (*wait)(wsx_poller *p, wsx_poll_event *ev, int max, int timeout_ms);
 } wsx_poller_ops;
 
-extern const wsx_poller_ops wsx_poller_poll;
+extern const wsx_poller_ops wsx__poller_poll;
 #ifdef WSX_HAVE_EPOLL
-extern const wsx_poller_ops wsx_poller_epoll;
+extern const wsx_poller_ops wsx__poller_epoll;
 #endif
 #ifdef WSX_HAVE_KQUEUE
-extern const wsx_poller_ops wsx_poller_kqueue;
+extern const wsx_poller_ops wsx__poller_kqueue;
 #endif
 
 #endif

@@ -25,7 +25,7 @@ static void on_signal(int sig)
 }
 
 /* Route both signals to wake_fd; -1 when another loop has them. */
-int wsx_signal_take(int wake_fd)
+int wsx__signal_take(int wake_fd)
 {
     struct sigaction sa;
     if (wsx_signal_fd_ >= 0)
@@ -41,7 +41,7 @@ int wsx_signal_take(int wake_fd)
     return 0;
 }
 
-void wsx_signal_give_back(void)
+void wsx__signal_give_back(void)
 {
     sigaction(SIGINT, &wsx_old_int_, NULL);
     sigaction(SIGTERM, &wsx_old_term_, NULL);
@@ -49,7 +49,7 @@ void wsx_signal_give_back(void)
 }
 
 /* True once per batch of signals that arrived since the last call. */
-bool wsx_signal_arrived(void)
+bool wsx__signal_arrived(void)
 {
     sig_atomic_t now = wsx_signal_count_;
     if (now == wsx_signal_seen_)

@@ -1,7 +1,9 @@
-/* sock.c - one connection's transport: reads into the loop's shared
- * buffer and feeds the core, writes through the core's send callback,
- * keeps write interest only while output is queued, runs the core's timers
- * and closes the socket once wsx_conn_done() says the connection is over. */
+/* sock.c - one connection's transport: reads its byte stream into the
+ * loop's shared buffer and feeds the core, writes through the core's send
+ * callback into the stream, keeps write interest only while output is
+ * queued (in the core or the stream), runs the core's timers and closes
+ * the socket once wsx_conn_done() says the connection is over and the
+ * stream has drained. */
 #include "loop_internal.h"
 
 #include <errno.h>
@@ -10,16 +12,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0 /* SO_NOSIGPIPE is set instead (net.c) */
-#endif
-
 /* One socket's turn is bounded, so a fast sender cannot starve others. */
 #define WSX_READS_PER_EVENT 4
 
 /* A socket touched outside its own event (a broadcast from another
  * connection's callback, a posted closure) is revisited after it. */
-void wsx_sock_mark_dirty(wsx_loop *l, wsx_sock *s)
+void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s)
 {
     if (s == l->current || (s->io.flags & (WSX_SOCK_DIRTY | WSX_SOCK_DEAD)))
         return;
@@ -36,22 +34,16 @@ void wsx_sock_mark_dirty(wsx_loop *l, wsx_sock *s)
     s->io.flags |= WSX_SOCK_DIRTY;
 }
 
-long wsx_sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
+long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
 {
     (void)user;
     wsx_sock *s = wsx_conn_transport(c);
     if (!s || (s->io.flags & WSX_SOCK_CONNECTING))
         return WSX_EAGAIN; /* stays queued; the next settle flushes it */
-    wsx_sock_mark_dirty(s->loop, s);
-    for (;;) {
-        ssize_t n = send(s->io.fd, p, len, MSG_NOSIGNAL);
-        if (n >= 0)
-            return (long)n;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return WSX_EAGAIN;
-        if (errno != EINTR)
-            return WSX_EIO;
-    }
+    wsx__sock_mark_dirty(s->loop, s);
+    wsx_iovec v = {p, len};
+    long n = s->sops->writev(s->st, s->io.fd, &v, 1);
+    return n >= 0 || n == WSX_EAGAIN ? n : WSX_EIO;
 }
 
 /* getentropy() draws from the kernel CSPRNG (getrandom on Linux) and
@@ -68,7 +60,7 @@ static int entropy(uint8_t *buf, size_t len)
     return 0;
 }
 
-int wsx_sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
+int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
 {
     (void)user;
     /* A client draws a fresh masking key for every frame: serving the
@@ -132,11 +124,13 @@ static wsx_client_sock *client_block(const wsx_endpoint *ep)
     return cs;
 }
 
-/* Wrap a connected (or connecting, for clients) descriptor. On failure
- * returns NULL and the caller still owns fd. */
-wsx_sock *wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
-                          bool client)
+/* Wrap a connected (or connecting, for clients: server_name is the URL's
+ * host) descriptor in a stream and a connection. On failure returns a
+ * negative code and the caller still owns fd. */
+int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
+                    const char *server_name, wsx_sock **out)
 {
+    bool client = ep->cfg.role == WSX_CLIENT;
     wsx_sock *s;
     if (client) {
         wsx_client_sock *cs = client_block(ep);
@@ -146,32 +140,45 @@ wsx_sock *wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
         s = malloc(sizeof *s);
     }
     if (!s)
-        return NULL;
+        return WSX_ENOMEM;
     memset(s, 0, sizeof *s);
+    if (client)
+        ((wsx_client_sock *)s)->connect_err = 0;
     s->io.fd = fd;
     s->io.kind = WSX_IO_SOCK;
     s->io.heap_idx = WSX_HEAP_NONE;
+    s->io.deadline = WSX_NO_DEADLINE;
     s->io.flags = client ? WSX_SOCK_CONNECTING | WSX_SOCK_CLIENT : 0;
     s->io.seen = WSX_SEEN_NONE;
     s->loop = l;
+    s->sops = ep->stream;
+    int r = s->sops->open(ep->stream_ctx, fd, client, server_name, &s->st);
+    if (r < 0) {
+        free(s);
+        return r;
+    }
     s->conn = wsx_conn_new(&ep->cfg, &ep->cb, ep->user);
     unsigned ev = client ? WSX_POLL_OUT : WSX_POLL_IN;
     if (s->conn)
         wsx_conn_set_transport(s->conn, s);
-    if (!s->conn || wsx_heap_set(&l->timers, &s->io, WSX_NO_DEADLINE) < 0) {
+    /* Room in the heap now, so settling never fails to set a deadline. */
+    r = !s->conn || wsx__loop_reserve(l, 1) < 0 ? WSX_ENOMEM : 0;
+    if (r == 0 && l->ops->add(l->poller, fd, ev, &s->io) < 0)
+        r = WSX_EIO;
+    if (r < 0) {
         wsx_conn_free(s->conn);
+        s->sops->close(s->st);
         free(s);
-        return NULL;
-    }
-    if (l->ops->add(l->poller, fd, ev, &s->io) < 0) {
-        wsx_heap_del(&l->timers, &s->io);
-        wsx_conn_free(s->conn);
-        free(s);
-        return NULL;
+        return r;
     }
     s->io.interest = (uint8_t)ev;
+    s->next = l->socks;
+    if (l->socks)
+        l->socks->prev = s;
+    l->socks = s;
     l->nsocks++;
-    return s;
+    *out = s;
+    return 0;
 }
 
 /* Servers only: two peers that both stop reading while their output is
@@ -179,22 +186,29 @@ wsx_sock *wsx_sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
 static bool paused(const wsx_loop *l, const wsx_sock *s)
 {
     return l->read_pause && !(s->io.flags & WSX_SOCK_CLIENT) &&
-           wsx_buffered_amount(s->conn) > l->read_pause;
+           wsx_buffered_amount(s->conn) + s->sops->queued(s->st) >
+               l->read_pause;
 }
 
+static bool has_input(const wsx_sock *s)
+{
+    return (s->sops->wants(s->st) & WSX_STREAM_INPUT) != 0;
+}
+
+/* A short read from TCP means the socket is drained; other streams (TLS
+ * hands out a record at a time) are read until they say WSX_EAGAIN. */
 static void sock_read(wsx_loop *l, wsx_sock *s)
 {
+    bool tcp = s->sops == &wsx_stream_tcp;
     for (int i = 0; i < WSX_READS_PER_EVENT; i++) {
-        ssize_t n = recv(s->io.fd, l->rbuf, l->rbuf_size, 0);
+        long n = s->sops->read(s->st, s->io.fd, l->rbuf, l->rbuf_size);
         if (n > 0) {
             if (wsx_conn_feed(s->conn, l->rbuf, (size_t)n) < 0 ||
-                (size_t)n < l->rbuf_size || paused(l, s))
+                (tcp && (size_t)n < l->rbuf_size) || paused(l, s))
                 return;
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n == WSX_EAGAIN)
             return;
         /* End of file or a reset: RFC 6455 §7.1.5, the core reports 1006
          * unless the close handshake already finished. */
@@ -204,7 +218,8 @@ static void sock_read(wsx_loop *l, wsx_sock *s)
     }
 }
 
-/* A refused connect ends the connection (1006) like a lost transport. */
+/* A refused connect ends the connection (1006) like a lost transport,
+ * with WSX_ECONNREFUSED as on_close's error. */
 static void sock_connected(wsx_sock *s)
 {
     int err = 0;
@@ -213,12 +228,16 @@ static void sock_connected(wsx_sock *s)
         err = errno;
     s->io.flags &= (uint8_t)~WSX_SOCK_CONNECTING;
     if (err) {
+        wsx_client_sock *cs = (wsx_client_sock *)s;
+        cs->connect_err = err == ECONNREFUSED ? WSX_ECONNREFUSED
+                          : err == ETIMEDOUT  ? WSX_ECONNTIMEOUT
+                                              : 0;
         s->io.flags |= WSX_SOCK_EOF;
         wsx_conn_eof(s->conn);
     }
 }
 
-void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events)
+void wsx__sock_event(wsx_loop *l, wsx_sock *s, unsigned events)
 {
     l->current = s;
     if (s->io.flags & WSX_SOCK_CONNECTING)
@@ -226,7 +245,7 @@ void wsx_sock_event(wsx_loop *l, wsx_sock *s, unsigned events)
     else if ((events & (WSX_POLL_IN | WSX_POLL_ERR)) &&
              !(s->io.flags & WSX_SOCK_EOF))
         sock_read(l, s);
-    wsx_sock_settle(l, s);
+    wsx__sock_settle(l, s);
 }
 
 /* Whether the core's timers must run before s settles. After activity the
@@ -245,6 +264,21 @@ static bool needs_tick(const wsx_loop *l, const wsx_sock *s)
            wsx_conn_state(s->conn) != s->io.seen;
 }
 
+/* Push out what the stream holds; true while some is left. A failure
+ * ends the connection as a lost transport. */
+static bool stream_flush(wsx_sock *s)
+{
+    if (s->sops->queued(s->st) == 0)
+        return false;
+    int r = s->sops->flush(s->st, s->io.fd);
+    if (r < 0 && r != WSX_EAGAIN) {
+        s->io.flags |= WSX_SOCK_EOF;
+        wsx_conn_eof(s->conn);
+        return false;
+    }
+    return s->sops->queued(s->st) != 0;
+}
+
 /* After anything happened to s (timer: its deadline came): run the core's
  * timers when due, write what it queued (frames queued during one event
  * leave in one write), then close it or re-arm interest and deadline. */
@@ -252,7 +286,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
 {
     wsx_conn *c = s->conn;
     if (s->io.flags & WSX_SOCK_CONNECTING) {
-        wsx_loop_interest(l, &s->io, WSX_POLL_OUT);
+        wsx__loop_interest(l, &s->io, WSX_POLL_OUT);
         return;
     }
     uint32_t now32 = (uint32_t)l->now;
@@ -265,27 +299,34 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         next = wsx_conn_tick(c, l->now);
         s->io.seen = (uint8_t)wsx_conn_state(c);
     }
-    bool out = wsx_conn_wants_write(c);
+    bool out = stream_flush(s) || wsx_conn_wants_write(c);
     if (out) {
         wsx_conn_flush(c);
-        out = wsx_conn_wants_write(c);
+        out = stream_flush(s) || wsx_conn_wants_write(c);
     }
     l->current = NULL;
-    if (wsx_conn_done(c)) {
-        wsx_sock_close(l, s);
+    bool done = wsx_conn_done(c);
+    if (done && !out) {
+        wsx__sock_close(l, s);
         return;
     }
-    unsigned want = out ? WSX_POLL_OUT : 0u;
-    if (!(s->io.flags & WSX_SOCK_EOF) && !(out && paused(l, s)))
+    unsigned sw = s->sops->wants(s->st);
+    unsigned want = out || (sw & WSX_STREAM_WRITE) ? WSX_POLL_OUT : 0u;
+    if (!(s->io.flags & WSX_SOCK_EOF) &&
+        (!(out && paused(l, s)) || (sw & WSX_STREAM_READ)))
         want |= WSX_POLL_IN;
-    wsx_loop_interest(l, &s->io, want);
-    if (wsx_conn_state(c) == WSX_STATE_CLOSED &&
+    wsx__loop_interest(l, &s->io, want);
+    /* Input the stream already holds is read at the next wake-up. */
+    if ((sw & WSX_STREAM_INPUT) && !paused(l, s) &&
+        !(s->io.flags & (WSX_SOCK_EOF | WSX_SOCK_KILL)))
+        wsx__heap_set(&l->timers, &s->io, l->now);
+    if ((done || wsx_conn_state(c) == WSX_STATE_CLOSED) &&
         !(s->io.flags & WSX_SOCK_KILL)) {
         s->io.flags |= WSX_SOCK_KILL;
-        wsx_heap_set(&l->timers, &s->io, l->now + WSX_LINGER_MS);
+        wsx__heap_set(&l->timers, &s->io, l->now + WSX_LINGER_MS);
         return;
     }
-    if (!retime)
+    if (!retime || (sw & WSX_STREAM_INPUT))
         return;
     /* The tick that follows the last activity comes one sweep after it
      * (not after the skipped ticks), so buffers go back after a quiet
@@ -298,26 +339,33 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
     /* A deadline that is already due would make the timer loop spin. */
     if (next <= l->now)
         next = l->now + 1;
-    wsx_heap_set(&l->timers, &s->io, next);
+    wsx__heap_set(&l->timers, &s->io, next);
 }
 
-void wsx_sock_settle(wsx_loop *l, wsx_sock *s)
+void wsx__sock_settle(wsx_loop *l, wsx_sock *s)
 {
     settle(l, s, false);
 }
 
-void wsx_sock_timer(wsx_loop *l, wsx_sock *s)
+void wsx__sock_timer(wsx_loop *l, wsx_sock *s)
 {
-    if (s->io.flags & (WSX_SOCK_CONNECTING | WSX_SOCK_KILL))
-        wsx_sock_close(l, s);
-    else
-        settle(l, s, true);
+    if (s->io.flags & (WSX_SOCK_CONNECTING | WSX_SOCK_KILL)) {
+        if (s->io.flags & WSX_SOCK_CONNECTING)
+            ((wsx_client_sock *)s)->connect_err = WSX_ECONNTIMEOUT;
+        wsx__sock_close(l, s);
+        return;
+    }
+    if (has_input(s) && !(s->io.flags & WSX_SOCK_EOF)) {
+        l->current = s;
+        sock_read(l, s);
+    }
+    settle(l, s, true);
 }
 
 /* Close the socket now; a connection not yet over learns it as a lost
  * transport (on_close 1006). The memory waits for the end of the wake-up:
  * events already collected may still point to it. */
-void wsx_sock_close(wsx_loop *l, wsx_sock *s)
+void wsx__sock_close(wsx_loop *l, wsx_sock *s)
 {
     if (s->io.flags & WSX_SOCK_DEAD)
         return;
@@ -327,9 +375,17 @@ void wsx_sock_close(wsx_loop *l, wsx_sock *s)
         l->current = NULL;
     }
     l->ops->del(l->poller, s->io.fd);
+    s->sops->shutdown(s->st, s->io.fd);
+    s->sops->close(s->st);
     close(s->io.fd);
-    wsx_heap_del(&l->timers, &s->io);
+    wsx__heap_del(&l->timers, &s->io);
     wsx_conn_free(s->conn);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        l->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
     l->nsocks--;
     s->io.flags |= WSX_SOCK_DEAD;
     s->next_dead = l->dead;

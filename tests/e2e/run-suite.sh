@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-suite.sh - end-to-end checks of the example programs: wsx-cat against
 # echo_server, pubsub under a slow subscriber (node), and the chat page in
-# headless Chromium (node drives it over the DevTools protocol).
+# headless Chromium (node drives it over the DevTools protocol), and the
+# library's exported symbols against include/.
 # WSX_BUILD names the build directory; the last line is the total,
 # "e2e: N passed, M failed".
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,6 +68,21 @@ libuv')" ] && ok || bad "libuv_echo echoed '$got'"
     fi
     timeout 10 "$ex/wsx-cat" "ws://127.0.0.1:$port/" </dev/null 2>/dev/null
     [ $? -eq 3 ] && ok || bad "wsx-cat to a closed port should exit 3 (could not connect)"
+fi
+
+# libwsx.so exports exactly what include/ declares (WSX_API): internals
+# are static or wsx__ and hidden.
+if command -v nm >/dev/null 2>&1 && [ -f "$build/libwsx.so" ]; then
+    nm -D --defined-only "$build/libwsx.so" |
+        awk '$2 ~ /^[TDRBV]$/ && $3 !~ /^_/ {print $3}' | sort >"$out"
+    decl=$(grep -h 'WSX_API' "$here/../../include/"*.h | grep -v '#define' |
+           sed -E 's/\(.*//; s/;.*//' | awk '{print $NF}' | sed 's/^\*//' | sort)
+    if [ "$(cat "$out")" = "$decl" ] && [ -n "$decl" ]; then
+        ok
+    else
+        bad "libwsx.so exports differ from include/: $(echo "$decl" |
+            diff - "$out" | grep '^[<>]' | tr '\n' ' ')"
+    fi
 fi
 
 if ! command -v node >/dev/null 2>&1 || [ ! -d /usr/share/nodejs/ws ]; then

@@ -1,16 +1,20 @@
 /* test_adapters - the loop's internal parts without sockets: the deadline
- * heap against a brute-force reference under random operations (entries
- * without a deadline stay in it, as the loop's sockets do), and ws:// URL
- * parsing (RFC 6455 §3) from a table. */
+ * heap against a brute-force reference under random operations (setting
+ * no deadline takes an entry out; equal deadlines leave in the order they
+ * were set), and ws:// URL parsing (RFC 6455 §3) from a table. */
 #include "loop_internal.h"
 #include "test.h"
 
+#ifndef RUN
+#define RUN(fn) fn()
+#endif
+
 #define N 500
 
-static void heap_random(void)
+static void test_heap_random(void)
 {
     static wsx_io io[N];
-    wsx_heap h = {NULL, 0, 0};
+    wsx_heap h = {NULL, 0, 0, 0};
     uint64_t seed = 7;
     for (int i = 0; i < N; i++) {
         io[i].heap_idx = WSX_HEAP_NONE;
@@ -21,45 +25,47 @@ static void heap_random(void)
         wsx_io *x = &io[test_rand(&seed) % N];
         uint64_t r = test_rand(&seed) % 10;
         if (r == 0)
-            wsx_heap_del(&h, x);
+            wsx__heap_del(&h, x);
         else
-            CHECK_EQ(wsx_heap_set(&h, x, r == 1 ? WSX_NO_DEADLINE
+            CHECK_EQ(wsx__heap_set(&h, x, r == 1 ? WSX_NO_DEADLINE
                                                 : test_rand(&seed) % 1000), 0);
         /* The top is the minimum of a brute-force scan. */
-        uint64_t min = WSX_NO_DEADLINE;
+        const wsx_io *min = NULL;
         uint32_t in = 0;
         for (int i = 0; i < N; i++) {
             if (io[i].heap_idx != WSX_HEAP_NONE) {
                 in++;
                 bad_idx += h.v[io[i].heap_idx] != &io[i];
-                if (io[i].deadline < min)
-                    min = io[i].deadline;
+                if (!min || io[i].deadline < min->deadline ||
+                    (io[i].deadline == min->deadline && io[i].seq < min->seq))
+                    min = &io[i];
             } else {
                 bad_idx += io[i].deadline != WSX_NO_DEADLINE;
             }
         }
-        const wsx_io *top = wsx_heap_top(&h);
-        bad_top += in != h.n || (top ? top->deadline : WSX_NO_DEADLINE) != min;
+        bad_top += in != h.n || wsx__heap_top(&h) != min;
     }
     CHECK_EQ(bad_top, 0);
     CHECK_EQ(bad_idx, 0);
-    CHECK(h.n > N / 2); /* entries without a deadline stayed */
-    /* Draining in order yields sorted deadlines, those without last. */
-    uint64_t last = 0;
+    CHECK(h.n > N / 2);
+    /* Draining yields sorted deadlines, equal ones in order of setting. */
+    uint64_t last = 0, last_seq = 0;
     int unsorted = 0;
-    while (wsx_heap_top(&h)) {
-        wsx_io *t = wsx_heap_top(&h);
-        unsorted += t->deadline < last;
+    while (wsx__heap_top(&h)) {
+        wsx_io *t = wsx__heap_top(&h);
+        unsorted += t->deadline < last ||
+                    (t->deadline == last && t->seq < last_seq);
         last = t->deadline;
-        wsx_heap_del(&h, t);
+        last_seq = t->seq;
+        wsx__heap_del(&h, t);
         unsorted += t->heap_idx != WSX_HEAP_NONE;
     }
     CHECK_EQ(unsorted, 0);
     CHECK_EQ(h.n, 0);
-    wsx_heap_free(&h);
+    wsx__heap_free(&h);
 }
 
-static void urls(void)
+static void test_urls(void)
 {
     static const struct {
         const char *url;
@@ -73,7 +79,10 @@ static void urls(void)
         {"ws://127.0.0.1:80/", 0, "127.0.0.1", "80", "127.0.0.1", "/"},
         {"ws://[::1]:8080/x", 0, "::1", "8080", "[::1]:8080", "/x"},
         {"ws://[::1]", 0, "::1", "80", "[::1]", "/"},
-        {"wss://h/", WSX_EINVAL, 0, 0, 0, 0},
+        {"wss://h/", 0, "h", "443", "h", "/"},
+        {"wss://h:443/x", 0, "h", "443", "h", "/x"},
+        {"wss://h:80/", 0, "h", "80", "h:80", "/"},
+        {"wsx://h/", WSX_EINVAL, 0, 0, 0, 0},
         {"http://h/", WSX_EINVAL, 0, 0, 0, 0},
         {"ws://", WSX_EINVAL, 0, 0, 0, 0},
         {"ws://:80/", WSX_EINVAL, 0, 0, 0, 0},
@@ -90,7 +99,7 @@ static void urls(void)
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         wsx_url u;
-        int r = wsx_url_parse(&u, t[i].url);
+        int r = wsx__url_parse(&u, t[i].url);
         CHECK_EQ(r, t[i].ret);
         if (r != 0)
             continue;
@@ -102,13 +111,13 @@ static void urls(void)
     char longhost[300] = "ws://";
     memset(longhost + 5, 'a', 280);
     wsx_url u;
-    CHECK_EQ(wsx_url_parse(&u, longhost), WSX_EINVAL);
-    CHECK_EQ(wsx_url_parse(&u, NULL), WSX_EINVAL);
+    CHECK_EQ(wsx__url_parse(&u, longhost), WSX_EINVAL);
+    CHECK_EQ(wsx__url_parse(&u, NULL), WSX_EINVAL);
 }
 
 int main(void)
 {
-    heap_random();
-    urls();
+    RUN(test_heap_random);
+    RUN(test_urls);
     return test_summary("adapters");
 }

@@ -4,6 +4,10 @@
  * (no crash, nothing leaked), plain HTTP, refused and hung connects. */
 #include "e2e.h"
 
+#ifndef RUN
+#define RUN(fn) fn()
+#endif
+
 #define T 300 /* every timeout under test, ms */
 
 static test_alloc counted;
@@ -152,8 +156,9 @@ static void client_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 }
 
 /* A connect that fails (refused) or hangs (a full backlog that is never
- * accepted) ends in on_close 1006 within the connect timeout. */
-static void bad_connects(void)
+ * accepted) ends in on_close 1006 within the connect timeout, with the
+ * reason as its error; a name that does not resolve is refused at once. */
+static void test_bad_connects(void)
 {
     wsx_callbacks cb;
     wsx_connect_opts co;
@@ -184,7 +189,7 @@ static void bad_connects(void)
     CHECK_EQ(wsx_loop_run(l), 0);
     CHECK_EQ(client_closes, 1);
     CHECK_EQ(client_code, 1006);
-    CHECK_EQ(client_error, WSX_EPEERCLOSED);
+    CHECK_EQ(client_error, WSX_ECONNREFUSED);
 
     listen(lfd, 0);
     int filler[4];
@@ -199,7 +204,12 @@ static void bad_connects(void)
     long dt = (long)(e2e_ms() - t0);
     CHECK_EQ(client_closes, 2);
     CHECK_EQ(client_code, 1006);
+    CHECK_EQ(client_error, WSX_ECONNTIMEOUT);
     CHECK(dt >= T - 50 && dt < T + 1000);
+    /* A name that does not resolve fails at once, with no connection. */
+    co.url = "ws://no-such-host.invalid/";
+    CHECK_EQ(wsx_loop_connect(l, &co, NULL), WSX_ENOHOST);
+    CHECK_EQ(wsx_loop_conn_count(l), 0);
     for (int i = 0; i < 4; i++)
         close(filler[i]);
     close(lfd);
@@ -208,7 +218,7 @@ static void bad_connects(void)
 
 /* SO_REUSEPORT lets a second listener (another process, usually) share
  * the port; without it the bind fails with EADDRINUSE. Also IPv6 only. */
-static void reuse_port(void)
+static void test_reuse_port(void)
 {
     wsx_callbacks cb;
     wsx_listen_opts o;
@@ -259,7 +269,7 @@ int main(void)
     CHECK_EQ(opened, 7);
     CHECK(closed >= opened); /* failed handshakes report too */
     CHECK(abnormal >= 5);
-    bad_connects();
-    reuse_port();
+    RUN(test_bad_connects);
+    RUN(test_reuse_port);
     return test_summary("loop_abuse");
 }

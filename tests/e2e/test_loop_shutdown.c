@@ -4,6 +4,10 @@
  * threads, and a listener that survives running out of descriptors. */
 #include "e2e.h"
 
+#ifndef RUN
+#define RUN(fn) fn()
+#endif
+
 #include <sys/wait.h>
 
 #define PEERS 20
@@ -46,7 +50,7 @@ static void client_close(wsx_conn *c, const wsx_close_info *ci, void *user)
                     ci->reason_len == 10 && !memcmp(ci->reason, "going away", 10);
 }
 
-static void graceful(void)
+static void test_graceful(void)
 {
     wsx_callbacks cb;
     wsx_connect_opts co;
@@ -75,7 +79,7 @@ static void graceful(void)
 
 /* ---- a peer that never answers: the time bound ---------------------- */
 
-static void bounded(void)
+static void test_bounded(void)
 {
     e2e_server s;
     wsx_loop_opts lo;
@@ -140,7 +144,7 @@ static void *poster(void *arg)
     return NULL;
 }
 
-static void posts(void)
+static void test_posts(void)
 {
     e2e_server s;
     pthread_t th[POSTERS];
@@ -212,7 +216,7 @@ static long wait_child(pid_t pid, int limit_ms)
     return -1;
 }
 
-static void signals(void)
+static void test_signals(void)
 {
     uint8_t buf[128];
     wsx_frame_header h;
@@ -289,7 +293,7 @@ static int reap(int *fds, bool *done, int wait_ms)
     return got;
 }
 
-static void emfile(void)
+static void test_emfile(void)
 {
     int port, fds[FLOOD], answered = 0, accepted_first = 0;
     pid_t pid = serve_in_child(&port, 16, 2000);
@@ -323,15 +327,15 @@ static void emfile(void)
 int main(void)
 {
     e2e_watchdog(60);
-    graceful();
-    bounded();
-    posts();
-    signals();
+    RUN(test_graceful);
+    RUN(test_bounded);
+    RUN(test_posts);
+    RUN(test_signals);
     /* Valgrind emulates RLIMIT_NOFILE by closing descriptors above it
      * instead of failing accept() with EMFILE: nothing to test there. */
 #if defined(__linux__)
     if (!getenv("WSX_VALGRIND"))
-        emfile();
+        RUN(test_emfile);
 #endif
     return test_summary("loop_shutdown");
 }

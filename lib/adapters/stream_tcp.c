@@ -1,0 +1,97 @@
+/* stream_tcp.c - the plain TCP stream (wsx_stream.h): no state and no
+ * queue of its own; reads with recv, gathers writes into one sendmsg. */
+#include "loop_internal.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* SO_NOSIGPIPE is set instead (net.c) */
+#endif
+
+#define WSX_TCP_IOV_MAX 16
+
+static int tcp_open(void *ctx, int fd, bool client, const char *server_name,
+                    void **st)
+{
+    (void)ctx;
+    (void)fd;
+    (void)client;
+    (void)server_name;
+    *st = NULL;
+    return 0;
+}
+
+static long tcp_read(void *st, int fd, uint8_t *buf, size_t len)
+{
+    (void)st;
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n >= 0)
+            return (long)n;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return WSX_EAGAIN;
+        if (errno != EINTR)
+            return WSX_EIO;
+    }
+}
+
+static long tcp_writev(void *st, int fd, const wsx_iovec *iov, int n)
+{
+    (void)st;
+    struct iovec v[WSX_TCP_IOV_MAX];
+    if (n > WSX_TCP_IOV_MAX)
+        n = WSX_TCP_IOV_MAX;
+    for (int i = 0; i < n; i++) {
+        v[i].iov_base = (void *)(uintptr_t)iov[i].base;
+        v[i].iov_len = iov[i].len;
+    }
+    struct msghdr m = {0};
+    m.msg_iov = v;
+    m.msg_iovlen = (size_t)n;
+    for (;;) {
+        ssize_t r = sendmsg(fd, &m, MSG_NOSIGNAL);
+        if (r >= 0)
+            return (long)r;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return WSX_EAGAIN;
+        if (errno != EINTR)
+            return WSX_EIO;
+    }
+}
+
+static int tcp_flush(void *st, int fd)
+{
+    (void)st;
+    (void)fd;
+    return 0;
+}
+
+static void tcp_shutdown(void *st, int fd)
+{
+    (void)st;
+    (void)fd; /* close() sends the FIN */
+}
+
+static size_t tcp_queued(const void *st)
+{
+    (void)st;
+    return 0;
+}
+
+static unsigned tcp_wants(const void *st)
+{
+    (void)st;
+    return 0;
+}
+
+static void tcp_close(void *st)
+{
+    (void)st;
+}
+
+const wsx_stream_ops wsx_stream_tcp = {
+    "tcp",      tcp_open,   tcp_read,  tcp_writev, tcp_flush,
+    tcp_shutdown, tcp_queued, tcp_wants, tcp_close,
+};

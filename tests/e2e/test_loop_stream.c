@@ -1,0 +1,317 @@
+/* test_loop_stream.c - a byte stream other than TCP under the loop: a
+ * test stream that scrambles every byte (so a plain peer cannot talk to
+ * it), queues all output itself and hands input out in small pieces, so
+ * the loop must flush the stream's queue, honour wants() and read input
+ * the stream already holds. Server and wss:// client run in one loop on
+ * every backend; echoes must come back intact. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "e2e.h"
+#include "wsx_stream.h"
+
+#ifndef RUN
+#define RUN(fn) fn()
+#endif
+
+#define KEY 0x5a
+#define PIECE 700 /* most bytes read hands out at once */
+
+typedef struct xs {
+    uint8_t *out;
+    size_t out_len, out_cap;
+    uint8_t in[8192];
+    size_t in_off, in_len;
+} xs;
+
+typedef struct xs_ctx {
+    int opens, closes, client_opens;
+    char server_name[64];
+} xs_ctx;
+
+static int xs_open(void *ctx, int fd, bool client, const char *server_name,
+                   void **st)
+{
+    xs_ctx *c = ctx;
+    (void)fd;
+    xs *s = calloc(1, sizeof *s);
+    if (!s)
+        return WSX_ENOMEM;
+    c->opens++;
+    if (client) {
+        c->client_opens++;
+        snprintf(c->server_name, sizeof c->server_name, "%s",
+                 server_name ? server_name : "(null)");
+    }
+    *st = s;
+    return 0;
+}
+
+static long xs_read(void *st, int fd, uint8_t *buf, size_t len)
+{
+    xs *s = st;
+    if (s->in_len == 0) {
+        ssize_t n = recv(fd, s->in, sizeof s->in, 0);
+        if (n == 0)
+            return 0;
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? WSX_EAGAIN
+                                                           : WSX_EIO;
+        for (ssize_t i = 0; i < n; i++)
+            s->in[i] ^= KEY;
+        s->in_off = 0;
+        s->in_len = (size_t)n;
+    }
+    size_t k = s->in_len < len ? s->in_len : len;
+    if (k > PIECE)
+        k = PIECE;
+    memcpy(buf, s->in + s->in_off, k);
+    s->in_off += k;
+    s->in_len -= k;
+    return (long)k;
+}
+
+static long xs_writev(void *st, int fd, const wsx_iovec *iov, int n)
+{
+    xs *s = st;
+    (void)fd;
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += iov[i].len;
+    if (s->out_len + total > s->out_cap) {
+        size_t cap = (s->out_len + total) * 2;
+        uint8_t *p = realloc(s->out, cap);
+        if (!p)
+            return WSX_ENOMEM;
+        s->out = p;
+        s->out_cap = cap;
+    }
+    for (int i = 0; i < n; i++) {
+        const uint8_t *b = iov[i].base;
+        for (size_t j = 0; j < iov[i].len; j++)
+            s->out[s->out_len++] = b[j] ^ KEY;
+    }
+    return (long)total;
+}
+
+/* At most 4 KiB per call, so the queue really builds up. */
+static int xs_flush(void *st, int fd)
+{
+    xs *s = st;
+    size_t k = s->out_len < 4096 ? s->out_len : 4096;
+    ssize_t n = send(fd, s->out, k, MSG_NOSIGNAL);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? WSX_EAGAIN : WSX_EIO;
+    memmove(s->out, s->out + n, s->out_len - (size_t)n);
+    s->out_len -= (size_t)n;
+    return s->out_len ? WSX_EAGAIN : 0;
+}
+
+static void xs_shutdown(void *st, int fd)
+{
+    if (((xs *)st)->out_len)
+        xs_flush(st, fd); /* best effort */
+}
+
+static size_t xs_queued(const void *st)
+{
+    return ((const xs *)st)->out_len;
+}
+
+static unsigned xs_wants(const void *st)
+{
+    const xs *s = st;
+    return (s->out_len ? WSX_STREAM_WRITE : 0u) |
+           (s->in_len ? WSX_STREAM_INPUT : 0u);
+}
+
+static xs_ctx *the_ctx;
+
+static void xs_close(void *st)
+{
+    xs *s = st;
+    the_ctx->closes++;
+    free(s->out);
+    free(s);
+}
+
+static const wsx_stream_ops xor_stream = {
+    "xor", xs_open, xs_read, xs_writev, xs_flush,
+    xs_shutdown, xs_queued, xs_wants, xs_close,
+};
+
+/* ---- echo server and client --------------------------------------- */
+
+static void echo(wsx_conn *c, const wsx_message *m, void *user)
+{
+    (void)user;
+    wsx_send(c, m->opcode, m->data, m->len);
+}
+
+static const size_t sizes[] = {0, 1, 125, 126, 5000, 65536, 300000};
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+
+typedef struct client {
+    size_t step;
+    int opened, ok, closed;
+    uint16_t code;
+    uint8_t *want;
+    wsx_loop *loop;
+} client;
+
+static void send_next(wsx_conn *c, client *k)
+{
+    if (k->step == NSIZES) {
+        wsx_close(c, 1000, "done");
+        return;
+    }
+    size_t n = sizes[k->step];
+    free(k->want);
+    k->want = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        k->want[i] = (uint8_t)(i * 7 + k->step);
+    CHECK_EQ(wsx_send(c, WSX_BINARY, k->want, n), 0);
+}
+
+static void c_open(wsx_conn *c, void *user)
+{
+    client *k = user;
+    k->opened++;
+    send_next(c, k);
+}
+
+static void c_message(wsx_conn *c, const wsx_message *m, void *user)
+{
+    client *k = user;
+    size_t n = sizes[k->step];
+    k->ok += m->len == n && (n == 0 || memcmp(m->data, k->want, n) == 0);
+    k->step++;
+    send_next(c, k);
+}
+
+static void c_close(wsx_conn *c, const wsx_close_info *ci, void *user)
+{
+    client *k = user;
+    (void)c;
+    k->closed++;
+    k->code = ci->code;
+    wsx_loop_shutdown(k->loop); /* the listener goes too: run returns */
+}
+
+static wsx_loop_backend backend;
+
+static wsx_loop *new_loop(void)
+{
+    wsx_loop_opts o;
+    wsx_loop_opts_init(&o);
+    o.backend = backend;
+    return wsx_loop_new(&o);
+}
+
+static int listen_on(wsx_loop *l, wsx_callbacks *scb, xs_ctx *ctx)
+{
+    wsx_listen_opts lo;
+    wsx_listen_opts_init(&lo);
+    lo.host = "127.0.0.1";
+    lo.callbacks = scb;
+    lo.stream = &xor_stream;
+    lo.stream_ctx = ctx;
+    return wsx_loop_listen(l, &lo);
+}
+
+static void test_stream_echo(void)
+{
+    xs_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    the_ctx = &ctx;
+    wsx_loop *l = new_loop();
+    CHECK(l != NULL);
+    wsx_callbacks scb, ccb;
+    wsx_callbacks_init(&scb);
+    scb.on_message = echo;
+    int port = listen_on(l, &scb, &ctx);
+    CHECK(port > 0);
+    wsx_callbacks_init(&ccb);
+    ccb.on_open = c_open;
+    ccb.on_message = c_message;
+    ccb.on_close = c_close;
+    client k;
+    memset(&k, 0, sizeof k);
+    k.loop = l;
+    char url[64];
+    snprintf(url, sizeof url, "wss://127.0.0.1:%d/x", port);
+    wsx_connect_opts co;
+    wsx_connect_opts_init(&co);
+    co.url = url;
+    co.callbacks = &ccb;
+    co.user = &k;
+    /* wss:// needs a stream. */
+    CHECK_EQ(wsx_loop_connect(l, &co, NULL), WSX_EINVAL);
+    co.stream = &xor_stream;
+    co.stream_ctx = &ctx;
+    CHECK_EQ(wsx_loop_connect(l, &co, NULL), 0);
+    CHECK_EQ(wsx_loop_run(l), 0);
+    CHECK_EQ(k.opened, 1);
+    CHECK_EQ(k.ok, (int)NSIZES);
+    CHECK_EQ(k.closed, 1);
+    CHECK_EQ(k.code, 1000);
+    CHECK_EQ(ctx.client_opens, 1);
+    CHECK(strcmp(ctx.server_name, "127.0.0.1") == 0);
+    CHECK_EQ(ctx.opens, 2);
+    CHECK_EQ(ctx.closes, 2);
+    free(k.want);
+    wsx_loop_free(l);
+}
+
+/* A plain ws:// client cannot talk to the scrambling server: the stream
+ * is really in the path. */
+static void test_stream_plain_peer_fails(void)
+{
+    xs_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    the_ctx = &ctx;
+    wsx_loop *l = new_loop();
+    wsx_callbacks scb, ccb;
+    wsx_callbacks_init(&scb);
+    scb.on_message = echo;
+    int port = listen_on(l, &scb, &ctx);
+    CHECK(port > 0);
+    wsx_callbacks_init(&ccb);
+    ccb.on_open = c_open;
+    ccb.on_message = c_message;
+    ccb.on_close = c_close;
+    client k;
+    memset(&k, 0, sizeof k);
+    k.loop = l;
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+    wsx_connect_opts co;
+    wsx_connect_opts_init(&co);
+    co.url = url;
+    co.callbacks = &ccb;
+    co.user = &k;
+    CHECK_EQ(wsx_loop_connect(l, &co, NULL), 0);
+    CHECK_EQ(wsx_loop_run(l), 0);
+    CHECK_EQ(k.opened, 0);
+    CHECK_EQ(k.closed, 1);
+    CHECK_EQ(ctx.opens, 1);
+    CHECK_EQ(ctx.closes, 1);
+    free(k.want);
+    wsx_loop_free(l);
+}
+
+static void run_all(wsx_loop_backend b)
+{
+    backend = b;
+    RUN(test_stream_echo);
+    RUN(test_stream_plain_peer_fails);
+}
+
+int main(void)
+{
+    e2e_watchdog(60);
+    run_all(WSX_LOOP_POLL);
+    run_all(WSX_LOOP_DEFAULT);
+    return test_summary("loop_stream");
+}
