@@ -15,7 +15,6 @@
 #include "../common/cli.h"
 #include "fleet.h"
 #include "telemetry.h"
-#include "ticker.h"
 #include "wsx.h"
 #include "wsx_loop.h"
 
@@ -62,12 +61,12 @@ static uint64_t wall_us(void)
  * tick, framed once and queued on every viewer. A viewer whose queue is
  * past high water (it does not keep up) misses the batch: the next one
  * brings the devices' newer state anyway, and the sequence shows the gap. */
-static void tick(wsx_loop *l, void *arg)
+static void tick(wsx_timer *t, void *user)
 {
     telemetry_batch_head h = {0};
     uint8_t *p = S.batch + TELEMETRY_BATCH_HEAD;
-    (void)l;
-    (void)arg;
+    (void)t;
+    (void)user;
     for (int i = 0; i < TELEMETRY_MAX_DEVICES; i++) {
         if (!S.dev[i].changed)
             continue;
@@ -309,16 +308,16 @@ int main(int argc, char **argv)
         h = "::1";
     snprintf(url, sizeof url, strchr(h, ':') ? "ws://[%s]:%d/device"
                                              : "ws://%s:%d/device", h, port);
-    ticker *t = ticker_start(S.loop, TICK_MS, tick, NULL);
+    wsx_timer *t = wsx_timer_new(S.loop, tick, NULL);
     fleet *f = devices ? fleet_start(url, (unsigned)devices, (unsigned)rate)
                        : NULL;
-    if (!t || (devices && !f)) {
-        fprintf(stderr, "dashboard: cannot start threads\n");
+    if (!t || wsx_timer_start(t, TICK_MS, TICK_MS) < 0 || (devices && !f)) {
+        fprintf(stderr, "dashboard: out of memory or threads\n");
         return CLI_EXIT_FAIL;
     }
     int r = wsx_loop_run(S.loop);
     fleet_stop(f);
-    ticker_stop(t);
+    wsx_timer_free(t);
     wsx_loop_free(S.loop);
     chat_free(S.rooms);
     return r < 0;

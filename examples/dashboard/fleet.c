@@ -7,13 +7,11 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "telemetry.h"
-#include "ticker.h"
 #include "wsx_loop.h"
 
 #define TICK_MS 10
@@ -37,9 +35,8 @@ struct fleet {
     unsigned long tick;
     uint64_t rng;
     wsx_loop *loop;
-    ticker *ticker;
+    wsx_timer *timer;
     pthread_t thread;
-    atomic_bool stopping;
     wsx_callbacks cb;
     device *dev;
 };
@@ -146,13 +143,11 @@ static void reconnect_due(fleet *f)
 
 /* Every TICK_MS on the fleet's loop: move the devices when it is time,
  * and send for those whose slot this tick is. */
-static void tick(wsx_loop *l, void *arg)
+static void tick(wsx_timer *t, void *user)
 {
-    fleet *f = arg;
+    fleet *f = user;
     uint8_t buf[TELEMETRY_SAMPLE_SIZE];
-    (void)l;
-    if (atomic_load(&f->stopping))
-        return;
+    (void)t;
     f->tick++;
     for (unsigned i = 0; i < f->count; i++) {
         device *d = &f->dev[i];
@@ -167,23 +162,21 @@ static void tick(wsx_loop *l, void *arg)
     reconnect_due(f);
 }
 
+/* Posted by fleet_stop: no more ticks, close every device (1001). */
 static void shutdown_fleet(wsx_loop *l, void *arg)
 {
-    (void)arg;
+    fleet *f = arg;
+    wsx_timer_stop(f->timer);
     wsx_loop_shutdown(l);
 }
 
+/* The started timer keeps the loop running while no device is connected
+ * (the server went away), so it dials again; only shutdown_fleet ends it. */
 static void *run(void *arg)
 {
     fleet *f = arg;
-    /* wsx_loop_run returns when no connection is left (the server went
-     * away): wait a little and dial again until told to stop. */
-    while (!atomic_load(&f->stopping)) {
-        reconnect_due(f);
-        wsx_loop_run(f->loop);
-        if (!atomic_load(&f->stopping))
-            nanosleep(&(struct timespec){0, 200 * 1000000L}, NULL);
-    }
+    reconnect_due(f);
+    wsx_loop_run(f->loop);
     return NULL;
 }
 
@@ -194,13 +187,13 @@ fleet *fleet_start(const char *url, unsigned count, unsigned hz)
         return NULL;
     f->dev = calloc(count, sizeof *f->dev);
     f->loop = wsx_loop_new(NULL);
-    if (!f->dev || !f->loop)
+    f->timer = f->loop ? wsx_timer_new(f->loop, tick, f) : NULL;
+    if (!f->dev || !f->timer || wsx_timer_start(f->timer, TICK_MS, TICK_MS) < 0)
         goto fail;
     strncpy(f->url, url, sizeof f->url - 1);
     f->count = count;
     f->every = 1000 / TICK_MS / hz ? 1000 / TICK_MS / hz : 1;
     f->rng = 0x9e3779b97f4a7c15ull ^ wall_us();
-    atomic_init(&f->stopping, false);
     wsx_callbacks_init(&f->cb);
     f->cb.on_open = on_open;
     f->cb.on_close = on_close;
@@ -217,13 +210,9 @@ fleet *fleet_start(const char *url, unsigned count, unsigned hz)
     }
     if (pthread_create(&f->thread, NULL, run, f))
         goto fail;
-    f->ticker = ticker_start(f->loop, TICK_MS, tick, f);
-    if (!f->ticker) {
-        fleet_stop(f);
-        return NULL;
-    }
     return f;
 fail:
+    wsx_timer_free(f->timer);
     if (f->loop)
         wsx_loop_free(f->loop);
     free(f->dev);
@@ -235,10 +224,11 @@ void fleet_stop(fleet *f)
 {
     if (!f)
         return;
-    atomic_store(&f->stopping, true);
-    ticker_stop(f->ticker);
-    wsx_loop_post(f->loop, shutdown_fleet, NULL);
+    /* Posting allocates: retry rather than leave the thread running. */
+    while (wsx_loop_post(f->loop, shutdown_fleet, f) < 0)
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
     pthread_join(f->thread, NULL);
+    wsx_timer_free(f->timer);
     wsx_loop_free(f->loop);
     free(f->dev);
     free(f);
