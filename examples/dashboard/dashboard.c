@@ -161,7 +161,7 @@ static void on_message(wsx_conn *c, const wsx_message *m, void *user)
 {
     if (user == &device_open_tag)
         device_message(c, m);
-    else
+    else if (user) /* NULL: a viewer being closed for lack of memory */
         viewer_message(user, m);
 }
 
