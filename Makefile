@@ -2,7 +2,7 @@
 #   make            libwsx.a, libwsx.so (soname libwsx.so.0), wsx.pc
 #   make test       every test; ends with "N passed, M failed"
 #   make check      the unit tests under ASan+UBSan, then under valgrind
-#   make demo       build and run the chat server on 127.0.0.1:8080
+#   make demo       build and run the telemetry dashboard on 127.0.0.1:8080
 #   make cross      core for Cortex-M4 (.text size), unit tests on s390x, and
 #                   firmware images on an emulated Cortex-M4 with the budget
 #   make fuzz       every fuzz target for FUZZ_SECONDS each
@@ -52,12 +52,14 @@ E2E_BIN   := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
 # built only when pkg-config finds it.
 HAVE_UV   := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 EX_SRC    := $(filter-out examples/libuv_echo.c,$(sort $(wildcard examples/*.c)))
-EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat
+EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
+             $(BUILD)/examples/dashboard
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
 endif
 EX_COMMON := $(BUILD)/examples/obj/common/cli.o
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
+DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
 LDLIBS    := -lm -pthread $(LDLIBS_EXTRA)
 
@@ -101,7 +103,7 @@ EX_HDR   = $(wildcard include/*.h examples/*/*.h)
 
 $(BUILD)/examples/obj/%.o: examples/%.c $(EX_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(EXCFLAGS) $(if $(findstring chat/,$<),$(filter -I%,$(CJSON))) -c $< -o $@
+	$(CC) $(EXCFLAGS) $(if $(findstring chat/,$<)$(findstring dashboard/,$<),$(filter -I%,$(CJSON))) -c $< -o $@
 
 $(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)
@@ -115,8 +117,27 @@ $(BUILD)/examples/%: examples/%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(EXCFLAGS) $< $(EX_COMMON) -o $@ $(STATIC) $(LDLIBS)
 
+# The dashboard: its page is compiled in as bytes (od is POSIX), with the
+# chat room module of examples/chat; the codec has a unit test of its own.
+DASH_OBJ := $(DASH_SRC:examples/%.c=$(BUILD)/examples/obj/%.o)
+$(BUILD)/examples/obj/dashboard/page.inc: examples/dashboard/index.html
+	@mkdir -p $(@D)
+	od -An -v -tu1 $< | sed -e 's/^ *//' -e 's/  */,/g' -e 's/$$/,/' > $@
+
+$(BUILD)/examples/obj/dashboard/dashboard.o: $(BUILD)/examples/obj/dashboard/page.inc
+$(BUILD)/examples/obj/dashboard/dashboard.o: EXCFLAGS += -I$(BUILD)/examples/obj/dashboard
+
+$(BUILD)/examples/dashboard: $(DASH_OBJ) $(BUILD)/examples/obj/chat/room.o $(EX_COMMON) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON))
+
+$(BUILD)/tests/dashboard/test_telemetry: tests/dashboard/test_telemetry.c examples/dashboard/telemetry.c \
+		examples/dashboard/telemetry.h tests/unit/test.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Iexamples/dashboard -Itests/unit $(filter %.c,$^) -o $@ -lm
+
 examples: $(EX_BIN)
-tests: $(UNIT_BIN) $(E2E_BIN) examples
+tests: $(UNIT_BIN) $(E2E_BIN) examples $(BUILD)/tests/dashboard/test_telemetry
 
 test: tests
 	@sh tests/run.sh $(BUILD)
@@ -132,9 +153,8 @@ check-asan:
 check-valgrind: $(UNIT_BIN)
 	@WSX_VALGRIND=1 sh tests/run.sh $(BUILD) unit
 
-demo: examples
-	@echo "wsx chat demo: open http://127.0.0.1:8080/ (Ctrl-C to stop)"
-	@$(BUILD)/examples/chat --port 8080
+demo: $(BUILD)/examples/dashboard
+	@$(BUILD)/examples/dashboard --port 8080
 
 # Portability: the core for a Cortex-M4, and the unit tests big-endian.
 CROSS_SRC := $(CORE_SRC) $(DEFLATE_SRC)
