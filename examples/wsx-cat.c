@@ -212,13 +212,6 @@ static void on_message(wsx_conn *c, const wsx_message *m, void *user)
     }
 }
 
-/* The HTTP status of a refused upgrade. */
-static int refused_status(const wsx_close_info *ci)
-{
-    (void)ci;
-    return 0;
-}
-
 /* The exit status for a connection that failed with err, and its cause
  * on stderr; -1 when err is not one of those causes. */
 static int failure(int err, const wsx_close_info *ci)
@@ -230,7 +223,7 @@ static int failure(int err, const wsx_close_info *ci)
         fprintf(stderr, "wsx-cat: %s: %s\n", g.url, wsx_strerror(err));
         return EXIT_CONNECT;
     case WSX_EREFUSED: {
-        int status = refused_status(ci);
+        int status = ci ? ci->http_status : 0;
         fprintf(stderr, "wsx-cat: %s: the server refused the upgrade: HTTP/1.1 %d %s\n",
                 g.url, status, wsx_http_reason(status));
         return EXIT_HTTP;

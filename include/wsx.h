@@ -414,6 +414,13 @@ typedef struct wsx_close_info {
     bool clean;         /* both close frames were exchanged */
     bool remote;        /* the peer started the close */
     int error;          /* 0, or the WSX_E* that failed the connection */
+    /* The opening handshake's HTTP status, 0 when none was exchanged.
+     * Client: the server's answer; with error WSX_EREFUSED it is the
+     * refusal (401, 403, 426, 503...), 101 when the 101 itself was
+     * invalid (error WSX_EHANDSHAKE). Server: the status wsx answered a
+     * refused or malformed upgrade with (400, 426, 408...), 101 after an
+     * accepted one. Appended last: the struct grows only at its end. */
+    uint16_t http_status;
 } wsx_close_info;
 
 /* The opening handshake as the handshake callback sees it. */

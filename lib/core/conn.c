@@ -157,6 +157,7 @@ void wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
         ci.clean = clean;
         ci.remote = remote;
         ci.error = err;
+        ci.http_status = c->http_status;
         c->cb->on_close(c, &ci, c->user);
     }
 }

@@ -72,6 +72,9 @@ struct wsx_conn {
     bool ping_out;            /* keep-alive ping awaiting its pong */
     bool msg_encoded;         /* message being received has RSV1 */
     bool drain_armed;         /* the transport pushed back: on_drain due */
+    uint16_t http_status;     /* the handshake's HTTP status: the server's
+                                 answer (client), ours when refusing
+                                 (server); 0 until there is one */
 };
 
 /* conn.c */

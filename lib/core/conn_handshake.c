@@ -23,6 +23,7 @@ static void open_conn(wsx_conn *c)
     c->state = WSX_STATE_OPEN;
     c->rstate = WSX_RD_HEADER;
     c->deadline = 0;
+    c->http_status = 101;
     if (c->cb->on_open)
         c->cb->on_open(c, c->user);
 }
@@ -32,6 +33,7 @@ void wsx__reject(wsx_conn *c, int status, int err)
 {
     char head[256];
     int n = wsx_http_build_error(head, sizeof head, status, NULL);
+    c->http_status = (uint16_t)status;
     /* A head cut short by an allocation failure is a transport error. */
     if (n > 0 && wsx__send_direct(c, head, (size_t)n) == WSX_EIO)
         err = WSX_EIO;
@@ -193,8 +195,12 @@ static int client_handshake(wsx_conn *c, const wsx_http_response *res)
     size_t n = res->num_headers;
     /* RFC 6455 §4.1: "If the status code received from the server is not
      * 101, the client handles the response per HTTP procedures"; for a
-     * WebSocket client that means failing. */
-    if (res->status != 101 || !wsx_http_has_token(h, n, "Upgrade", "websocket") ||
+     * WebSocket client that means failing, with the status kept for
+     * on_close (a 401 asks for credentials, a 503 to come back later). */
+    c->http_status = (uint16_t)res->status;
+    if (res->status != 101)
+        return WSX_EREFUSED;
+    if (!wsx_http_has_token(h, n, "Upgrade", "websocket") ||
         !wsx_http_has_token(h, n, "Connection", "upgrade"))
         return WSX_EHANDSHAKE;
     bool dup = false;

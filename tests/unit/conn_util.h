@@ -27,7 +27,7 @@ typedef struct ep {
     uint8_t *msg; /* last whole message */
     size_t msg_len;
     int msgs, opens, closes, drains, pongs;
-    uint16_t close_code;
+    uint16_t close_code, close_http;
     int close_error;
     bool close_clean, free_on_close;
 } ep;
@@ -106,6 +106,7 @@ static inline void ep_close(wsx_conn *c, const wsx_close_info *ci, void *user)
     e->closes++;
     e->close_code = ci->code;
     e->close_error = ci->error;
+    e->close_http = ci->http_status;
     e->close_clean = ci->clean;
     snprintf(line, sizeof line, "close %u", ci->code);
     ep_log(e, line);
