@@ -64,7 +64,7 @@ CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lc
 LDLIBS    := -lm -pthread $(LDLIBS_EXTRA)
 
 .PHONY: all lib examples tests test check check-asan check-valgrind demo \
-        cross fuzz bench install clean
+        cross fuzz bench install uninstall clean
 all: lib examples
 lib: $(STATIC) $(SHARED) $(PCFILE)
 
@@ -81,9 +81,12 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf libwsx.so.$(VERSION) $(BUILD)/libwsx.so.$(SOMAJOR)
 	ln -sf libwsx.so.$(VERSION) $(BUILD)/libwsx.so
 
+# pkg-config file for a prefix: build/wsx.pc for the default PREFIX, and
+# written anew by install for the PREFIX being installed.
+pc_text = prefix=$(1)\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: wsx\nDescription: embeddable RFC 6455 WebSocket library\nVersion: $(VERSION)\nLibs: -L$${libdir} -lwsx\nLibs.private: -lm -pthread$(if $(LDLIBS_EXTRA), $(LDLIBS_EXTRA))\nCflags: -I$${includedir}\n
 $(PCFILE): Makefile
 	@mkdir -p $(@D)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: wsx\nDescription: embeddable RFC 6455 WebSocket library\nVersion: %s\nLibs: -L$${libdir} -lwsx\nLibs.private: -lm -pthread\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+	printf '$(call pc_text,$(PREFIX))' > $@
 
 # Tests and examples link the static library (internal headers allowed).
 TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/adapters -Itests/unit
@@ -183,14 +186,27 @@ fuzz:
 bench: lib
 	@$(MAKE) --no-print-directory -C tests/bench
 
-install: lib
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+# Tools go to bin under names that say what they are.
+TOOLS := wsx-cat:wsx-cat wsx-load:wsx-load echo_server:wsx-echo-server
+HEADERS := $(notdir $(wildcard include/*.h))
+install: lib examples
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libwsx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libwsx.so.$(SOMAJOR)
 	ln -sf libwsx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libwsx.so
-	install -m 644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	printf '$(call pc_text,$(PREFIX))' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/wsx.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/wsx.pc
+	for t in $(TOOLS); do \
+	  install -m 755 $(BUILD)/examples/$${t%%:*} $(DESTDIR)$(PREFIX)/bin/$${t##*:} || exit 1; done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/,$(HEADERS))
+	rm -f $(DESTDIR)$(PREFIX)/lib/libwsx.a $(DESTDIR)$(PREFIX)/lib/libwsx.so.$(VERSION) \
+	  $(DESTDIR)$(PREFIX)/lib/libwsx.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libwsx.so \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/wsx.pc
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$${t##*:}; done
 
 clean:
 	rm -rf build

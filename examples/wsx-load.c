@@ -479,9 +479,10 @@ static void tick(wsx_timer *t, void *arg)
 
 /* ---- command line ---------------------------------------------------- */
 
-static void usage(void)
+/* --help prints to stdout and exits 0; a usage error to stderr, exit 2. */
+static _Noreturn void usage_to(FILE *f, int status)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: wsx-load [options] [URL]\n"
             "  --url URL        ws://host:port/path (default ws://127.0.0.1:9001/)\n"
             "  --conns N        connections (default 1)\n"
@@ -500,7 +501,12 @@ static void usage(void)
             "  --json           also print the result as JSON\n"
             "  --allow-remote   allow a host other than loopback\n",
             MAX_CONNECTING);
-    exit(2);
+    exit(status);
+}
+
+static _Noreturn void usage(void)
+{
+    usage_to(stderr, 2);
 }
 
 static bool is_loopback(const char *url)
@@ -535,7 +541,9 @@ static void parse(int argc, char **argv, opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = true;
-        if (!strcmp(a, "--url") && v)
+        if (!strcmp(a, "--help"))
+            usage_to(stdout, 0);
+        else if (!strcmp(a, "--url") && v)
             o->url = v;
         else if (!strcmp(a, "--conns"))
             o->conns = (size_t)num(v);
