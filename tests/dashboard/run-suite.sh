@@ -135,7 +135,9 @@ if kill -0 "$dpid" 2>/dev/null; then
         if [ $st -eq 0 ] && ! grep -qE 'Sanitizer|runtime error' "$logs/dash"; then
             result OK dashboard-exit
         else
-            result FAIL dashboard-exit "status $st: $(tail -n 3 "$logs/dash" | tr '\n' ' ')"
+            result FAIL dashboard-exit "status $st"
+            # The report's head says what and where, not its legend.
+            grep -A 12 -E 'ERROR: |runtime error' "$logs/dash" | head -n 40 | sed 's/^/FAIL   | /'
         fi
     fi
 else

@@ -4,6 +4,13 @@
 # `pkg-config --cflags --libs wsx` (shared) and `--static` (static), run
 # both, and check that make uninstall leaves nothing of wsx behind.
 build=${WSX_BUILD:-build}
+if [ -n "$WSX_SANITIZED$WSX_QEMU" ]; then
+    # An instrumented or foreign build tree is not what users install; the
+    # plain build's run covers install.
+    echo "SKIP install: not with an instrumented or cross build"
+    echo "install: 0 passed, 0 failed"
+    exit 0
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)

@@ -38,13 +38,18 @@ for i, line in enumerate(lines, 1):
             shell_lines.append((i, line))
 
 cc = os.environ.get("CC", "cc")
+link_extra = []
+if os.environ.get("WSX_SANITIZED"):
+    # build/asan's library is instrumented: link the way it was built.
+    cc = os.environ.get("CC", "clang")
+    link_extra = ["-fsanitize=address,undefined"]
 with tempfile.TemporaryDirectory() as tmp:
     for start, src in blocks:
         path = os.path.join(tmp, "block%d.c" % start)
         open(path, "w").write(src)
         has_main = re.search(r"\bint\s+main\s*\(", src) is not None
         cmd = [cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic",
-               "-I" + os.path.join(root, "include")]
+               "-I" + os.path.join(root, "include")] + link_extra
         if has_main:
             cmd += [path, "-o", path + ".out",
                     os.path.join(root, build, "libwsx.a"), "-lm", "-pthread"]
