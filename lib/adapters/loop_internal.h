@@ -121,6 +121,27 @@ struct wsx_timer {
     struct wsx_timer *prev, *next; /* loop->timer_list */
 };
 
+/* Sockets, watchers and timers sit in intrusive doubly linked lists
+ * (head and x are lvalues of the same type with prev/next), so any of
+ * them leaves in O(1) from inside any callback. */
+#define WSX__LIST_PUSH(head, x)                                               \
+    do {                                                                      \
+        (x)->prev = NULL;                                                     \
+        (x)->next = (head);                                                   \
+        if (head)                                                             \
+            (head)->prev = (x);                                               \
+        (head) = (x);                                                         \
+    } while (0)
+#define WSX__LIST_UNLINK(head, x)                                             \
+    do {                                                                      \
+        if ((x)->prev)                                                        \
+            (x)->prev->next = (x)->next;                                      \
+        else                                                                  \
+            (head) = (x)->next;                                               \
+        if ((x)->next)                                                        \
+            (x)->next->prev = (x)->prev;                                      \
+    } while (0)
+
 typedef struct wsx_heap {
     wsx_io **v;
     uint32_t n, cap;

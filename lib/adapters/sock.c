@@ -172,10 +172,7 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
         return r;
     }
     s->io.interest = (uint8_t)ev;
-    s->next = l->socks;
-    if (l->socks)
-        l->socks->prev = s;
-    l->socks = s;
+    WSX__LIST_PUSH(l->socks, s);
     l->nsocks++;
     *out = s;
     return 0;
@@ -380,12 +377,7 @@ void wsx__sock_close(wsx_loop *l, wsx_sock *s)
     close(s->io.fd);
     wsx__heap_del(&l->timers, &s->io);
     wsx_conn_free(s->conn);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        l->socks = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    WSX__LIST_UNLINK(l->socks, s);
     l->nsocks--;
     s->io.flags |= WSX_SOCK_DEAD;
     s->next_dead = l->dead;

@@ -46,10 +46,7 @@ wsx_watch *wsx_watch_new(wsx_loop *l, int fd, unsigned events,
         errno = e;
         return NULL;
     }
-    w->next = l->watches;
-    if (l->watches)
-        l->watches->prev = w;
-    l->watches = w;
+    WSX__LIST_PUSH(l->watches, w);
     if (w->io.interest)
         l->nwatch_active++;
     return w;
@@ -69,16 +66,6 @@ int wsx_watch_set(wsx_watch *w, unsigned events)
     return 0;
 }
 
-static void unlink_watch(wsx_loop *l, wsx_watch *w)
-{
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        l->watches = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-}
-
 void wsx_watch_free(wsx_watch *w)
 {
     if (!w)
@@ -89,7 +76,7 @@ void wsx_watch_free(wsx_watch *w)
         l->nwatch_active--;
     w->io.interest = 0;
     w->io.fd = -1; /* marks it freed for events already collected */
-    unlink_watch(l, w);
+    WSX__LIST_UNLINK(l->watches, w);
     w->prev = NULL;
     w->next = l->dead_watch;
     l->dead_watch = w;
@@ -141,10 +128,7 @@ wsx_timer *wsx_timer_new(wsx_loop *l, wsx_timer_fn fn, void *user)
     t->loop = l;
     t->fn = fn;
     t->user = user;
-    t->next = l->timer_list;
-    if (l->timer_list)
-        l->timer_list->prev = t;
-    l->timer_list = t;
+    WSX__LIST_PUSH(l->timer_list, t);
     l->ntimers++;
     return t;
 }
@@ -181,12 +165,7 @@ void wsx_timer_free(wsx_timer *t)
         return;
     wsx_loop *l = t->loop;
     wsx_timer_stop(t);
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        l->timer_list = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
+    WSX__LIST_UNLINK(l->timer_list, t);
     l->ntimers--;
     free(t);
 }
