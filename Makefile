@@ -106,7 +106,7 @@ EX_HDR   = $(wildcard include/*.h examples/*/*.h)
 
 $(BUILD)/examples/obj/%.o: examples/%.c $(EX_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(EXCFLAGS) $(if $(findstring chat/,$<)$(findstring dashboard/,$<),$(filter -I%,$(CJSON))) -c $< -o $@
+	$(CC) $(EXCFLAGS) $(if $(findstring chat/,$<),$(filter -I%,$(CJSON))) -c $< -o $@
 
 $(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)
@@ -121,7 +121,7 @@ $(BUILD)/examples/%: examples/%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	$(CC) $(EXCFLAGS) $< $(EX_COMMON) -o $@ $(STATIC) $(LDLIBS)
 
 # The dashboard: its page is compiled in as bytes (od is POSIX), with the
-# chat room module of examples/chat; the codec has a unit test of its own.
+# chat room and protocol modules of examples/chat; the codec has a unit test of its own.
 DASH_OBJ := $(DASH_SRC:examples/%.c=$(BUILD)/examples/obj/%.o)
 $(BUILD)/examples/obj/dashboard/page.inc: examples/dashboard/index.html
 	@mkdir -p $(@D)
@@ -130,7 +130,8 @@ $(BUILD)/examples/obj/dashboard/page.inc: examples/dashboard/index.html
 $(BUILD)/examples/obj/dashboard/dashboard.o: $(BUILD)/examples/obj/dashboard/page.inc
 $(BUILD)/examples/obj/dashboard/dashboard.o: EXCFLAGS += -I$(BUILD)/examples/obj/dashboard
 
-$(BUILD)/examples/dashboard: $(DASH_OBJ) $(BUILD)/examples/obj/chat/room.o $(EX_COMMON) $(STATIC)
+$(BUILD)/examples/dashboard: $(DASH_OBJ) $(BUILD)/examples/obj/chat/room.o \
+		$(BUILD)/examples/obj/chat/protocol.o $(EX_COMMON) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON))
 

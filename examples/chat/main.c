@@ -1,77 +1,28 @@
 /* chat - chat rooms with nicknames over JSON messages, and the browser page
  * that uses them, served by one process: the page at /, the WebSocket at
- * any other path. Room state lives in room.c; this file reads the protocol.
+ * any other path.
  *
  * Client -> server, one JSON object per text message, keys in any order:
  *   {"type":"join","room":"lobby","nick":"ann"}
  *   {"type":"say","text":"hi"}
  *   {"type":"leave"}
  * Server -> client: join, say and leave events of the room (with room and
- * nick), and {"type":"error","message":"..."} for input it cannot use. */
-#include <cJSON.h>
+ * nick), and {"type":"error","message":"..."} for input it cannot use.
+ * Room state lives in room.c, the protocol reader in protocol.c. */
 #include <string.h>
 
 #include "../common/cli.h"
 #include "page.h"
-#include "room.h"
+#include "protocol.h"
 #include "wsx.h"
 #include "wsx_loop.h"
 
 static chat *rooms;
 
-/* The string member `key` of o, or NULL when absent or not a string. */
-static const char *field(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* One request; returns NULL or the error to send back. */
-static const char *handle(chat_member *m, const cJSON *o)
-{
-    const char *type = field(o, "type");
-    if (!type)
-        return "a \"type\" string is required";
-    if (!strcmp(type, "join")) {
-        const char *room = field(o, "room"), *nick = field(o, "nick");
-        if (!room || !nick)
-            return "join needs \"room\" and \"nick\" strings";
-        int r = chat_join(m, room, nick);
-        return r == WSX_EINVAL ? "room and nick must be 1 to 64 bytes"
-               : r < 0         ? wsx_strerror(r)
-                               : NULL;
-    }
-    if (!strcmp(type, "say")) {
-        const char *text = field(o, "text");
-        if (!text)
-            return "say needs a \"text\" string";
-        int r = chat_say(m, text);
-        return r == WSX_ESTATE  ? "join a room first"
-               : r == WSX_EINVAL ? "text is longer than 4096 bytes"
-               : r < 0           ? wsx_strerror(r)
-                                 : NULL;
-    }
-    if (!strcmp(type, "leave")) {
-        chat_leave(m);
-        return NULL;
-    }
-    return "unknown type (join, say or leave)";
-}
-
 static void on_message(wsx_conn *c, const wsx_message *msg, void *user)
 {
-    chat_member *m = user;
-    const char *err = "binary messages are not understood: send JSON text";
     (void)c;
-    if (msg->opcode == WSX_TEXT) {
-        cJSON *o = cJSON_ParseWithLength((const char *)msg->data, msg->len);
-        err = !o                 ? "not valid JSON"
-              : cJSON_IsObject(o) ? handle(m, o)
-                                  : "a message must be a JSON object";
-        cJSON_Delete(o);
-    }
-    if (err)
-        chat_error(m, err);
+    chat_read(user, msg);
 }
 
 static void on_open(wsx_conn *c, void *user)

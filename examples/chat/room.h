@@ -1,7 +1,7 @@
 /* room.h - chat state shared by everything that serves the chat: members
  * (one per WebSocket connection), the room each is in under which nick,
  * and the JSON events a room sends to its members. No socket and no
- * parsing of client input here: main.c reads the protocol, and other
+ * parsing of client input here: protocol.c reads the protocol, and other
  * front ends (a dashboard, metrics, a relay to Redis or SSE) can drive and
  * watch the same rooms through this API. One thread, like the loop. */
 #ifndef CHAT_ROOM_H

@@ -5,13 +5,12 @@
  * for small control messages on /live: a hello, and the chat of
  * examples/chat (same protocol and room module, room state in
  * ../chat/room.c). Formats in telemetry.h. */
-#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "../chat/room.h"
+#include "../chat/protocol.h"
 #include "../common/cli.h"
 #include "fleet.h"
 #include "telemetry.h"
@@ -108,61 +107,12 @@ static void device_message(wsx_conn *c, const wsx_message *m)
     S.received++;
 }
 
-/* The string member `key` of o, or NULL when absent or not a string. */
-static const char *field(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* The chat protocol of examples/chat: join, say, leave. Returns NULL or
- * the error to send back. */
-static const char *chat_request(chat_member *m, const cJSON *o)
-{
-    const char *type = field(o, "type"), *a, *b;
-    int r;
-    if (!type)
-        return "a \"type\" string is required";
-    if (!strcmp(type, "join")) {
-        if (!(a = field(o, "room")) || !(b = field(o, "nick")))
-            return "join needs \"room\" and \"nick\" strings";
-        r = chat_join(m, a, b);
-    } else if (!strcmp(type, "say")) {
-        if (!(a = field(o, "text")))
-            return "say needs a \"text\" string";
-        r = chat_say(m, a);
-    } else if (!strcmp(type, "leave")) {
-        chat_leave(m);
-        r = 0;
-    } else {
-        return "unknown type (join, say or leave)";
-    }
-    return r == WSX_EINVAL   ? "name or text too long or empty"
-           : r == WSX_ESTATE ? "join a room first"
-           : r < 0           ? wsx_strerror(r)
-                             : NULL;
-}
-
-static void viewer_message(viewer *v, const wsx_message *m)
-{
-    const char *err = "send JSON text";
-    if (m->opcode == WSX_TEXT) {
-        cJSON *o = cJSON_ParseWithLength((const char *)m->data, m->len);
-        err = !o                  ? "not valid JSON"
-              : cJSON_IsObject(o) ? chat_request(v->member, o)
-                                  : "a message must be a JSON object";
-        cJSON_Delete(o);
-    }
-    if (err)
-        chat_error(v->member, err);
-}
-
 static void on_message(wsx_conn *c, const wsx_message *m, void *user)
 {
     if (user == &device_open_tag)
         device_message(c, m);
     else if (user) /* NULL: a viewer being closed for lack of memory */
-        viewer_message(user, m);
+        chat_read(((viewer *)user)->member, m);
 }
 
 /* True when the request's path (the target without its query) is path. */

@@ -1,0 +1,16 @@
+/* protocol.h - the chat's client protocol, read once for every front end
+ * that serves it (the chat example, the dashboard's chat panel): one JSON
+ * object per text message, keys in any order:
+ *   {"type":"join","room":"lobby","nick":"ann"}
+ *   {"type":"say","text":"hi"}
+ *   {"type":"leave"}
+ * Anything else is answered with {"type":"error","message":"..."}. */
+#ifndef CHAT_PROTOCOL_H
+#define CHAT_PROTOCOL_H
+
+#include "room.h"
+
+/* Act on one message a member sent (room.h does the rest). */
+void chat_read(chat_member *m, const wsx_message *msg);
+
+#endif
