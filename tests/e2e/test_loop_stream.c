@@ -226,32 +226,43 @@ static int listen_on(wsx_loop *l, wsx_callbacks *scb, xs_ctx *ctx)
     return wsx_loop_listen(l, &lo);
 }
 
+/* An echo server behind the scrambling stream and a client k dialling it
+ * as scheme://, set up in co (stream left for the caller to choose).
+ * Returns the loop. */
+static wsx_loop *echo_pair(xs_ctx *ctx, client *k, wsx_callbacks *scb,
+                           wsx_callbacks *ccb, wsx_connect_opts *co,
+                           char *url, size_t url_cap, const char *scheme)
+{
+    memset(ctx, 0, sizeof *ctx);
+    memset(k, 0, sizeof *k);
+    the_ctx = ctx;
+    wsx_loop *l = new_loop();
+    CHECK(l != NULL);
+    wsx_callbacks_init(scb);
+    scb->on_message = echo;
+    int port = listen_on(l, scb, ctx);
+    CHECK(port > 0);
+    wsx_callbacks_init(ccb);
+    ccb->on_open = c_open;
+    ccb->on_message = c_message;
+    ccb->on_close = c_close;
+    k->loop = l;
+    snprintf(url, url_cap, "%s://127.0.0.1:%d/x", scheme, port);
+    wsx_connect_opts_init(co);
+    co->url = url;
+    co->callbacks = ccb;
+    co->user = k;
+    return l;
+}
+
 static void test_stream_echo(void)
 {
     xs_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    the_ctx = &ctx;
-    wsx_loop *l = new_loop();
-    CHECK(l != NULL);
-    wsx_callbacks scb, ccb;
-    wsx_callbacks_init(&scb);
-    scb.on_message = echo;
-    int port = listen_on(l, &scb, &ctx);
-    CHECK(port > 0);
-    wsx_callbacks_init(&ccb);
-    ccb.on_open = c_open;
-    ccb.on_message = c_message;
-    ccb.on_close = c_close;
     client k;
-    memset(&k, 0, sizeof k);
-    k.loop = l;
-    char url[64];
-    snprintf(url, sizeof url, "wss://127.0.0.1:%d/x", port);
+    wsx_callbacks scb, ccb;
     wsx_connect_opts co;
-    wsx_connect_opts_init(&co);
-    co.url = url;
-    co.callbacks = &ccb;
-    co.user = &k;
+    char url[64];
+    wsx_loop *l = echo_pair(&ctx, &k, &scb, &ccb, &co, url, sizeof url, "wss");
     /* wss:// needs a stream. */
     CHECK_EQ(wsx_loop_connect(l, &co, NULL), WSX_EINVAL);
     co.stream = &xor_stream;
@@ -275,28 +286,11 @@ static void test_stream_echo(void)
 static void test_stream_plain_peer_fails(void)
 {
     xs_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    the_ctx = &ctx;
-    wsx_loop *l = new_loop();
-    wsx_callbacks scb, ccb;
-    wsx_callbacks_init(&scb);
-    scb.on_message = echo;
-    int port = listen_on(l, &scb, &ctx);
-    CHECK(port > 0);
-    wsx_callbacks_init(&ccb);
-    ccb.on_open = c_open;
-    ccb.on_message = c_message;
-    ccb.on_close = c_close;
     client k;
-    memset(&k, 0, sizeof k);
-    k.loop = l;
-    char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+    wsx_callbacks scb, ccb;
     wsx_connect_opts co;
-    wsx_connect_opts_init(&co);
-    co.url = url;
-    co.callbacks = &ccb;
-    co.user = &k;
+    char url[64];
+    wsx_loop *l = echo_pair(&ctx, &k, &scb, &ccb, &co, url, sizeof url, "ws");
     CHECK_EQ(wsx_loop_connect(l, &co, NULL), 0);
     CHECK_EQ(wsx_loop_run(l), 0);
     CHECK_EQ(k.opened, 0);
