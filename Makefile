@@ -190,7 +190,7 @@ bench: lib
 # Tools go to bin under names that say what they are.
 TOOLS := wsx-cat:wsx-cat wsx-load:wsx-load echo_server:wsx-echo-server
 HEADERS := $(notdir $(wildcard include/*.h))
-install: lib examples
+install: lib $(foreach t,$(TOOLS),$(BUILD)/examples/$(firstword $(subst :, ,$(t))))
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/

@@ -62,10 +62,12 @@ check "make uninstall PREFIX=$p" mk uninstall PREFIX="$p"
 check "nothing of wsx is left" sh -c "[ -z \"\$(find '$p' -type f -o -type l)\" ]"
 
 d=$tmp/dest
-check "make install DESTDIR=... PREFIX=/opt/wsx" mk install DESTDIR="$d" PREFIX=/opt/wsx
-check "DESTDIR: wsx.pc says prefix=/opt/wsx" grep -qx 'prefix=/opt/wsx' "$d/opt/wsx/lib/pkgconfig/wsx.pc"
-check "DESTDIR: nothing written outside it" test -f "$d/opt/wsx/include/wsx.h"
-check "make uninstall DESTDIR=..." mk uninstall DESTDIR="$d" PREFIX=/opt/wsx
+o=/opt/wsx-test-$$
+check "make install DESTDIR=... PREFIX=$o" mk install DESTDIR="$d" PREFIX="$o"
+check "DESTDIR: wsx.pc says prefix=$o" grep -qx "prefix=$o" "$d$o/lib/pkgconfig/wsx.pc"
+check "DESTDIR: the files are under it" test -f "$d$o/include/wsx.h"
+check "DESTDIR: nothing written to the real $o" test ! -e "$o"
+check "make uninstall DESTDIR=..." mk uninstall DESTDIR="$d" PREFIX="$o"
 check "DESTDIR: nothing of wsx is left" sh -c "[ -z \"\$(find '$d' -type f -o -type l)\" ]"
 
 echo "install: $pass passed, $fail failed"
