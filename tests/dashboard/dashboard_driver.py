@@ -12,15 +12,10 @@ import asyncio
 import base64
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
-from browser_driver import FLAGS, Cdp, devtools_url  # noqa: E402
-
-import websockets  # noqa: E402
+from browser_driver import Cdp, with_chromium  # noqa: E402
 
 STEP_TIMEOUT = 20  # seconds for one step
 ERROR_EVENTS = ("Runtime.exceptionThrown", "Runtime.consoleAPICalled", "Log.entryAdded")
@@ -173,27 +168,8 @@ async def run(cdp, url, shot, phone_shot):
 
 
 async def main(chromium, url, shot, phone_shot):
-    profile = tempfile.mkdtemp(prefix="wsx-dashboard-")
-    log = open(os.path.join(profile, "stderr.log"), "w+")
-    proc = subprocess.Popen([chromium, "--user-data-dir=" + profile] + FLAGS,
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    try:
-        ws_url = await asyncio.wait_for(devtools_url(profile, proc), 15)
-        async with websockets.connect(ws_url, max_size=None, ping_interval=None) as ws:
-            await run(RecordingCdp(ws), url, shot, phone_shot)
-    except Exception as e:
-        log.seek(0)
-        tail = " | ".join(log.read().splitlines()[-3:])
-        print("FAIL dashboard-browser: %s: %s (chromium: %s)" % (type(e).__name__, e, tail),
-              flush=True)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(profile, ignore_errors=True)
+    await with_chromium(chromium, "dashboard-browser",
+                        lambda ws: run(RecordingCdp(ws), url, shot, phone_shot))
 
 
 if __name__ == "__main__":

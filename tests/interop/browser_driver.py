@@ -184,7 +184,12 @@ async def devtools_url(profile, proc):
             await asyncio.sleep(0.05)
 
 
-async def main(chromium, urls):
+async def with_chromium(chromium, what, body):
+    """Run await body(ws) against headless Chromium's DevTools websocket,
+    on a fresh profile. An error, in the start or in body, is printed as "FAIL what: ..." with Chromium's last
+    stderr lines; Chromium is stopped and its profile removed either way
+    (it stays in our process group, so the caller's timeout(1) reaches it
+    too if this script is killed)."""
     profile = tempfile.mkdtemp(prefix="wsx-chromium-")
     log = open(os.path.join(profile, "stderr.log"), "w+")
     proc = subprocess.Popen([chromium, "--user-data-dir=" + profile] + FLAGS,
@@ -192,30 +197,13 @@ async def main(chromium, urls):
     try:
         url = await asyncio.wait_for(devtools_url(profile, proc), 15)
         async with websockets.connect(url, max_size=None, ping_interval=None) as ws:
-            cdp = Cdp(ws)
-            for page in urls:
-                if page.startswith("chat="):
-                    await run_chat(cdp, page[len("chat="):])
-                    continue
-                name = "browser-page-" + page.split("/")[-1].split(".")[0] + \
-                    ("-deflate" if "deflate=1" in page else "")
-                try:
-                    out = await asyncio.wait_for(run_page(cdp, page), PAGE_TIMEOUT)
-                    print(out.rstrip("\n") or "FAIL %s: page reported nothing" % name,
-                          flush=True)
-                except asyncio.TimeoutError:
-                    print("FAIL %s: page did not finish in %d s" % (name, PAGE_TIMEOUT),
-                          flush=True)
-                except RuntimeError as e:
-                    print("FAIL %s: %s" % (name, e), flush=True)
+            await body(ws)
     except Exception as e:
         log.seek(0)
         tail = " | ".join(log.read().splitlines()[-3:])
-        print("FAIL browser: %s: %s (chromium: %s)" % (type(e).__name__, e, tail),
+        print("FAIL %s: %s: %s (chromium: %s)" % (what, type(e).__name__, e, tail),
               flush=True)
     finally:
-        # Chromium stays in our process group, so the caller's timeout(1)
-        # reaches it too if this script is killed.
         proc.terminate()
         try:
             proc.wait(5)
@@ -223,6 +211,29 @@ async def main(chromium, urls):
             proc.kill()
         log.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+async def main(chromium, urls):
+    await with_chromium(chromium, "browser", lambda ws: run_pages(Cdp(ws), urls))
+
+
+async def run_pages(cdp, urls):
+    """Each page (or chat=URL pair) in turn, one OK/FAIL line each."""
+    for page in urls:
+        if page.startswith("chat="):
+            await run_chat(cdp, page[len("chat="):])
+            continue
+        name = "browser-page-" + page.split("/")[-1].split(".")[0] + \
+            ("-deflate" if "deflate=1" in page else "")
+        try:
+            out = await asyncio.wait_for(run_page(cdp, page), PAGE_TIMEOUT)
+            print(out.rstrip("\n") or "FAIL %s: page reported nothing" % name,
+                  flush=True)
+        except asyncio.TimeoutError:
+            print("FAIL %s: page did not finish in %d s" % (name, PAGE_TIMEOUT),
+                  flush=True)
+        except RuntimeError as e:
+            print("FAIL %s: %s" % (name, e), flush=True)
 
 
 if __name__ == "__main__":
