@@ -19,24 +19,7 @@ art=$build/tests/dashboard
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 chromium=$(command -v chromium || command -v chromium-browser || command -v google-chrome)
-logs=$(mktemp -d)
-pids=
-pass=0
-fail=0
-
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$logs"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-result() { # OK|FAIL NAME [DETAIL]
-    case $1 in
-    OK) echo "OK $2"; pass=$((pass + 1)) ;;
-    *) echo "FAIL $2: $3"; fail=$((fail + 1)) ;;
-    esac
-}
+. "$here/../suite.sh"
 
 # cases FILE: count the OK/FAIL lines a driver printed (a driver that
 # printed nothing fails once).

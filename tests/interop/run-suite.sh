@@ -21,24 +21,7 @@ NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 export NODE_PATH
 server=$build/examples/echo_server
 cat=$build/examples/wsx-cat
-logs=$(mktemp -d)
-pids=
-pass=0
-fail=0
-
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$logs"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-result() { # OK|FAIL NAME [DETAIL]
-    case $1 in
-    OK) echo "OK $2"; pass=$((pass + 1)) ;;
-    *) echo "FAIL $2: $3"; fail=$((fail + 1)) ;;
-    esac
-}
+. "$here/../suite.sh"
 
 var() { echo "$1" | tr -c 'A-Za-z0-9\n' _; }
 
