@@ -508,8 +508,17 @@ WSX_API void wsx_conn_free(wsx_conn *c);
  * close the transport). After a clean close, input is discarded and 0
  * returned. */
 WSX_API int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len);
-/* The transport reached end of file (the peer closed TCP). */
+/* The transport reached end of file (the peer closed TCP): the same as
+ * wsx_conn_lost(c, WSX_EPEERCLOSED). */
 WSX_API void wsx_conn_eof(wsx_conn *c);
+/* The transport is gone, for the reason err (a negative WSX_E* code:
+ * WSX_ECONNREFUSED or WSX_ECONNTIMEOUT for a connect that failed,
+ * WSX_ETLS or WSX_ETLSVERIFY from a TLS layer, WSX_EIO...; anything else
+ * counts as WSX_EPEERCLOSED). Unless the connection was already closed,
+ * on_close fires once with code 1006 and that error, which
+ * wsx_conn_error() returns from then on; queued output is dropped, and
+ * wsx_conn_done() is true. */
+WSX_API void wsx_conn_lost(wsx_conn *c, int err);
 /* The transport is writable: hand queued bytes to the send callback.
  * Returns 0 when the queue is empty, WSX_EAGAIN when bytes remain, or the
  * sticky error. */

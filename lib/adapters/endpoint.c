@@ -28,22 +28,6 @@ void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size)
     o->connect_timeout_ms = 10000;
 }
 
-/* A connect that failed closes the connection as a lost transport; the
- * application learns why through on_close's error. */
-static void client_on_close(wsx_conn *c, const wsx_close_info *ci,
-                            void *user)
-{
-    wsx_client_sock *cs = wsx_conn_transport(c);
-    wsx_close_info why;
-    if (cs->connect_err) {
-        why = *ci;
-        why.error = cs->connect_err;
-        ci = &why;
-    }
-    if (cs->ep.app_on_close)
-        cs->ep.app_on_close(c, ci, user);
-}
-
 static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
                          wsx_role role, const wsx_callbacks *cb, void *user,
                          const wsx_stream_ops *stream, void *stream_ctx)
@@ -58,10 +42,6 @@ static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
         wsx_config_init(&ep->cfg, role);
     ep->cfg.role = role;
     ep->cb = *cb;
-    if (role == WSX_CLIENT) {
-        ep->app_on_close = cb->on_close;
-        ep->cb.on_close = client_on_close;
-    }
     ep->cb.send = wsx__sock_send_cb;
     ep->cb.random = wsx__sock_random_cb;
     ep->user = user;

@@ -66,9 +66,6 @@ typedef struct wsx_endpoint {
     void *user;
     const wsx_stream_ops *stream; /* never NULL */
     void *stream_ctx;
-    /* clients: the application's on_close, behind the loop's, which
-     * reports why a connect failed */
-    void (*app_on_close)(wsx_conn *c, const wsx_close_info *ci, void *user);
 } wsx_endpoint;
 
 /* The connection's transport pointer (wsx_conn_transport) is its socket,
@@ -90,7 +87,6 @@ typedef struct wsx_sock {
 /* A client connection carries its own endpoint in the same block. */
 typedef struct wsx_client_sock {
     wsx_sock s;
-    int connect_err; /* WSX_ECONNREFUSED, WSX_ECONNTIMEOUT or 0 */
     wsx_endpoint ep;
 } wsx_client_sock;
 

@@ -142,8 +142,6 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
     if (!s)
         return WSX_ENOMEM;
     memset(s, 0, sizeof *s);
-    if (client)
-        ((wsx_client_sock *)s)->connect_err = 0;
     s->io.fd = fd;
     s->io.kind = WSX_IO_SOCK;
     s->io.heap_idx = WSX_HEAP_NONE;
@@ -225,12 +223,10 @@ static void sock_connected(wsx_sock *s)
         err = errno;
     s->io.flags &= (uint8_t)~WSX_SOCK_CONNECTING;
     if (err) {
-        wsx_client_sock *cs = (wsx_client_sock *)s;
-        cs->connect_err = err == ECONNREFUSED ? WSX_ECONNREFUSED
-                          : err == ETIMEDOUT  ? WSX_ECONNTIMEOUT
-                                              : 0;
         s->io.flags |= WSX_SOCK_EOF;
-        wsx_conn_eof(s->conn);
+        wsx_conn_lost(s->conn, err == ECONNREFUSED ? WSX_ECONNREFUSED
+                               : err == ETIMEDOUT  ? WSX_ECONNTIMEOUT
+                                                   : WSX_EPEERCLOSED);
     }
 }
 
@@ -347,8 +343,11 @@ void wsx__sock_settle(wsx_loop *l, wsx_sock *s)
 void wsx__sock_timer(wsx_loop *l, wsx_sock *s)
 {
     if (s->io.flags & (WSX_SOCK_CONNECTING | WSX_SOCK_KILL)) {
-        if (s->io.flags & WSX_SOCK_CONNECTING)
-            ((wsx_client_sock *)s)->connect_err = WSX_ECONNTIMEOUT;
+        if (s->io.flags & WSX_SOCK_CONNECTING) {
+            l->current = s;
+            wsx_conn_lost(s->conn, WSX_ECONNTIMEOUT);
+            l->current = NULL;
+        }
         wsx__sock_close(l, s);
         return;
     }

@@ -255,13 +255,17 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
 
 void wsx_conn_eof(wsx_conn *c)
 {
+    wsx_conn_lost(c, WSX_EPEERCLOSED);
+}
+
+void wsx_conn_lost(wsx_conn *c, int err)
+{
     wsx__enter(c);
     if (c->state != WSX_STATE_CLOSED) {
         /* RFC 6455 §7.1.5: the close code is 1006 when no close frame was
          * received before the transport closed. */
-        c->err = WSX_EPEERCLOSED;
-        wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, true,
-                    WSX_EPEERCLOSED);
+        c->err = err < 0 ? err : WSX_EPEERCLOSED;
+        wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, true, c->err);
     }
     /* Nothing queued can reach a peer that is gone. */
     wsx__buf_release(c, &c->out);

@@ -2,8 +2,9 @@
  * about the opening handshake's HTTP status (RFC 6455 §4.1: a status
  * other than 101 fails the client's connection): WSX_EREFUSED with the
  * server's status, WSX_EHANDSHAKE with 101 for an invalid 101, and the
- * status a server refused an upgrade with. Every answer is also fed one
- * byte at a time. */
+ * status a server refused an upgrade with; and wsx_conn_lost, through
+ * which a transport names why it ended. Every answer is also fed one byte
+ * at a time. */
 #include "test.h"
 #include "conn_util.h"
 
@@ -137,10 +138,56 @@ static void test_server_side_status(void)
     }
 }
 
+/* A transport that failed (a refused connect, a TLS error) says why; the
+ * error reaches on_close once and stays the connection's error. */
+static void test_transport_lost(void)
+{
+    static const int errs[] = {WSX_ECONNREFUSED, WSX_ECONNTIMEOUT, WSX_ETLS,
+                               WSX_ETLSVERIFY, WSX_EIO};
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        for (int opened = 0; opened < 2; opened++) {
+            ep e;
+            wsx_config cfg;
+            wsx_callbacks cb;
+            char accept[WSX_ACCEPT_KEY_LEN + 1], resp[256];
+            client_start(&e, &cfg, &cb, accept);
+            if (opened) {
+                snprintf(resp, sizeof resp, "HTTP/1.1 101 Switching Protocols\r\n"
+                         UPGRADE "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+                CHECK_EQ(feed_split(e.c, (const uint8_t *)resp, strlen(resp), 0,
+                                    &e.rng), 0);
+                CHECK_EQ(e.opens, 1);
+                wsx_send(e.c, WSX_TEXT, "queued", 6);
+            }
+            wsx_conn_lost(e.c, errs[i]);
+            CHECK_EQ(e.closes, 1);
+            CHECK_EQ(e.close_code, WSX_CLOSE_ABNORMAL);
+            CHECK_EQ(e.close_error, errs[i]);
+            CHECK_EQ(wsx_conn_error(e.c), errs[i]);
+            CHECK(wsx_conn_done(e.c));
+            wsx_conn_lost(e.c, WSX_EIO); /* once only */
+            wsx_conn_eof(e.c);
+            CHECK_EQ(e.closes, 1);
+            CHECK_EQ(wsx_conn_error(e.c), errs[i]);
+            ep_fini(&e);
+        }
+    }
+    /* Not an error code: a plain end of the transport. */
+    ep e;
+    wsx_config cfg;
+    wsx_callbacks cb;
+    char accept[WSX_ACCEPT_KEY_LEN + 1];
+    client_start(&e, &cfg, &cb, accept);
+    wsx_conn_lost(e.c, 0);
+    CHECK_EQ(e.close_error, WSX_EPEERCLOSED);
+    ep_fini(&e);
+}
+
 int main(void)
 {
     RUN(test_refused_statuses);
     RUN(test_invalid_101);
     RUN(test_server_side_status);
+    RUN(test_transport_lost);
     return test_summary("test_client_refused");
 }
