@@ -141,7 +141,7 @@ $(BUILD)/tests/dashboard/test_telemetry: tests/dashboard/test_telemetry.c exampl
 	$(CC) $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Iexamples/dashboard -Itests/unit $(filter %.c,$^) -o $@ -lm
 
 examples: $(EX_BIN)
-tests: $(UNIT_BIN) $(E2E_BIN) examples $(BUILD)/tests/dashboard/test_telemetry
+tests: lib $(UNIT_BIN) $(E2E_BIN) examples $(BUILD)/tests/dashboard/test_telemetry
 
 test: tests
 	@sh tests/run.sh $(BUILD)

@@ -231,7 +231,8 @@ WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
  * or the error of the stream's open. Failures found later end the
  * connection like a dropped transport: on_close with code 1006 and as
  * error WSX_ECONNREFUSED (refused), WSX_ECONNTIMEOUT (connect_timeout_ms
- * passed, or the kernel gave up), or WSX_EPEERCLOSED (any other reason).
+ * passed, or the kernel gave up), the stream's own error (a TLS
+ * failure), or WSX_EPEERCLOSED (any other reason); see wsx_conn_lost.
  * Returns 0 otherwise. */
 WSX_API int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o,
                              wsx_conn **out);

@@ -15,9 +15,10 @@
  * - Every call is non-blocking and made on the loop's thread.
  * - Return codes: a count (>= 0), WSX_EAGAIN (the socket must become
  *   ready first; wants() says which way), or another negative WSX_E*
- *   code, which ends the connection (on_close 1006). A stream with an
- *   error of its own to report (a certificate that does not verify)
- *   keeps it for the application to query through its own API.
+ *   code, which ends the connection through wsx_conn_lost: on_close
+ *   1006 with that code as its error (WSX_EPEERCLOSED for a reset peer,
+ *   WSX_ETLSVERIFY for a certificate that does not verify, ...); details
+ *   beyond the code stay in the stream's own API.
  * - The stream's own handshake (TLS) happens inside read/flush, driven by
  *   wants(): the core's opening-handshake timeout (wsx_config) runs from
  *   the moment the connection exists, so it bounds the stream's handshake

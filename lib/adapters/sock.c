@@ -205,10 +205,11 @@ static void sock_read(wsx_loop *l, wsx_sock *s)
         }
         if (n == WSX_EAGAIN)
             return;
-        /* End of file or a reset: RFC 6455 §7.1.5, the core reports 1006
-         * unless the close handshake already finished. */
+        /* End of file, a reset or the stream's own error (TLS): RFC 6455
+         * §7.1.5, the core reports 1006 with the stream's reason unless
+         * the close handshake already finished. */
         s->io.flags |= WSX_SOCK_EOF;
-        wsx_conn_eof(s->conn);
+        wsx_conn_lost(s->conn, n < 0 ? (int)n : WSX_EPEERCLOSED);
         return;
     }
 }
@@ -258,7 +259,7 @@ static bool needs_tick(const wsx_loop *l, const wsx_sock *s)
 }
 
 /* Push out what the stream holds; true while some is left. A failure
- * ends the connection as a lost transport. */
+ * ends the connection as a lost transport, with the stream's reason. */
 static bool stream_flush(wsx_sock *s)
 {
     if (s->sops->queued(s->st) == 0)
@@ -266,7 +267,7 @@ static bool stream_flush(wsx_sock *s)
     int r = s->sops->flush(s->st, s->io.fd);
     if (r < 0 && r != WSX_EAGAIN) {
         s->io.flags |= WSX_SOCK_EOF;
-        wsx_conn_eof(s->conn);
+        wsx_conn_lost(s->conn, r);
         return false;
     }
     return s->sops->queued(s->st) != 0;

@@ -23,17 +23,26 @@ static int tcp_open(void *ctx, int fd, bool client, const char *server_name,
     return 0;
 }
 
+/* A failed system call as the stream contract words it: 0 to retry
+ * (EINTR), WSX_EAGAIN, WSX_EPEERCLOSED for a peer that reset the
+ * connection, WSX_EIO for the rest. */
+static long tcp_failure(void)
+{
+    if (errno == EINTR)
+        return 0;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return WSX_EAGAIN;
+    return errno == ECONNRESET || errno == EPIPE ? WSX_EPEERCLOSED : WSX_EIO;
+}
+
 static long tcp_read(void *st, int fd, uint8_t *buf, size_t len)
 {
     (void)st;
     for (;;) {
         ssize_t n = recv(fd, buf, len, 0);
-        if (n >= 0)
-            return (long)n;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return WSX_EAGAIN;
-        if (errno != EINTR)
-            return WSX_EIO;
+        long e = n >= 0 ? (long)n : tcp_failure();
+        if (n >= 0 || e)
+            return e;
     }
 }
 
@@ -52,12 +61,9 @@ static long tcp_writev(void *st, int fd, const wsx_iovec *iov, int n)
     m.msg_iovlen = (size_t)n;
     for (;;) {
         ssize_t r = sendmsg(fd, &m, MSG_NOSIGNAL);
-        if (r >= 0)
-            return (long)r;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return WSX_EAGAIN;
-        if (errno != EINTR)
-            return WSX_EIO;
+        long e = r >= 0 ? (long)r : tcp_failure();
+        if (r >= 0 || e)
+            return e;
     }
 }
 

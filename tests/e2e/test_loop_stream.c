@@ -160,7 +160,7 @@ static const size_t sizes[] = {0, 1, 125, 126, 5000, 65536, 300000};
 
 typedef struct client {
     size_t step;
-    int opened, ok, closed;
+    int opened, ok, closed, error;
     uint16_t code;
     uint8_t *want;
     wsx_loop *loop;
@@ -202,6 +202,7 @@ static void c_close(wsx_conn *c, const wsx_close_info *ci, void *user)
     (void)c;
     k->closed++;
     k->code = ci->code;
+    k->error = ci->error;
     wsx_loop_shutdown(k->loop); /* the listener goes too: run returns */
 }
 
@@ -297,6 +298,40 @@ static void test_stream_plain_peer_fails(void)
     CHECK_EQ(k.closed, 1);
     CHECK_EQ(ctx.opens, 1);
     CHECK_EQ(ctx.closes, 1);
+    free(k.want);
+    wsx_loop_free(l);
+}
+
+/* A stream that fails as soon as the peer answers, the way TLS fails a
+ * certificate it cannot verify. */
+static long verify_fail_read(void *st, int fd, uint8_t *buf, size_t len)
+{
+    long n = xs_read(st, fd, buf, len);
+    return n > 0 ? WSX_ETLSVERIFY : n;
+}
+
+static const wsx_stream_ops verify_fail_stream = {
+    "verify-fail", xs_open, verify_fail_read, xs_writev, xs_flush,
+    xs_shutdown, xs_queued, xs_wants, xs_close,
+};
+
+/* The stream's own reason reaches on_close (1006), not a generic one. */
+static void test_stream_error_reaches_on_close(void)
+{
+    xs_ctx ctx;
+    client k;
+    wsx_callbacks scb, ccb;
+    wsx_connect_opts co;
+    char url[64];
+    wsx_loop *l = echo_pair(&ctx, &k, &scb, &ccb, &co, url, sizeof url, "wss");
+    co.stream = &verify_fail_stream;
+    co.stream_ctx = &ctx;
+    CHECK_EQ(wsx_loop_connect(l, &co, NULL), 0);
+    CHECK_EQ(wsx_loop_run(l), 0);
+    CHECK_EQ(k.opened, 0);
+    CHECK_EQ(k.closed, 1);
+    CHECK_EQ(k.code, WSX_CLOSE_ABNORMAL);
+    CHECK_EQ(k.error, WSX_ETLSVERIFY);
     free(k.want);
     wsx_loop_free(l);
 }
@@ -442,6 +477,7 @@ static void run_all(wsx_loop_backend b)
     backend = b;
     RUN(test_stream_echo);
     RUN(test_stream_plain_peer_fails);
+    RUN(test_stream_error_reaches_on_close);
     RUN(test_stream_handshake_timeout);
     RUN(test_stream_read_pause);
 }
