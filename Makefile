@@ -8,7 +8,7 @@
 #   make fuzz       every fuzz target for FUZZ_SECONDS each
 #   make bench      micro-benchmarks (never part of make test)
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make TLS=openssl  adds the OpenSSL adapter (optional)
+#   make TLS=0      without TLS (default: OpenSSL when pkg-config finds it)
 
 VERSION   := 0.1.0
 SOMAJOR   := 0
@@ -19,24 +19,32 @@ OPT       ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes
 CFLAGS    ?=
 CFLAGS_ALL = $(WARN) $(OPT) $(CFLAGS) -Iinclude -D_POSIX_C_SOURCE=200809L
-LIBCFLAGS  = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DWSX_BUILDING
+LIBCFLAGS  = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DWSX_BUILDING $(TLS_CFLAGS)
 UNAME     := $(shell uname -s)
 
 CORE_SRC    := $(sort $(wildcard lib/core/*.c))
 DEFLATE_SRC := $(sort $(wildcard lib/deflate/*.c))
-ADAPT_SRC   := $(filter-out lib/adapters/kqueue.c lib/adapters/epoll.c lib/adapters/tls_openssl.c,$(sort $(wildcard lib/adapters/*.c)))
+ADAPT_SRC   := $(filter-out lib/adapters/kqueue.c lib/adapters/epoll.c,$(sort $(wildcard lib/adapters/*.c)))
 ifeq ($(UNAME),Linux)
 ADAPT_SRC   += $(wildcard lib/adapters/epoll.c)
 else
 ADAPT_SRC   += $(wildcard lib/adapters/kqueue.c)
 endif
+# TLS (lib/tls, include/wsx_tls.h): the OpenSSL 3 backend when pkg-config
+# finds libssl, or TLS=0 for a build whose TLS calls fail and that links
+# no OpenSSL symbol.
+TLS       ?= $(shell pkg-config --exists openssl 2>/dev/null && echo openssl || echo 0)
+TLS_SRC   := lib/tls/tls_opts.c
+TLS_CFLAGS :=
 LDLIBS_EXTRA :=
-ifeq ($(TLS),openssl)
-ADAPT_SRC   += lib/adapters/tls_openssl.c
-LIBCFLAGS   += -DWSX_TLS_OPENSSL
-LDLIBS_EXTRA += -lssl -lcrypto
+ifeq ($(TLS),0)
+TLS_SRC   += lib/tls/tls_none.c
+else
+TLS_SRC   += lib/tls/tls_openssl_ctx.c lib/tls/tls_openssl_stream.c
+TLS_CFLAGS := $(shell pkg-config --cflags openssl)
+LDLIBS_EXTRA += $(or $(shell pkg-config --libs openssl),-lssl -lcrypto)
 endif
-LIB_SRC := $(CORE_SRC) $(DEFLATE_SRC) $(ADAPT_SRC)
+LIB_SRC := $(CORE_SRC) $(DEFLATE_SRC) $(ADAPT_SRC) $(TLS_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 STATIC := $(BUILD)/libwsx.a
@@ -57,7 +65,7 @@ EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
 endif
-EX_COMMON := $(BUILD)/examples/obj/common/cli.o
+EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/tls.o
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
 DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/tls.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
 #include "wsx_loop.h"
@@ -24,6 +25,7 @@ static void on_fragment(wsx_conn *c, const wsx_message *m, void *user)
 static const char usage[] =
     "usage: echo_server [--host ADDR] [--port N] [--max-message BYTES]\n"
     "                   [--streaming] [--poll] [--no-deflate]\n"
+    "                   [--tls-cert FILE --tls-key FILE]\n"
     "Echoes every text and binary message.\n"
     "  --host ADDR          address to listen on (default 127.0.0.1;\n"
     "                       0.0.0.0 or :: for every interface)\n"
@@ -31,7 +33,8 @@ static const char usage[] =
     "  --max-message BYTES  frame and message limit (default 16 MiB; 1009 above)\n"
     "  --streaming          echo each fragment as it arrives (fixed memory)\n"
     "  --poll               use the poll backend instead of epoll/kqueue\n"
-    "  --no-deflate         do not agree to permessage-deflate\n";
+    "  --no-deflate         do not agree to permessage-deflate\n"
+    CLI_TLS_SERVER_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -39,6 +42,7 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(9001);
+    cli_tls tls = {0};
     wsx_loop_backend backend = WSX_LOOP_DEFAULT;
     cli c;
     wsx_config_init(&cfg, WSX_SERVER);
@@ -50,7 +54,7 @@ int main(int argc, char **argv)
     cfg.extension = wsx_permessage_deflate();
     cli_init(&c, argc, argv, "echo_server", usage);
     for (const char *a; (a = cli_next(&c));) {
-        if (cli_addr_option(&c, &addr)) {
+        if (cli_addr_option(&c, &addr) || cli_tls_option(&c, &tls, WSX_SERVER)) {
             continue;
         } else if (!strcmp(a, "--max-message")) {
             cfg.max_message_size = cfg.max_frame_size =
@@ -68,9 +72,11 @@ int main(int argc, char **argv)
     }
     o.config = &cfg;
     o.callbacks = &cb;
+    const char *scheme = cli_tls_listen(&c, &tls, &o);
     wsx_loop *l = cli_loop_new("echo_server", backend);
-    cli_listen("echo_server", l, &o, &addr, "ws", wsx_loop_backend_name(l));
+    cli_listen("echo_server", l, &o, &addr, scheme, wsx_loop_backend_name(l));
     int r = wsx_loop_run(l);
     wsx_loop_free(l);
+    wsx_tls_free(tls.ctx);
     return r < 0;
 }
