@@ -1,0 +1,219 @@
+#!/bin/sh
+# run-suite.sh - wss:// end to end, with a throw-away CA made here by the
+# openssl command: Python websockets and Node ws clients against
+# examples/echo_server --tls-cert/--tls-key; examples/wsx-cat against
+# Python and Node wss:// servers; certificates that must be refused
+# (wrong name, expired, unknown CA, a server that requires a client
+# certificate), TLS to a plain port, and bytes that are not a handshake
+# (plain HTTP, garbage, silent and slowloris peers); a TLS=0 build that
+# must hold no OpenSSL symbol. WSX_BUILD names the build dir (default
+# build). Each case prints "OK name" or "FAIL name: detail"; the last line
+# is "N passed, M failed".
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${WSX_BUILD:-build}
+case $build in /*) ;; *) [ -d "$build" ] || build=$root/$build ;; esac
+build=$(cd "$build" 2>/dev/null && pwd || echo "$build")
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+node=$(command -v node || command -v nodejs)
+NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
+export NODE_PATH
+server=$build/examples/echo_server
+cat=$build/examples/wsx-cat
+. "$here/../suite.sh"
+# The core's default opening-handshake timeout (wsx_config_init), which
+# bounds the TLS handshake too.
+handshake_timeout=10
+
+# --- certificates ----------------------------------------------------------
+c=$logs/certs
+mkdir -p "$c"
+# cert NAME CA DAYS SAN: a P-256 key and a certificate for it signed by CA
+# (NAME.pem, NAME.key); DAYS -1 gives one that expired yesterday.
+cert() {
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+        -keyout "$c/$1.key" -out "$c/$1.csr" 2>/dev/null &&
+    printf 'subjectAltName=%s\n' "$4" >"$c/$1.ext" &&
+    openssl x509 -req -in "$c/$1.csr" -CA "$c/$2.pem" -CAkey "$c/$2.key" \
+        -CAcreateserial -days "$3" -extfile "$c/$1.ext" -out "$c/$1.pem" 2>/dev/null
+}
+ca() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=$1" -keyout "$c/$1.key" -out "$c/$1.pem" 2>/dev/null
+}
+if ! { ca ca && ca other_ca &&
+       cert srv ca 2 "IP:127.0.0.1,DNS:localhost" &&
+       cert expired ca -1 "IP:127.0.0.1,DNS:localhost" &&
+       cert wrongname ca 2 "DNS:elsewhere.example,IP:127.0.0.9" &&
+       cert stranger other_ca 2 "IP:127.0.0.1,DNS:localhost"; }; then
+    result FAIL certificates "the openssl command could not make them"
+    echo "$pass passed, $fail failed"
+    exit 1
+fi
+
+# --- servers ---------------------------------------------------------------
+# start NAME COMMAND...: run a server in the background and wait until it
+# names its port ("listening ... port N" or "listening N"), left in $port.
+start() {
+    name=$1
+    shift
+    "$@" >"$logs/$name.err" 2>&1 </dev/null &
+    pids="$pids $!"
+    eval "pid_$name=$!"
+    port=
+    for _ in $(seq 100); do
+        port=$(sed -n -e 's/.*listening on .* port \([0-9][0-9]*\).*/\1/p' \
+                      -e 's/^listening \([0-9][0-9]*\)$/\1/p' "$logs/$name.err")
+        [ -n "$port" ] && return 0
+        sleep 0.05
+    done
+    result FAIL "$name" "did not start: $(tail -n 2 "$logs/$name.err" | tr '\n' ' ')"
+    return 1
+}
+# A peer server lives while its stdin is open: a fifo held by this shell.
+peer_server() {
+    name=$1
+    shift
+    mkfifo "$logs/$name.in"
+    "$@" <"$logs/$name.in" >"$logs/$name.err" 2>&1 &
+    pids="$pids $!"
+    exec 3>>"$logs/$name.in" # keeps it open; closed at exit
+    port=
+    for _ in $(seq 200); do
+        port=$(sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$logs/$name.err")
+        [ -n "$port" ] && return 0
+        sleep 0.05
+    done
+    result FAIL "$name" "did not start: $(tail -n 2 "$logs/$name.err" | tr '\n' ' ')"
+    return 1
+}
+
+if ! start wss "$server" --host 127.0.0.1 --port 0 --tls-cert "$c/srv.pem" --tls-key "$c/srv.key"; then
+    echo "$pass passed, $fail failed"
+    exit 1
+fi
+port_wss=$port
+start plain "$server" --host 127.0.0.1 --port 0 && port_plain=$port
+start expired "$server" --port 0 --tls-cert "$c/expired.pem" --tls-key "$c/expired.key" && port_expired=$port
+start wrongname "$server" --port 0 --tls-cert "$c/wrongname.pem" --tls-key "$c/wrongname.key" && port_wrongname=$port
+start stranger "$server" --port 0 --tls-cert "$c/stranger.pem" --tls-key "$c/stranger.key" && port_stranger=$port
+
+# Slow cases run in the background while the rest go on.
+timeout -k 5 60 "$py" "$here/tls_peers.py" client "wss://localhost:$port_wss/" "$c/ca.pem" >"$logs/py.out" 2>&1 &
+bg_py=$!
+timeout -k 5 $((4 * handshake_timeout + 20)) "$py" "$here/tls_peers.py" raw "$port_wss" "$handshake_timeout" >"$logs/raw.out" 2>&1 &
+bg_raw=$!
+pids="$pids $bg_py $bg_raw"
+# A build without TLS, to check that nothing of OpenSSL is linked in.
+(cd "$root" && make --no-print-directory -s BUILD="$logs/notls" TLS=0 OPT=-O0 \
+    "$logs/notls/libwsx.a" >"$logs/notls.out" 2>&1) &
+bg_notls=$!
+pids="$pids $bg_notls"
+
+# --- wsx-cat ---------------------------------------------------------------
+# cat_case NAME STATUS PATTERN ARGS...: wsx-cat ARGS with two lines on its
+# stdin must exit STATUS (one, or a|b), and its output match PATTERN
+# (grep -E).
+cat_case() {
+    name=$1 want=$2 pattern=$3
+    shift 3
+    printf 'one\ntwo\n' | timeout -k 5 20 "$cat" --linger 2 "$@" >"$logs/$name.out" 2>&1
+    st=$?
+    if ! echo "$st" | grep -qxE "$want"; then
+        result FAIL "$name" "exit $st, not $want: $(tail -n 2 "$logs/$name.out" | tr '\n' ' ')"
+    elif ! grep -qE "$pattern" "$logs/$name.out"; then
+        result FAIL "$name" "no '$pattern' in: $(tail -n 2 "$logs/$name.out" | tr '\n' ' ')"
+    elif grep -qE 'Sanitizer|runtime error' "$logs/$name.out"; then
+        result FAIL "$name" "$(grep -E 'Sanitizer|runtime error' "$logs/$name.out" | head -n 1)"
+    else
+        result OK "$name"
+    fi
+}
+cat_case cat-wsx-server 0 '^two$' --cafile "$c/ca.pem" "wss://localhost:$port_wss/"
+cat_case cat-wrong-name 5 'hostname mismatch|IP address mismatch' --cafile "$c/ca.pem" "wss://127.0.0.1:$port_wrongname/"
+cat_case cat-expired 5 'expired' --cafile "$c/ca.pem" "wss://127.0.0.1:$port_expired/"
+cat_case cat-unknown-ca 5 'verification failed.*issuer' --cafile "$c/ca.pem" "wss://127.0.0.1:$port_stranger/"
+cat_case cat-system-store 5 'verification failed' "wss://127.0.0.1:$port_wss/"
+cat_case cat-insecure 0 '^two$' --insecure "wss://127.0.0.1:$port_stranger/"
+cat_case cat-tls-to-plain-port 5 'TLS handshake' --insecure "wss://127.0.0.1:$port_plain/"
+if peer_server pyserver "$py" "$here/tls_peers.py" server "$c/srv.pem" "$c/srv.key"; then
+    cat_case cat-python-server 0 '^two$' --cafile "$c/ca.pem" "wss://localhost:$port/"
+fi
+if peer_server pyclientauth "$py" "$here/tls_peers.py" server "$c/srv.pem" "$c/srv.key" "$c/ca.pem"; then
+    # TLS 1.3 (RFC 8446 §4.4.2.4): the server refuses after the client's
+    # handshake is over, with an alert that a reset may overtake, so the
+    # client ends either as a TLS failure or as a lost connection; never
+    # with an echo.
+    cat_case cat-client-cert-missing '5|1' 'TLS handshake|closed 1006' --cafile "$c/ca.pem" "wss://localhost:$port/"
+fi
+
+# --- Node ws both ways -------------------------------------------------------
+if [ -n "$node" ] && "$node" -e "require('ws')" 2>/dev/null; then
+    timeout -k 5 30 "$node" "$here/node_peers.js" client "wss://localhost:$port_wss/" "$c/ca.pem" >"$logs/node.out" 2>&1
+    grep -E '^(OK|FAIL) ' "$logs/node.out"
+    pass=$((pass + $(grep -c '^OK ' "$logs/node.out")))
+    fail=$((fail + $(grep -c '^FAIL ' "$logs/node.out")))
+    grep -q '^OK node-close' "$logs/node.out" || result FAIL node-client "$(tail -n 2 "$logs/node.out" | tr '\n' ' ')"
+    if peer_server nodeserver "$node" "$here/node_peers.js" server "$c/srv.pem" "$c/srv.key"; then
+        cat_case cat-node-server 0 '^two$' --cafile "$c/ca.pem" "wss://localhost:$port/"
+    fi
+else
+    result FAIL node "node with the ws module (node-ws) is not installed"
+fi
+
+# --- background cases ----------------------------------------------------------
+for f in py raw; do
+    eval "wait \$bg_$f"
+    st=$?
+    grep -E '^(OK|FAIL) ' "$logs/$f.out"
+    ok=$(grep -c '^OK ' "$logs/$f.out")
+    bad=$(grep -c '^FAIL ' "$logs/$f.out")
+    pass=$((pass + ok))
+    fail=$((fail + bad))
+    if [ "$st" -ne 0 ] || [ "$ok" -eq 0 ]; then
+        result FAIL "python-$f" "exited $st: $(tail -n 3 "$logs/$f.out" | tr '\n' ' ')"
+    fi
+done
+
+wait "$bg_notls"
+if [ $? -ne 0 ] || [ ! -f "$logs/notls/libwsx.a" ]; then
+    result FAIL tls0-build "$(tail -n 3 "$logs/notls.out" | tr '\n' ' ')"
+else
+    # Both directions: the TLS build refers to OpenSSL (so the pattern
+    # can match), the TLS=0 build to nothing of it.
+    ssl_syms='(SSL_|OPENSSL_|EVP_|BIO_|ERR_|X509_)'
+    n0=$(nm "$logs/notls/libwsx.a" 2>/dev/null | grep -cE " [UTtDdBb] $ssl_syms")
+    n1=$(nm "$build/libwsx.a" 2>/dev/null | grep -cE " [UTtDdBb] $ssl_syms")
+    if [ "$n0" -eq 0 ] && [ "$n1" -gt 0 ]; then
+        result OK tls0-no-openssl-symbol
+    else
+        result FAIL tls0-no-openssl-symbol "TLS=0 build: $n0 OpenSSL symbols, TLS build: $n1"
+    fi
+fi
+
+# --- every server survived and leaves cleanly ------------------------------
+for s in wss plain expired wrongname stranger; do
+    eval "p=\${pid_$s:-}"
+    [ -n "$p" ] || continue
+    if ! kill -0 "$p" 2>/dev/null; then
+        result FAIL "$s-alive" "it died: $(tail -n 3 "$logs/$s.err" | tr '\n' ' ')"
+        continue
+    fi
+    kill -TERM "$p"
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$p" 2>/dev/null; then
+        kill -KILL "$p"
+        result FAIL "$s-exit" "still running 5 s after SIGTERM"
+        continue
+    fi
+    wait "$p"
+    st=$?
+    if [ "$st" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$logs/$s.err"; then
+        result FAIL "$s-exit" "status $st: $(grep -E -A3 'Sanitizer|runtime error' "$logs/$s.err" | head -n 4 | tr '\n' ' ')"
+    else
+        result OK "$s-exit"
+    fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
