@@ -122,10 +122,10 @@ static long seal(tls_stream *s, int fd, const uint8_t *p, size_t len)
     return (long)taken;
 }
 
-/* Once the handshake is done, the plaintext taken before it goes out. */
-static long finish_handshake(tls_stream *s, int fd)
+/* Plaintext taken before the handshake finished goes out before any
+ * taken after it; 0 or an error. */
+static long drain_early(tls_stream *s, int fd)
 {
-    s->phase = TLS_OPEN;
     if (!s->early_len)
         return 0;
     long n = seal(s, fd, s->early, s->early_len);
@@ -138,6 +138,12 @@ static long finish_handshake(tls_stream *s, int fd)
         s->early = NULL;
     }
     return 0;
+}
+
+static long finish_handshake(tls_stream *s, int fd)
+{
+    s->phase = TLS_OPEN;
+    return drain_early(s, fd);
 }
 
 /* Advance the handshake with what the in BIO holds; 0 or an error. */
@@ -295,7 +301,9 @@ static long tls_writev(void *st, int fd, const wsx_iovec *iov, int n)
         }
         return (long)add;
     }
-    for (int i = 0; i < n; i++) {
+    if (drain_early(s, fd) < 0)
+        return s->err;
+    for (int i = 0; !s->early_len && i < n; i++) {
         long w = seal(s, fd, iov[i].base, iov[i].len);
         if (w < 0)
             return w;
@@ -313,8 +321,8 @@ static int tls_flush(void *st, int fd)
 {
     tls_stream *s = st;
     long r = handshake(s, fd);
-    if (r == 0 && s->phase == TLS_OPEN && s->early_len)
-        r = finish_handshake(s, fd);
+    if (r == 0 && s->phase == TLS_OPEN)
+        r = drain_early(s, fd);
     if (r < 0)
         return (int)r;
     int f = push(s, fd);
