@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     }
     o.config = &cfg;
     o.callbacks = &cb;
-    const char *scheme = cli_tls_listen(&c, &tls, &o);
+    const char *scheme = cli_tls_listen(&c, &tls, &o) ? "wss" : "ws";
     wsx_loop *l = cli_loop_new("echo_server", backend);
     cli_listen("echo_server", l, &o, &addr, scheme, wsx_loop_backend_name(l));
     int r = wsx_loop_run(l);

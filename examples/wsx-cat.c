@@ -342,7 +342,7 @@ int main(int argc, char **argv)
     if (!o.url)
         cli_fail(&c, "a ws:// or wss:// URL is required");
     g.url = o.url;
-    cli_tls_connect(&c, &g.tls, &o);
+    cli_tls_connect("wsx-cat", &g.tls, &o);
     cfg.client.extra_headers = headers[0] ? headers : NULL;
     cfg.high_water = SEND_HIGH_WATER;
     cfg.low_water = SEND_HIGH_WATER / 4;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/tls.h"
 #include "page.h"
 #include "protocol.h"
 #include "wsx.h"
@@ -53,11 +54,12 @@ static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 }
 
 static const char usage[] =
-    "usage: chat [--host ADDR] [--port N]\n"
+    "usage: chat [--host ADDR] [--port N] [--tls-cert FILE --tls-key FILE]\n"
     "Chat rooms: serves the page at / and the WebSocket beside it.\n"
     "  --host ADDR  address to listen on (default 127.0.0.1;\n"
     "               0.0.0.0 or :: for every interface)\n"
-    "  --port N     port (default 8080; 0: any free port)\n";
+    "  --port N     port (default 8080; 0: any free port)\n"
+    CLI_TLS_SERVER_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -65,10 +67,11 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(8080);
+    cli_tls tls = {0};
     cli c;
     cli_init(&c, argc, argv, "chat", usage);
     while (cli_next(&c))
-        if (!cli_addr_option(&c, &addr))
+        if (!cli_addr_option(&c, &addr) && !cli_tls_option(&c, &tls, WSX_SERVER))
             cli_unknown(&c);
     wsx_config_init(&cfg, WSX_SERVER);
     /* A chat line is small: refuse big messages (1009) and let a member
@@ -87,9 +90,11 @@ int main(int argc, char **argv)
     wsx_loop *l = cli_loop_new("chat", WSX_LOOP_DEFAULT);
     if (!rooms)
         return CLI_EXIT_FAIL;
-    cli_listen("chat", l, &o, &addr, "http", "Ctrl-C stops");
+    const char *scheme = cli_tls_listen(&c, &tls, &o) ? "https" : "http";
+    cli_listen("chat", l, &o, &addr, scheme, "Ctrl-C stops");
     int r = wsx_loop_run(l);
     wsx_loop_free(l);
+    wsx_tls_free(tls.ctx);
     chat_free(rooms);
     return r < 0;
 }

@@ -30,12 +30,12 @@ static void make(const char *prog, cli_tls *t, const wsx_tls_opts *o)
     }
 }
 
-const char *cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o)
+bool cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o)
 {
     if (!t->cert != !t->key)
         cli_fail(c, "--tls-cert and --tls-key go together");
     if (!t->cert)
-        return "ws";
+        return false;
     wsx_tls_opts to;
     wsx_tls_opts_init(&to, WSX_SERVER);
     to.cert_file = t->cert;
@@ -43,10 +43,10 @@ const char *cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o)
     make(c->prog, t, &to);
     o->stream = &wsx_stream_tls;
     o->stream_ctx = t->ctx;
-    return "wss";
+    return true;
 }
 
-void cli_tls_connect(const cli *c, cli_tls *t, wsx_connect_opts *o)
+void cli_tls_connect(const char *prog, cli_tls *t, wsx_connect_opts *o)
 {
     if (strncmp(o->url, "wss://", 6) != 0)
         return;
@@ -54,7 +54,7 @@ void cli_tls_connect(const cli *c, cli_tls *t, wsx_connect_opts *o)
     wsx_tls_opts_init(&to, WSX_CLIENT);
     to.ca_file = t->cafile;
     to.insecure = t->insecure;
-    make(c->prog, t, &to);
+    make(prog, t, &to);
     o->stream = &wsx_stream_tls;
     o->stream_ctx = t->ctx;
 }

@@ -17,7 +17,7 @@ typedef struct cli_tls {
 
 /* Usage lines for the options of each role. */
 #define CLI_TLS_SERVER_USAGE                                                  \
-    "  --tls-cert FILE      serve wss:// with this PEM certificate chain\n"   \
+    "  --tls-cert FILE      serve wss:// (https://) with this PEM chain\n"   \
     "  --tls-key FILE       and this PEM private key (both, or neither)\n"
 #define CLI_TLS_CLIENT_USAGE                                                  \
     "  --cafile FILE       wss://: trust the CAs in this PEM file instead\n" \
@@ -29,12 +29,13 @@ typedef struct cli_tls {
  * returns 1, or 0 for any other argument. */
 int cli_tls_option(cli *c, cli_tls *t, wsx_role role);
 /* Server: with --tls-cert and --tls-key, a context in o's stream and
- * "wss" returned (the scheme for cli_listen); "ws" otherwise. Exits 2
+ * true returned (serve wss:// and https://); false otherwise. Exits 2
  * when only one of them was given, 1 with the reason when the files
  * cannot be used. */
-const char *cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o);
+bool cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o);
 /* Client: for a wss:// URL, a context with --cafile/--insecure in o's
- * stream; exits 1 with the reason when it cannot be made. */
-void cli_tls_connect(const cli *c, cli_tls *t, wsx_connect_opts *o);
+ * stream; exits 1 with the reason (after "PROG: ") when it cannot be
+ * made. */
+void cli_tls_connect(const char *prog, cli_tls *t, wsx_connect_opts *o);
 
 #endif
