@@ -5,8 +5,9 @@
 # Python and Node wss:// servers; certificates that must be refused
 # (wrong name, expired, unknown CA, a server that requires a client
 # certificate), TLS to a plain port, and bytes that are not a handshake
-# (plain HTTP, garbage, silent and slowloris peers); a TLS=0 build that
-# must hold no OpenSSL symbol. WSX_BUILD names the build dir (default
+# (plain HTTP, garbage, silent and slowloris peers); the conformance
+# driver (tests/conformance) over wss:// in both roles; a TLS=0 build
+# that must hold no OpenSSL symbol. WSX_BUILD names the build dir (default
 # build). Each case prints "OK name" or "FAIL name: detail"; the last line
 # is "N passed, M failed".
 here=$(cd "$(dirname "$0")" && pwd)
@@ -94,6 +95,7 @@ if ! start wss "$server" --host 127.0.0.1 --port 0 --tls-cert "$c/srv.pem" --tls
     exit 1
 fi
 port_wss=$port
+start small "$server" --port 0 --max-message 1048576 --tls-cert "$c/srv.pem" --tls-key "$c/srv.key" && port_small=$port
 start plain "$server" --host 127.0.0.1 --port 0 && port_plain=$port
 start expired "$server" --port 0 --tls-cert "$c/expired.pem" --tls-key "$c/expired.key" && port_expired=$port
 start wrongname "$server" --port 0 --tls-cert "$c/wrongname.pem" --tls-key "$c/wrongname.key" && port_wrongname=$port
@@ -104,7 +106,11 @@ timeout -k 5 60 "$py" "$here/tls_peers.py" client "wss://localhost:$port_wss/" "
 bg_py=$!
 timeout -k 5 $((4 * handshake_timeout + 20)) "$py" "$here/tls_peers.py" raw "$port_wss" "$handshake_timeout" >"$logs/raw.out" 2>&1 &
 bg_raw=$!
-pids="$pids $bg_py $bg_raw"
+conformance=$here/../conformance/fuzzingclient.py
+timeout -k 5 80 "$py" "$conformance" --port "$port_wss" --port-small "$port_small" \
+    --tls-ca "$c/ca.pem" --budget 70 >"$logs/conf.out" 2>&1 &
+bg_conf=$!
+pids="$pids $bg_py $bg_raw $bg_conf"
 # A build without TLS, to check that nothing of OpenSSL is linked in.
 (cd "$root" && make --no-print-directory -s BUILD="$logs/notls" TLS=0 OPT=-O0 \
     "$logs/notls/libwsx.a" >"$logs/notls.out" 2>&1) &
@@ -162,6 +168,25 @@ else
     result FAIL node "node with the ws module (node-ws) is not installed"
 fi
 
+# --- the client role under the conformance driver's broken servers ----------
+# The driver prints "LABEL: N passed, M failed" after one line per case.
+tally_driver() { # NAME FILE STATUS
+    grep -E '^FAILED' "$2" | head -n 20
+    line=$(grep -E '^[A-Za-z_-]+: [0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+    if [ -z "$line" ]; then
+        result FAIL "$1" "exited $3, no result: $(tail -n 2 "$2" | tr '\n' ' ')"
+        return
+    fi
+    echo "$1 $line"
+    pass=$((pass + $(echo "$line" | sed -E 's/^[^:]*: ([0-9]+) passed.*/\1/')))
+    fail=$((fail + $(echo "$line" | sed -E 's/^.* ([0-9]+) failed.*/\1/')))
+}
+timeout -k 5 60 "$py" "$conformance" --server --wsx-cat "$cat" --tls-ca "$c/ca.pem" \
+    --tls-cert "$c/srv.pem" --tls-key "$c/srv.key" --budget 50 >"$logs/confc.out" 2>&1
+tally_driver conformance-client-role-wss "$logs/confc.out" $?
+wait "$bg_conf"
+tally_driver conformance-wss "$logs/conf.out" $?
+
 # --- background cases ----------------------------------------------------------
 for f in py raw; do
     eval "wait \$bg_$f"
@@ -193,7 +218,7 @@ else
 fi
 
 # --- every server survived and leaves cleanly ------------------------------
-for s in wss plain expired wrongname stranger; do
+for s in wss small plain expired wrongname stranger; do
     eval "p=\${pid_$s:-}"
     [ -n "$p" ] || continue
     if ! kill -0 "$p" 2>/dev/null; then
