@@ -124,7 +124,11 @@ WSX_API const char *wsx_tls_last_error(const wsx_tls *t);
  * a name and is what the certificate must name (RFC 6125), unless the
  * context is insecure. ALPN offers or selects "http/1.1" (RFC 7301), a
  * peer that asks for renegotiation is refused, TLS 1.3 key updates are
- * answered. Read, writev and flush return WSX_ETLS for a handshake or
+ * answered. A client's bytes written before the handshake ends wait
+ * for it; a server's are dropped (it has nothing to say before the
+ * client's request, so they can only be the answer to a handshake that
+ * timed out, which the client could not decrypt anyway). Read, writev
+ * and flush return WSX_ETLS for a handshake or
  * record failure (a truncated record included), WSX_ETLSVERIFY for a
  * peer certificate that does not verify, WSX_EPEERCLOSED for a reset,
  * and 0 (end of stream) for the peer's close_notify or a close between
