@@ -5,7 +5,9 @@
 # Python and Node wss:// servers; certificates that must be refused
 # (wrong name, expired, unknown CA, a server that requires a client
 # certificate), TLS to a plain port, and bytes that are not a handshake
-# (plain HTTP, garbage, silent and slowloris peers); the conformance
+# (plain HTTP, garbage, silent and slowloris peers); headless Chromium
+# with tests/interop's page, with and without permessage-deflate; the
+# conformance
 # driver (tests/conformance) over wss:// in both roles; a TLS=0 build
 # that must hold no OpenSSL symbol. WSX_BUILD names the build dir (default
 # build). Each case prints "OK name" or "FAIL name: detail"; the last line
@@ -18,6 +20,7 @@ build=$(cd "$build" 2>/dev/null && pwd || echo "$build")
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 node=$(command -v node || command -v nodejs)
+chromium=$(command -v chromium || command -v chromium-browser || command -v google-chrome)
 NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 export NODE_PATH
 server=$build/examples/echo_server
@@ -97,6 +100,7 @@ fi
 port_wss=$port
 start small "$server" --port 0 --max-message 1048576 --tls-cert "$c/srv.pem" --tls-key "$c/srv.key" && port_small=$port
 start plain "$server" --host 127.0.0.1 --port 0 && port_plain=$port
+start nodeflate "$server" --port 0 --no-deflate --tls-cert "$c/srv.pem" --tls-key "$c/srv.key" && port_nodeflate=$port
 start expired "$server" --port 0 --tls-cert "$c/expired.pem" --tls-key "$c/expired.key" && port_expired=$port
 start wrongname "$server" --port 0 --tls-cert "$c/wrongname.pem" --tls-key "$c/wrongname.key" && port_wrongname=$port
 start stranger "$server" --port 0 --tls-cert "$c/stranger.pem" --tls-key "$c/stranger.key" && port_stranger=$port
@@ -111,6 +115,20 @@ timeout -k 5 80 "$py" "$conformance" --port "$port_wss" --port-small "$port_smal
     --tls-ca "$c/ca.pem" --budget 70 >"$logs/conf.out" 2>&1 &
 bg_conf=$!
 pids="$pids $bg_py $bg_raw $bg_conf"
+# Chromium trusts the test certificate by the SHA-256 of its public key.
+bg_browser=
+if [ -n "$chromium" ]; then
+    spki=$(openssl x509 -in "$c/srv.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+           openssl dgst -sha256 -binary | base64)
+    page=file://$root/tests/interop/browser_echo.html
+    timeout -k 5 60 "$py" "$here/browser_tls.py" "$chromium" "$spki" \
+        "$page?port=$port_nodeflate&tls=1" "$page?port=$port_wss&tls=1&deflate=1" \
+        >"$logs/browser.out" 2>&1 &
+    bg_browser=$!
+    pids="$pids $bg_browser"
+else
+    result FAIL browser "chromium is not installed"
+fi
 # A build without TLS, to check that nothing of OpenSSL is linked in.
 (cd "$root" && make --no-print-directory -s BUILD="$logs/notls" TLS=0 OPT=-O0 \
     "$logs/notls/libwsx.a" >"$logs/notls.out" 2>&1) &
@@ -188,7 +206,7 @@ wait "$bg_conf"
 tally_driver conformance-wss "$logs/conf.out" $?
 
 # --- background cases ----------------------------------------------------------
-for f in py raw; do
+for f in py raw ${bg_browser:+browser}; do
     eval "wait \$bg_$f"
     st=$?
     grep -E '^(OK|FAIL) ' "$logs/$f.out"
@@ -218,7 +236,7 @@ else
 fi
 
 # --- every server survived and leaves cleanly ------------------------------
-for s in wss small plain expired wrongname stranger; do
+for s in wss small plain nodeflate expired wrongname stranger; do
     eval "p=\${pid_$s:-}"
     [ -n "$p" ] || continue
     if ! kill -0 "$p" 2>/dev/null; then
