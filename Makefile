@@ -56,14 +56,14 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 E2E_SRC   := $(sort $(wildcard tests/e2e/test_*.c))
 E2E_BIN   := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
 # Examples: every examples/*.c is a program, examples/chat/ is one too;
-# examples/common/ is the boilerplate they share. libuv_echo needs libuv:
+# examples/common/ is the boilerplate they share. libuv_* need libuv:
 # built only when pkg-config finds it.
 HAVE_UV   := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
-EX_SRC    := $(filter-out examples/libuv_echo.c,$(sort $(wildcard examples/*.c)))
+EX_SRC    := $(filter-out examples/libuv_%.c,$(sort $(wildcard examples/*.c)))
 EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
              $(BUILD)/examples/dashboard
 ifeq ($(HAVE_UV),1)
-EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
+EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_*.c))
 endif
 EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/tls.o
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
@@ -116,7 +116,7 @@ $(BUILD)/examples/obj/%.o: examples/%.c $(EX_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(EXCFLAGS) $(if $(findstring chat/,$<),$(filter -I%,$(CJSON))) -c $< -o $@
 
-$(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(EX_COMMON) $(STATIC) $(EX_HDR)
+$(BUILD)/examples/libuv_%: examples/libuv_%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(EXCFLAGS) $< $(EX_COMMON) -o $@ $(STATIC) $(LDLIBS) $$(pkg-config --cflags --libs libuv)
 

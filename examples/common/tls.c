@@ -41,8 +41,10 @@ bool cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o)
     to.cert_file = t->cert;
     to.key_file = t->key;
     make(c->prog, t, &to);
-    o->stream = &wsx_stream_tls;
-    o->stream_ctx = t->ctx;
+    if (o) {
+        o->stream = &wsx_stream_tls;
+        o->stream_ctx = t->ctx;
+    }
     return true;
 }
 

@@ -28,7 +28,8 @@ typedef struct cli_tls {
 /* Consume the current argument when it is one of role's options:
  * returns 1, or 0 for any other argument. */
 int cli_tls_option(cli *c, cli_tls *t, wsx_role role);
-/* Server: with --tls-cert and --tls-key, a context in o's stream and
+/* Server: with --tls-cert and --tls-key, a context in t->ctx (and in o's
+ * stream, unless o is NULL: a foreign loop drives the stream itself) and
  * true returned (serve wss:// and https://); false otherwise. Exits 2
  * when only one of them was given, 1 with the reason when the files
  * cannot be used. */

@@ -105,6 +105,17 @@ start expired "$server" --port 0 --tls-cert "$c/expired.pem" --tls-key "$c/expir
 start wrongname "$server" --port 0 --tls-cert "$c/wrongname.pem" --tls-key "$c/wrongname.key" && port_wrongname=$port
 start stranger "$server" --port 0 --tls-cert "$c/stranger.pem" --tls-key "$c/stranger.key" && port_stranger=$port
 
+# TLS in a foreign loop (examples/libuv_tls_echo, built when libuv is).
+if [ -x "$build/examples/libuv_tls_echo" ] &&
+   start uvtls "$build/examples/libuv_tls_echo" --port 0 --tls-cert "$c/srv.pem" --tls-key "$c/srv.key"; then
+    timeout -k 5 30 "$py" "$here/tls_peers.py" client "wss://localhost:$port/" "$c/ca.pem" |
+        sed 's/ py-/ libuv-py-/' >"$logs/uv.out" 2>&1
+    grep -E '^(OK|FAIL) ' "$logs/uv.out"
+    pass=$((pass + $(grep -c '^OK ' "$logs/uv.out")))
+    fail=$((fail + $(grep -c '^FAIL ' "$logs/uv.out")))
+    grep -q 'libuv-py-close-1000' "$logs/uv.out" || result FAIL libuv-tls "$(tail -n 2 "$logs/uv.out" | tr '\n' ' ')"
+fi
+
 # Slow cases run in the background while the rest go on.
 timeout -k 5 60 "$py" "$here/tls_peers.py" client "wss://localhost:$port_wss/" "$c/ca.pem" >"$logs/py.out" 2>&1 &
 bg_py=$!
@@ -236,7 +247,7 @@ else
 fi
 
 # --- every server survived and leaves cleanly ------------------------------
-for s in wss small plain nodeflate expired wrongname stranger; do
+for s in wss small plain nodeflate expired wrongname stranger uvtls; do
     eval "p=\${pid_$s:-}"
     [ -n "$p" ] || continue
     if ! kill -0 "$p" 2>/dev/null; then
