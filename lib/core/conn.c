@@ -321,6 +321,42 @@ static uint64_t after(uint64_t now, uint32_t ms)
     return now < WSX_NO_DEADLINE - 1 - ms ? now + ms : WSX_NO_DEADLINE - 1;
 }
 
+/* The open state's timers; returns the earliest one still ahead. */
+static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
+{
+    const wsx_config *cfg = c->cfg;
+    uint64_t next = WSX_NO_DEADLINE;
+    /* Buffers of a connection quiet for a whole tick period go back to
+     * the allocator, so idle connections cost only sizeof(wsx_conn);
+     * while buffers are held, ask for a tick to check again. */
+    if (c->in.p || c->out.p) {
+        if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op) {
+            wsx__buf_release(c, &c->in);
+            wsx__buf_release(c, &c->out);
+        } else {
+            next = after(now, WSX_IDLE_RELEASE_MS);
+        }
+    }
+    if (cfg->idle_timeout_ms) {
+        uint64_t t = after(c->rx_at, cfg->idle_timeout_ms);
+        if (now >= t) {
+            wsx_close(c, WSX_CLOSE_GOING_AWAY, "idle timeout");
+            return next;
+        }
+        next = earliest(next, t);
+    }
+    if (cfg->ping_interval_ms && !c->ping_out) {
+        uint64_t t = after(c->rx_at, cfg->ping_interval_ms);
+        if (now >= t) {
+            if (wsx__queue_frame(c, WSX_PING, 0, true, NULL, 0) == 0)
+                c->ping_out = true;
+        } else {
+            next = earliest(next, t);
+        }
+    }
+    return next;
+}
+
 uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
 {
     const wsx_config *cfg = c->cfg;
@@ -332,48 +368,18 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
     bool idle = !c->rx_seen && c->out.off == c->out.len;
     c->rx_seen = false;
     c->ticked = true;
-    switch (c->state) {
-    case WSX_STATE_HANDSHAKE:
-        if (!cfg->handshake_timeout_ms)
-            break;
+    if (c->state == WSX_STATE_HANDSHAKE && cfg->handshake_timeout_ms) {
         if (c->deadline == WSX_NO_DEADLINE)
             c->deadline = after(now, cfg->handshake_timeout_ms);
         if (now >= c->deadline)
             wsx__fail(c, WSX_ETIMEOUT);
         else
             next = c->deadline;
-        break;
-    case WSX_STATE_OPEN:
-        /* Buffers of a connection quiet for a whole tick period go back
-         * to the allocator, so idle connections cost only sizeof(wsx_conn);
-         * while buffers are held, ask for a tick to check again. */
-        if (c->in.p || c->out.p) {
-            if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op) {
-                wsx__buf_release(c, &c->in);
-                wsx__buf_release(c, &c->out);
-            } else {
-                next = after(now, WSX_IDLE_RELEASE_MS);
-            }
-        }
-        if (cfg->idle_timeout_ms) {
-            uint64_t t = after(c->rx_at, cfg->idle_timeout_ms);
-            if (now >= t) {
-                wsx_close(c, WSX_CLOSE_GOING_AWAY, "idle timeout");
-                break;
-            }
-            next = earliest(next, t);
-        }
-        if (cfg->ping_interval_ms && !c->ping_out) {
-            uint64_t t = after(c->rx_at, cfg->ping_interval_ms);
-            if (now >= t) {
-                if (wsx__queue_frame(c, WSX_PING, 0, true, NULL, 0) == 0)
-                    c->ping_out = true;
-            } else {
-                next = earliest(next, t);
-            }
-        }
-        break;
-    case WSX_STATE_CLOSING:
+    }
+    if (c->state == WSX_STATE_OPEN)
+        next = tick_open(c, now, idle);
+    /* Also when the idle timeout closed just now. */
+    if (c->state == WSX_STATE_CLOSING) {
         if (c->deadline == WSX_NO_DEADLINE)
             c->deadline = after(now, cfg->close_timeout_ms);
         if (now >= c->deadline) {
@@ -381,19 +387,13 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
             wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false,
                         WSX_ETIMEOUT);
         } else {
-            next = c->deadline;
+            next = earliest(next, c->deadline);
         }
-        break;
-    default:
-        break;
-    }
-    /* CLOSING may have been entered just now (idle timeout). */
-    if (c->state == WSX_STATE_CLOSING && c->deadline == WSX_NO_DEADLINE) {
-        c->deadline = after(now, cfg->close_timeout_ms);
-        next = earliest(next, c->deadline);
     }
     wsx__leave(c, 0);
-    return next;
+    /* Only the buffer release can land on now, on a clock at its last
+     * value: it waits for the next call. */
+    return next > now ? next : WSX_NO_DEADLINE;
 }
 
 /* ---- accessors ------------------------------------------------------ */
