@@ -35,6 +35,11 @@
                               negotiated in the FA_PREFIX handshake */
 #define FC_NO_TAKEOVER 0x02u /* ..._no_context_takeover on both sides */
 #define FC_SMALL 0x04u     /* 2^9 windows, compress every message */
+#define FC_CLOSE_ANY 0x08u /* wsx_close from the n-th callback */
+#define FC_RANDOM_EV 0x10u /* the random callback counts as a callback for
+                              FB_FREE_ANY and FC_CLOSE_ANY */
+#define FC_CLOCK 0x20u     /* any clock: origin anywhere in 0..UINT64_MAX,
+                              any steps, often exactly at the deadline */
 #define FZ_HEAD 11         /* flags A, B, C and the seed */
 
 /* A data frame one of our calls queued, as the peer must see it. */
@@ -62,9 +67,10 @@ typedef struct fz_conn {
     bool done;       /* wsx_conn_done was seen true */
     bool freed;      /* wsx_conn_free was called */
     /* events */
-    int events, free_at, opens, closes, handshakes, depth;
+    int events, free_at, close_at, opens, closes, handshakes, depth;
     int state, err;
-    uint64_t now, ticks, fed, delivered;
+    uint64_t now, next, ticks, fed, delivered;
+    bool quiet;      /* nothing but ticks since the last tick */
     bool in_msg;     /* streaming: a message is being delivered */
     uint8_t msg_op;
     fz_utf8 u8;
@@ -197,9 +203,18 @@ static void fc_free(fz_conn *f)
     f->cut = true;
 }
 
-/* FB_FREE_ANY: the n-th callback ends with wsx_conn_free. */
+static void fc_close(fz_conn *f);
+
+/* FB_FREE_ANY: the n-th callback ends with wsx_conn_free; FC_CLOSE_ANY:
+ * the n-th (another n) with wsx_close, whatever the callback. */
 static void fc_maybe_free(fz_conn *f)
 {
+    if (!f->freed && f->close_at && f->events >= f->close_at) {
+        f->close_at = 0;
+        f->depth++;
+        fc_close(f);
+        f->depth--;
+    }
     if (!f->freed && f->free_at && f->events >= f->free_at)
         fc_free(f);
 }
@@ -248,6 +263,10 @@ static int fc_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
     }
     for (size_t i = 0; i < len; i++)
         buf[i] = (uint8_t)fz_next(&f->rng);
+    if (f->fc & FC_RANDOM_EV) {
+        fc_event(f, c);
+        fc_maybe_free(f);
+    }
     return 0;
 }
 
@@ -490,8 +509,11 @@ static void fc_send(fz_conn *f, bool fragment)
         if (r == WSX_ESTATE)
             WSX_FUZZ_CHECK(m.state == WSX_STATE_HANDSHAKE ||
                            (!fragment && f->sending));
+        /* Or the application closed (or freed) it from the random
+         * callback while the frame was being masked. */
         if (r == WSX_ECLOSED)
-            WSX_FUZZ_CHECK(m.state >= WSX_STATE_CLOSING);
+            WSX_FUZZ_CHECK(m.state >= WSX_STATE_CLOSING ||
+                           f->events != m.events);
         if (r == WSX_EINVAL)
             WSX_FUZZ_CHECK(first && op != WSX_TEXT && op != WSX_BINARY);
         fc_account(f, &m, 0);
@@ -549,7 +571,8 @@ static void fc_close(fz_conn *f)
     else if (!valid)
         WSX_FUZZ_CHECK(r == WSX_EINVAL);
     else
-        WSX_FUZZ_CHECK(r == 0 || r == WSX_ENOMEM || r == WSX_EIO);
+        WSX_FUZZ_CHECK(r == 0 || r == WSX_ENOMEM || r == WSX_EIO ||
+                       (r == WSX_ECLOSED && f->events != m.events));
     if (r == 0) {
         f->closing = true;
         f->sending = false;
@@ -593,6 +616,7 @@ static void fc_act(fz_conn *f)
 {
     if (f->freed)
         return;
+    f->quiet = false;
     f->depth++;
     switch (fz_below(&f->rng, 8)) {
     case 0:
@@ -630,6 +654,7 @@ static void fc_call(fz_conn *f)
 
 static void fc_feed(fz_conn *f, const uint8_t *p, size_t n)
 {
+    f->quiet = false;
     uint8_t *copy = fz_dup(p, n);
     int before = f->err;
     f->fed += n;
@@ -644,15 +669,49 @@ static void fc_feed(fz_conn *f, const uint8_t *p, size_t n)
     WSX_FUZZ_CHECK(r == wsx_conn_error(f->c));
 }
 
+/* FC_CLOCK: the next time, never before now: at the deadline the last
+ * tick returned, just before it, or any distance ahead (saturating). */
+static uint64_t fc_any_time(fz_conn *f)
+{
+    uint64_t d;
+    switch (fz_below(&f->rng, 4)) {
+    case 0:
+    case 1:
+        if (f->next != UINT64_MAX)
+            return f->next;
+        break;
+    case 2:
+        if (f->next != UINT64_MAX && f->next - 1 > f->now)
+            return f->next - 1;
+        break;
+    default:
+        break;
+    }
+    d = fz_next(&f->rng) >> fz_below(&f->rng, 64);
+    return d > UINT64_MAX - f->now ? UINT64_MAX : f->now + d;
+}
+
 static void fc_tick(fz_conn *f)
 {
     static const uint64_t steps[] = {0, 1, 10, 100, 1000, 5000, 10001, 60000};
     uint64_t next;
-    f->now += steps[fz_below(&f->rng, 8)] + fz_below(&f->rng, 3);
+    if (f->fc & FC_CLOCK)
+        f->now = fc_any_time(f);
+    else
+        f->now += steps[fz_below(&f->rng, 8)] + fz_below(&f->rng, 3);
     f->ticks++;
+    /* Before the deadline the last tick gave, with nothing else done
+     * since, no timer fires: no callback ran, no state changed. */
+    bool early = f->quiet && f->now < f->next;
+    int ev = f->events, st = (int)wsx_conn_state(f->c);
     next = wsx_conn_tick(f->c, f->now);
-    if (!f->freed)
+    if (!f->freed) {
         WSX_FUZZ_CHECK(next == UINT64_MAX || next > f->now);
+        if (early && f->events == ev)
+            WSX_FUZZ_CHECK((int)wsx_conn_state(f->c) == st);
+    }
+    f->next = next;
+    f->quiet = true;
 }
 
 static void fc_flush(fz_conn *f)
@@ -688,6 +747,7 @@ static void fc_flush(fz_conn *f)
 
 static void fc_eof(fz_conn *f)
 {
+    f->quiet = false;
     f->cut = true;
     wsx_conn_eof(f->c);
     if (f->freed)
@@ -872,6 +932,8 @@ static void fc_config(fz_conn *f, wsx_role role)
     }
     if (f->fb & FB_FREE_ANY)
         f->free_at = 1 + (int)fz_below(&f->rng, 40);
+    if (f->fc & FC_CLOSE_ANY)
+        f->close_at = 1 + (int)fz_below(&f->rng, 40);
 
     wsx_callbacks *cb = &f->cb;
     wsx_callbacks_init(cb);
@@ -966,8 +1028,16 @@ static int fz_conn_run(wsx_role role, const uint8_t *data, size_t size)
         WSX_FUZZ_CHECK(f->fb & (FB_NOMEM | FB_RANDFAIL));
         goto out;
     }
-    f->now = fz_one_in(&f->rng, 4) ? 0 : fz_next(&f->rng) >> 24;
-    wsx_conn_tick(f->c, f->now);
+    if (f->fc & FC_CLOCK) {
+        static const uint64_t origins[] = {0, 1, 1ull << 63, UINT64_MAX - 70000,
+                                           UINT64_MAX - 1, UINT64_MAX};
+        f->now = fz_one_in(&f->rng, 2) ? origins[fz_below(&f->rng, 6)]
+                                       : fz_next(&f->rng);
+    } else {
+        f->now = fz_one_in(&f->rng, 4) ? 0 : fz_next(&f->rng) >> 24;
+    }
+    f->next = wsx_conn_tick(f->c, f->now);
+    f->quiet = true;
     fc_check(f);
     while (off < n && !f->freed) {
         fc_step(f, wire, n, &off);
