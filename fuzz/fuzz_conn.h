@@ -461,7 +461,8 @@ typedef struct fc_mark {
 
 static fc_mark fc_mark_now(const fz_conn *f)
 {
-    fc_mark m = {wsx_buffered_amount(f->c), f->out_len, f->events, f->err,
+    fc_mark m = {wsx_buffered_amount(f->c), f->out_len, f->events,
+                 wsx_conn_error(f->c),
                  (int)wsx_conn_state(f->c)};
     return m;
 }
