@@ -203,8 +203,11 @@ static bool deliver(peer *from, peer *to)
 
 static void pump(peer *a, peer *b)
 {
-    for (int i = 0; i < 64 && (deliver(a, b) | deliver(b, a)); i++)
-        ;
+    for (int i = 0; i < 64; i++) {
+        bool moved = deliver(a, b);
+        if (!deliver(b, a) && !moved)
+            break;
+    }
 }
 
 static void send_some(peer *p, wsx_opcode op, size_t len)
