@@ -127,7 +127,7 @@ void wsx__enter(wsx_conn *c)
     c->busy++;
 }
 
-int wsx__leave(wsx_conn *c, int ret)
+int wsx__leave_last(wsx_conn *c, int ret)
 {
     /* The flush runs while still counted as busy: a free from the send
      * callback or on_drain/on_close it triggers stays deferred. */
@@ -141,13 +141,12 @@ int wsx__leave(wsx_conn *c, int ret)
             conn_destroy(c);
         return ret;
     }
-    c->busy--;
-    /* A transport failure during that flush fails this call too. */
+    if (--c->busy)
+        return ret; /* a call from a callback: the outermost one flushes */
+    /* A transport failure during the flush fails this call too. */
     if (c->err && (ret == 0 || ret == WSX_EAGAIN))
         return c->err;
-    if (ret == WSX_EAGAIN && !wsx_conn_wants_write(c))
-        return 0;
-    return ret;
+    return ret == WSX_EAGAIN && !wsx_conn_wants_write(c) ? 0 : ret;
 }
 
 int wsx__cb_random(wsx_conn *c, uint8_t *buf, size_t n)

@@ -72,11 +72,12 @@ struct wsx_conn {
     };
     uint16_t http_status;     /* see wsx_conn_http_status */
     uint8_t busy;             /* nesting depth of public calls */
+    bool rx_seen;             /* input since the last tick */
+    bool msg_encoded;         /* message being received has RSV1 */
+    /* Rarely written flags share a byte (sizeof(wsx_conn) stays 216). */
     bool gone : 1;            /* freed from a callback: see wsx__enter */
     bool ticked : 1;          /* wsx_conn_tick ran at least once */
-    bool rx_seen : 1;         /* input since the last tick */
     bool ping_out : 1;        /* keep-alive ping awaiting its pong */
-    bool msg_encoded : 1;     /* message being received has RSV1 */
     bool drain_armed : 1;     /* the transport pushed back: on_drain due */
 };
 
@@ -103,7 +104,17 @@ int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
 void wsx__enter(wsx_conn *c);
 /* ret: the call's result, WSX_EAGAIN for "the queue's state after the
  * final flush" (wsx_conn_flush). */
-int wsx__leave(wsx_conn *c, int ret);
+int wsx__leave_last(wsx_conn *c, int ret);
+static inline int wsx__leave(wsx_conn *c, int ret)
+{
+    /* A call from a callback, the common case (an echo from on_message):
+     * the outermost call flushes. */
+    if (c->busy > 1 && !c->gone) {
+        c->busy--;
+        return ret;
+    }
+    return wsx__leave_last(c, ret);
+}
 
 static inline int wsx__gone(const wsx_conn *c)
 {
@@ -143,13 +154,17 @@ static inline int wsx__cb_open(wsx_conn *c)
     return wsx__gone(c);
 }
 
-/* on_fragment in streaming mode, else on_message. */
-static inline int wsx__cb_data(wsx_conn *c, const wsx_message *m)
+static inline int wsx__cb_message(wsx_conn *c, const wsx_message *m)
 {
-    void (*fn)(wsx_conn *, const wsx_message *, void *) =
-        c->cfg->streaming ? c->cb->on_fragment : c->cb->on_message;
-    if (!c->gone && fn)
-        fn(c, m, c->user);
+    if (!c->gone && c->cb->on_message)
+        c->cb->on_message(c, m, c->user);
+    return wsx__gone(c);
+}
+
+static inline int wsx__cb_fragment(wsx_conn *c, const wsx_message *m)
+{
+    if (!c->gone && c->cb->on_fragment)
+        c->cb->on_fragment(c, m, c->user);
     return wsx__gone(c);
 }
 

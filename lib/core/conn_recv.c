@@ -87,7 +87,7 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         c->msg_len += n;
         m.data = p ? p : (const uint8_t *)"";
         m.len = n;
-        return wsx__cb_data(c, &m);
+        return wsx__cb_fragment(c, &m);
     }
     if (n > cfg->max_message_size - c->msg_len)
         return WSX_ETOOBIG;
@@ -112,7 +112,7 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         m.len = c->in.len;
     }
     m.first = true;
-    return wsx__cb_data(c, &m);
+    return wsx__cb_message(c, &m);
 }
 
 /* A WSX__EGONE from on_fragment stops the inflater (wsx_emit_fn). */
