@@ -102,9 +102,12 @@ int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
 #define WSX__EGONE (WSX_ERR_MIN_ - 1) /* internal, never returned */
 
 void wsx__enter(wsx_conn *c);
-/* ret: the call's result, WSX_EAGAIN for "the queue's state after the
- * final flush" (wsx_conn_flush). */
+/* The outermost exit, or any exit once gone: the final flush, or the
+ * deferred free. */
 int wsx__leave_last(wsx_conn *c, int ret);
+/* Returns ret, or the sticky error when the final flush failed; ret
+ * WSX_EAGAIN asks for the queue's state after that flush (EAGAIN while
+ * bytes remain, else 0: wsx_conn_flush). */
 static inline int wsx__leave(wsx_conn *c, int ret)
 {
     /* A call from a callback, the common case (an echo from on_message):
