@@ -990,14 +990,17 @@ static void fc_step(fz_conn *f, const uint8_t *wire, size_t n, size_t *off)
     *off += k;
 }
 
-static int fz_conn_run(wsx_role role, const uint8_t *data, size_t size)
+/* One run. trap_at > 0 (the replay sweep): wsx_conn_free (trap_close:
+ * wsx_close) at exactly that callback, random included. Returns how many
+ * callbacks the run raised. */
+static int fz_conn_run1(wsx_role role, const uint8_t *data, size_t size,
+                        int trap_at, bool trap_close)
 {
     fz_conn *f;
     uint8_t *wire;
     size_t n, off = 0;
+    int events;
 
-    if (size < FZ_HEAD)
-        return 0;
     f = calloc(1, sizeof *f);
     WSX_FUZZ_CHECK(f);
     f->role = role;
@@ -1008,6 +1011,11 @@ static int fz_conn_run(wsx_role role, const uint8_t *data, size_t size)
     data += FZ_HEAD;
     size -= FZ_HEAD;
     fc_config(f, role);
+    if (trap_at) {
+        f->fc |= FC_RANDOM_EV;
+        f->free_at = trap_close ? 0 : trap_at;
+        f->close_at = trap_close ? trap_at : 0;
+    }
     /* FA_PREFIX: the handshake the peer would send, so the fuzzer spends
      * its time on frames. */
     char pmd[512];
@@ -1065,10 +1073,30 @@ out:
     /* Everything allocated through cfg.alloc is back (RFC-independent,
      * but what a server with 100k connections needs). */
     WSX_FUZZ_CHECK(f->alloc.live_blocks == 0 && f->alloc.live_bytes == 0);
+    events = f->events;
     free(wire);
     free(f->out);
     free(f->sent);
     free(f);
+    return events;
+}
+
+/* The replay build (fuzz/Makefile defines WSX_FUZZ_REPLAY) also sweeps
+ * every input: again with wsx_conn_free at its 1st, 2nd, ... callback,
+ * then with wsx_close there, up to 64, so that each corpus input frees
+ * and closes from inside every callback it reaches. */
+static int fz_conn_run(wsx_role role, const uint8_t *data, size_t size)
+{
+    if (size < FZ_HEAD)
+        return 0;
+    int events = fz_conn_run1(role, data, size, 0, false);
+#ifdef WSX_FUZZ_REPLAY
+    for (int close = 0; close < 2; close++)
+        for (int at = 1; at <= events && at <= 64; at++)
+            fz_conn_run1(role, data, size, at, close);
+#else
+    (void)events;
+#endif
     return 0;
 }
 
