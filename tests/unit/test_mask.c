@@ -116,7 +116,7 @@ static void test_big(const wsx_mask_variant *v, size_t nv)
 int main(void)
 {
     const wsx_mask_variant *v;
-    size_t nv = wsx_mask_variants(&v);
+    size_t nv = wsx__mask_variants(&v);
     CHECK(nv >= 3); /* bytewise, word, auto at least */
     for (size_t i = 0; i < nv; i++)
         printf("variant %s\n", v[i].name);
