@@ -144,7 +144,7 @@ examples: $(EX_BIN)
 tests: lib $(UNIT_BIN) $(E2E_BIN) examples $(BUILD)/tests/dashboard/test_telemetry
 
 test: tests
-	@sh tests/run.sh $(BUILD)
+	@WSX_T='$(T)' sh tests/run.sh $(BUILD)
 
 # Sanitizers: a separate build tree so flags never mix.
 check: check-asan check-valgrind
@@ -153,9 +153,9 @@ check-asan:
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  WSX_SANITIZED=1 sh tests/run.sh build/asan
+	  WSX_SANITIZED=1 WSX_T='$(T)' sh tests/run.sh build/asan
 check-valgrind: $(UNIT_BIN)
-	@WSX_VALGRIND=1 sh tests/run.sh $(BUILD) unit
+	@WSX_VALGRIND=1 WSX_T='$(T)' sh tests/run.sh $(BUILD) unit
 
 demo: $(BUILD)/examples/dashboard
 	@$(BUILD)/examples/dashboard --port 8080
