@@ -1,0 +1,547 @@
+"""aio.py - the asyncio API: serve(handler, host, port) and connect(url),
+shaped like websockets' (async for message in ws, await ws.send(...),
+await ws.close(code, reason)), over the sans-I/O Connection. One
+asyncio.Protocol per connection feeds wsx and writes what it queues; wss://
+goes through Python's ssl module (asyncio's TLS transport).
+"""
+import asyncio
+import collections
+import inspect
+import socket
+import urllib.parse
+
+from ._ffi import ffi, lib
+from .sansio import (CLIENT, OPEN, SERVER, Close, Config, Connection, Open,
+                     Ping, Pong, WebSocketError)
+
+_NULL = ffi.NULL
+
+
+class ConnectionClosed(Exception):
+    """The connection is closed: .code and .reason as received (1005 no
+    code, 1006 no close frame)."""
+
+    def __init__(self, code, reason):
+        self.code = code
+        self.reason = reason
+        super().__init__("connection closed: %d %s" % (code, reason))
+
+
+class ConnectionClosedOK(ConnectionClosed):
+    """Closed with 1000 or 1001."""
+
+
+class ConnectionClosedError(ConnectionClosed):
+    """Closed with an error code, or without a close frame."""
+
+
+class InvalidHandshake(Exception):
+    """The opening handshake failed (refused, malformed, timed out)."""
+
+
+def _closed(code, reason):
+    cls = ConnectionClosedOK if code in (1000, 1001) else ConnectionClosedError
+    return cls(code, reason)
+
+
+class WebSocket(asyncio.Protocol):
+    """One WebSocket connection on an asyncio transport (both roles)."""
+
+    def __init__(self, conn, handler=None, server=None, max_queue=32):
+        self.conn = conn
+        self._c = conn._c
+        self._pp = ffi.new("const uint8_t **")
+        self._handler = handler
+        self._server = server
+        self._max_queue = max_queue
+        self._loop = asyncio.get_running_loop()
+        self._messages = collections.deque()
+        self._waiter = None
+        self._opened = self._loop.create_future()
+        self._closed = self._loop.create_future()
+        self._drain = None
+        self._pings = {}
+        self._timer = None
+        self._deadline = None
+        self._state = -1
+        self._paused_reading = False
+        self.transport = None
+        self.path = None
+        self.request_headers = None
+        self.response_headers = None
+        self.subprotocol = None
+        self.close_code = None
+        self.close_reason = None
+        self.local_address = self.remote_address = None
+
+    # -- asyncio.Protocol -------------------------------------------------
+    def connection_made(self, transport):
+        self.transport = transport
+        self.remote_address = transport.get_extra_info("peername")
+        self.local_address = transport.get_extra_info("sockname")
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._server is not None:
+            self._server._conns.add(self)
+        self._after()
+
+    def data_received(self, data):
+        conn = self.conn
+        try:
+            conn.receive_data(data)
+        except Exception:
+            # Raised by process_request inside wsx's callback: wsx has
+            # answered 500 and stays consistent; report and go on.
+            import logging
+            logging.getLogger("wsx").exception("process_request failed")
+        events = conn._sink.events
+        if events:
+            conn._sink.events = []
+            self._dispatch(events)
+        self._after()
+
+    def eof_received(self):
+        if self._c != _NULL:
+            self.conn.receive_eof()
+            self._dispatch(self.conn.events_received())
+            self._after()
+        return False
+
+    def connection_lost(self, exc):
+        if self._c != _NULL:
+            self.conn.receive_eof()
+            self._dispatch(self.conn.events_received())
+        self._c = _NULL
+        self.conn.free()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._drain is not None and not self._drain.done():
+            self._drain.set_result(None)
+        if self._server is not None:
+            self._server._conns.discard(self)
+        if not self._opened.done():
+            self._opened.set_exception(InvalidHandshake("connection lost"))
+            self._opened.exception()
+        if not self._closed.done():
+            self._on_close(Close(1006, "", False, True, 0))
+        self.transport = None
+
+    def pause_writing(self):
+        if self._drain is None or self._drain.done():
+            self._drain = self._loop.create_future()
+
+    def resume_writing(self):
+        if self._drain is not None and not self._drain.done():
+            self._drain.set_result(None)
+
+    # -- engine -----------------------------------------------------------
+    def _dispatch(self, events):
+        msgs = self._messages
+        for e in events:
+            t = type(e)
+            if t is bytes or t is str:
+                msgs.append(e)
+            elif t is Ping:
+                pass
+            elif t is Pong:
+                f = self._pings.pop(e.data, None)
+                if f is not None and not f.done():
+                    f.set_result(None)
+            elif t is Open:
+                self._on_open(e)
+            elif t is Close:
+                self._on_close(e)
+        w = self._waiter
+        if w is not None and msgs and not w.done():
+            w.set_result(None)
+        if len(msgs) > self._max_queue and not self._paused_reading \
+                and self.transport is not None:
+            self._paused_reading = True
+            self.transport.pause_reading()
+
+    def _on_open(self, e):
+        self.subprotocol = e.subprotocol
+        if self.conn.role == SERVER:
+            self.path = e.path
+            self.request_headers = e.headers
+            if self._handler is not None:
+                self._task = self._loop.create_task(self._run_handler())
+        else:
+            self.response_headers = e.headers
+        if not self._opened.done():
+            self._opened.set_result(None)
+
+    def _on_close(self, e):
+        if not self._opened.done():
+            self._opened.set_exception(InvalidHandshake(
+                "opening handshake failed: %s" % (
+                    WebSocketError(e.error).args[0] if e.error else "closed")))
+            self._opened.exception()
+        self.close_code, self.close_reason = e.code, e.reason
+        if not self._closed.done():
+            self._closed.set_result(None)
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+        for f in self._pings.values():
+            if not f.done():
+                f.set_exception(_closed(e.code, e.reason))
+                f.exception()
+        self._pings.clear()
+
+    def _after(self):
+        """Write what wsx queued; close the transport once wsx is done;
+        re-arm the timer when the state changed."""
+        c = self._c
+        if c == _NULL:
+            return
+        t = self.transport
+        pp = self._pp
+        n = lib.wsx_conn_pending(c, pp)
+        while n:
+            t.write(ffi.unpack(ffi.cast("char *", pp[0]), n))
+            lib.wsx_conn_advance(c, n)
+            n = lib.wsx_conn_pending(c, pp)
+        s = lib.wsx_conn_state(c)
+        if s != self._state:
+            self._state = s
+            self._tick()
+        if lib.wsx_conn_done(c):
+            t.close()
+
+    def _tick(self):
+        if self._c == _NULL:
+            return
+        d = self.conn.tick(self._loop.time())
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if d is not None:
+            self._timer = self._loop.call_at(d, self._on_timer)
+
+    def _on_timer(self):
+        self._timer = None
+        if self._c != _NULL:
+            self._tick()
+            self._dispatch(self.conn.events_received())
+            self._after()
+
+    async def _run_handler(self):
+        try:
+            h = self._handler
+            if self._server._handler_args == 2:
+                await h(self, self.path)
+            else:
+                await h(self)
+            code = 1000
+        except ConnectionClosed:
+            code = 1000
+        except Exception:
+            self._server._log_exception()
+            code = 1011
+        try:
+            await self.close(code)
+        except ConnectionClosed:
+            pass
+
+    # -- the websockets-like API -------------------------------------------
+    @property
+    def open(self):
+        return self._c != _NULL and self._state == OPEN
+
+    @property
+    def closed(self):
+        return self._closed.done()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return await self.recv()
+        except ConnectionClosedOK:
+            raise StopAsyncIteration from None
+
+    async def recv(self):
+        """The next message: str (text) or bytes (binary)."""
+        msgs = self._messages
+        while not msgs:
+            if self._closed.done():
+                raise _closed(self.close_code, self.close_reason)
+            w = self._waiter = self._loop.create_future()
+            try:
+                await w
+            finally:
+                self._waiter = None
+        m = msgs.popleft()
+        if self._paused_reading and len(msgs) <= self._max_queue // 2:
+            self._paused_reading = False
+            if self.transport is not None:
+                self.transport.resume_reading()
+        return m
+
+    async def send(self, message):
+        """Send str as text, bytes-like as binary, or an (async) iterable of
+        them as one fragmented message."""
+        c = self._c
+        if c == _NULL or self._state != OPEN:
+            if self._closed.done() or c == _NULL:
+                raise _closed(self.close_code or 1006, self.close_reason or "")
+            await asyncio.shield(self._opened)
+        if isinstance(message, str):
+            b = message.encode("utf-8")
+            r = lib.wsx_send(self._c, 1, ffi.from_buffer(b), len(b))
+        elif isinstance(message, (bytes, bytearray, memoryview)):
+            r = lib.wsx_send(self._c, 2, ffi.from_buffer(message), len(message))
+        else:
+            return await self._send_fragments(message)
+        if r < 0:
+            self._send_failed(r)
+        self._after()
+        d = self._drain
+        if d is not None and not d.done():
+            await d
+
+    async def _send_fragments(self, parts):
+        if hasattr(parts, "__aiter__"):
+            parts = [p async for p in parts]
+        parts = list(parts)
+        for i, p in enumerate(parts):
+            self.conn.send_fragment(p, i == len(parts) - 1)
+            self._after()
+        if not parts:
+            raise TypeError("empty iterable")
+
+    def _send_failed(self, r):
+        if r == -5 or self._c == _NULL:  # WSX_ECLOSED
+            raise _closed(self.close_code or 1006, self.close_reason or "")
+        raise WebSocketError(r, "send")
+
+    async def ping(self, data=None):
+        """Send a ping; returns a future that resolves when its pong
+        arrives."""
+        if data is None:
+            import os
+            data = os.urandom(4)
+        elif isinstance(data, str):
+            data = data.encode("utf-8")
+        data = bytes(data)
+        if self._c == _NULL:
+            raise _closed(self.close_code or 1006, self.close_reason or "")
+        f = self._loop.create_future()
+        self._pings[data] = f
+        try:
+            self.conn.ping(data)
+        except WebSocketError as e:
+            self._pings.pop(data, None)
+            self._send_failed(e.code)
+        self._after()
+        return f
+
+    async def pong(self, data=b""):
+        raise NotImplementedError("wsx answers pings itself")
+
+    async def close(self, code=1000, reason=""):
+        """Start the close handshake and wait until the connection is over
+        (wsx's close timeout bounds the wait)."""
+        if self._c != _NULL and not self._closed.done():
+            try:
+                self.conn.close(code, reason)
+            except WebSocketError as e:
+                if e.code != -5:  # already closing: just wait
+                    raise
+            self._after()
+        await self.wait_closed()
+
+    async def wait_closed(self):
+        await asyncio.shield(self._closed)
+        if self.transport is not None and self._c == _NULL:
+            self.transport.close()
+
+    def _fail_transport(self):
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class WebSocketServer:
+    """What serve() returns: close() stops listening and closes every
+    connection with 1001; wait_closed() waits for that."""
+
+    def __init__(self, handler, config, options):
+        self._config = config
+        self._options = options
+        self._handler = handler
+        try:
+            n = len(inspect.signature(handler).parameters)
+        except (TypeError, ValueError):
+            n = 1
+        self._handler_args = 2 if n >= 2 else 1
+        self._conns = set()
+        self.server = None
+
+    def _protocol(self):
+        o = self._options
+        conn = Connection(SERVER, config=self._config,
+                          subprotocols=o["subprotocols"],
+                          extra_headers=o["extra_headers"],
+                          process_request=o["process_request"])
+        return WebSocket(conn, self._handler, self, o["max_queue"])
+
+    @property
+    def sockets(self):
+        return self.server.sockets if self.server else ()
+
+    def close(self):
+        if self.server is not None:
+            self.server.close()
+        for ws in list(self._conns):
+            if ws._c != _NULL and not ws._closed.done():
+                try:
+                    ws.conn.close(1001, "server shutting down")
+                except WebSocketError:
+                    pass
+                ws._after()
+
+    async def wait_closed(self):
+        if self.server is not None:
+            await self.server.wait_closed()
+        if self._conns:
+            await asyncio.gather(*(ws.wait_closed() for ws in list(self._conns)))
+
+    def _log_exception(self):
+        import logging
+        logging.getLogger("wsx.server").exception("connection handler failed")
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        self.close()
+        await self.wait_closed()
+
+
+def _config(role, kw, **client):
+    return Config(role, max_size=kw.pop("max_size", None),
+                  compression=kw.pop("compression", "deflate"),
+                  open_timeout=kw.pop("open_timeout", None),
+                  close_timeout=kw.pop("close_timeout", None),
+                  ping_interval=kw.pop("ping_interval", None),
+                  idle_timeout=kw.pop("idle_timeout", None), **client)
+
+
+class serve:
+    """serve(handler, host, port, *, subprotocols=None, extra_headers=None,
+    process_request=None, compression="deflate", max_size=None,
+    max_queue=32, open_timeout=None, close_timeout=None, ping_interval=None,
+    idle_timeout=None, ssl=None, sock=None, **create_server_kwargs)
+
+    handler(ws) (or handler(ws, path)) runs for each connection; the
+    connection is closed with 1000 when it returns, 1011 when it raises.
+    Use as `async with serve(...) as server:` or `server = await serve(...)`.
+    process_request(path, headers) returns None to accept or an HTTP status
+    (e.g. 403) to refuse."""
+
+    def __init__(self, handler, host=None, port=None, **kw):
+        opts = {"subprotocols": kw.pop("subprotocols", None),
+                "extra_headers": kw.pop("extra_headers", None),
+                "process_request": kw.pop("process_request", None),
+                "max_queue": kw.pop("max_queue", 32)}
+        config = _config(SERVER, kw)
+        self._ws_server = WebSocketServer(handler, config, opts)
+        self._host, self._port, self._kw = host, port, kw
+
+    async def _start(self):
+        loop = asyncio.get_running_loop()
+        s = self._ws_server
+        s.server = await loop.create_server(s._protocol, self._host, self._port,
+                                            **self._kw)
+        return s
+
+    def __await__(self):
+        return self._start().__await__()
+
+    async def __aenter__(self):
+        return await self._start()
+
+    async def __aexit__(self, *exc):
+        await self._ws_server.__aexit__(*exc)
+
+
+class connect:
+    """connect(url, *, subprotocols=None, extra_headers=None, origin=None,
+    compression="deflate", max_size=None, max_queue=32, open_timeout=10,
+    close_timeout=None, ping_interval=None, idle_timeout=None, ssl=None,
+    **create_connection_kwargs)
+
+    Opens ws:// or wss:// (TLS by Python's ssl module: pass an SSLContext,
+    or get the default one). Use as `async with connect(url) as ws:` or
+    `ws = await connect(url)`. Raises InvalidHandshake when the server
+    refuses."""
+
+    def __init__(self, url, **kw):
+        self._url = url
+        self._kw = kw
+        self._ws = None
+
+    async def _open(self):
+        kw = dict(self._kw)
+        u = urllib.parse.urlsplit(self._url)
+        if u.scheme not in ("ws", "wss"):
+            raise ValueError("not a ws:// or wss:// URL: %r" % self._url)
+        secure = u.scheme == "wss"
+        port = u.port or (443 if secure else 80)
+        hostname = u.hostname
+        if not hostname:
+            raise ValueError("no host in %r" % self._url)
+        hosthdr = "[%s]" % hostname if ":" in hostname else hostname
+        if u.port and u.port != (443 if secure else 80):
+            hosthdr += ":%d" % u.port
+        path = (u.path or "/") + ("?" + u.query if u.query else "")
+        max_queue = kw.pop("max_queue", 32)
+        kw.setdefault("open_timeout", 10)
+        open_timeout = kw["open_timeout"]
+        config = _config(CLIENT, kw, host=hosthdr, path=path,
+                         origin=kw.pop("origin", None),
+                         subprotocols=kw.pop("subprotocols", None),
+                         extra_headers=kw.pop("extra_headers", None))
+        ssl_ctx = kw.pop("ssl", None)
+        if secure and ssl_ctx is None:
+            import ssl as ssl_mod
+            ssl_ctx = ssl_mod.create_default_context()
+        if not secure and ssl_ctx is not None:
+            raise ValueError("ssl given for a ws:// URL")
+        if ssl_ctx is not None:
+            kw.setdefault("server_hostname", hostname)
+        loop = asyncio.get_running_loop()
+        conn = Connection(CLIENT, config=config)
+
+        async def opening():
+            _, ws = await loop.create_connection(
+                lambda: WebSocket(conn, max_queue=max_queue),
+                hostname, port, ssl=ssl_ctx, **kw)
+            try:
+                await ws._opened
+            except BaseException:
+                ws._fail_transport()
+                raise
+            return ws
+
+        if open_timeout:
+            try:
+                self._ws = await asyncio.wait_for(opening(), open_timeout)
+            except asyncio.TimeoutError:
+                raise InvalidHandshake("timed out during opening handshake") from None
+        else:
+            self._ws = await opening()
+        return self._ws
+
+    def __await__(self):
+        return self._open().__await__()
+
+    async def __aenter__(self):
+        return await self._open()
+
+    async def __aexit__(self, *exc):
+        await self._ws.close()
