@@ -26,8 +26,7 @@ async def main(args):
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.cancel)
     async with wsx.serve(echo, args.host, args.port, max_size=args.max_message,
-                         compression=None if args.no_deflate else "deflate",
-                         max_queue=args.max_queue) as server:
+                         compression=None if args.no_deflate else "deflate") as server:
         port = server.sockets[0].getsockname()[1]
         print("listening on %s:%d" % (args.host, port), flush=True)
         try:
@@ -42,8 +41,6 @@ if __name__ == "__main__":
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--max-message", type=int, default=None,
                     help="largest frame and message in bytes (default 16 MiB)")
-    ap.add_argument("--max-queue", type=int, default=32,
-                    help="messages buffered before reading pauses")
     ap.add_argument("--no-deflate", action="store_true",
                     help="do not accept permessage-deflate")
     asyncio.run(main(ap.parse_args()))

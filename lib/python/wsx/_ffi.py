@@ -16,6 +16,17 @@ const char *wsx_version(void);
 const char *wsx_strerror(int err);
 const char *wsx_errname(int err);
 
+typedef struct wsx_frame_header {
+    bool fin;
+    uint8_t rsv;
+    uint8_t opcode;
+    bool masked;
+    uint8_t mask[4];
+    uint64_t length;
+} wsx_frame_header;
+
+int wsx_frame_parse(wsx_frame_header *h, const uint8_t *p, size_t len);
+
 typedef struct wsx_header {
     const char *name;
     size_t name_len;
@@ -164,7 +175,7 @@ const wsx_extension *wsx_permessage_deflate(void);
 """
 
 # The structs tests/python/test_layout.py checks against the C compiler.
-MIRRORED = ("wsx_header", "wsx_http_request", "wsx_http_response",
+MIRRORED = ("wsx_frame_header", "wsx_header", "wsx_http_request", "wsx_http_response",
             "wsx_client_opts", "wsx_allocator", "wsx_config", "wsx_message",
             "wsx_close_info", "wsx_handshake", "wsx_handshake_reply",
             "wsx_callbacks", "wsx_deflate_config")

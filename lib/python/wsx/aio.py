@@ -11,10 +11,14 @@ import socket
 import urllib.parse
 
 from ._ffi import ffi, lib
-from .sansio import (CLIENT, OPEN, SERVER, Close, Config, Connection, Open,
+from .sansio import (CLIENT, HANDSHAKE, OPEN, SERVER, Close, Config, Connection, Open,
                      Ping, Pong, WebSocketError)
 
 _NULL = ffi.NULL
+# send() waits for the transport above this many buffered bytes. As large
+# as the largest default message, so that a peer that writes a burst before
+# reading its echoes (RFC 6455 allows it) is served, as wsx's C servers do.
+WRITE_LIMIT = 16 << 20
 
 
 class ConnectionClosed(Exception):
@@ -47,13 +51,22 @@ def _closed(code, reason):
 class WebSocket(asyncio.Protocol):
     """One WebSocket connection on an asyncio transport (both roles)."""
 
-    def __init__(self, conn, handler=None, server=None, max_queue=32):
+    def __init__(self, conn, handler=None, server=None, read_limit=65536,
+                 write_limit=WRITE_LIMIT):
         self.conn = conn
         self._c = conn._c
         self._pp = ffi.new("const uint8_t **")
         self._handler = handler
         self._server = server
-        self._max_queue = max_queue
+        self._read_limit = read_limit
+        self._write_limit = write_limit
+        self._inbuf = None
+        self._inoff = 0
+        self._draining = False
+        self._skip = 0
+        self._skip_completes = False
+        self._max_head = conn.config.cfg.max_header_size
+        self._hdr = ffi.new("wsx_frame_header *")
         self._loop = asyncio.get_running_loop()
         self._messages = collections.deque()
         self._waiter = None
@@ -77,6 +90,7 @@ class WebSocket(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport):
         self.transport = transport
+        transport.set_write_buffer_limits(high=self._write_limit)
         self.remote_address = transport.get_extra_info("peername")
         self.local_address = transport.get_extra_info("sockname")
         sock = transport.get_extra_info("socket")
@@ -87,21 +101,106 @@ class WebSocket(asyncio.Protocol):
         self._after()
 
     def data_received(self, data):
+        if self._inbuf is None:
+            self._inbuf = bytearray(data)  # wsx unmasks in place
+            self._inoff = 0
+        else:
+            if self._inoff:
+                del self._inbuf[:self._inoff]
+                self._inoff = 0
+            self._inbuf += data
+        self._pump()
+
+    def _segment(self):
+        """How much of the unprocessed input to feed now: up to the end of
+        the first frame that completes a message, so that the application
+        answers that message before wsx sees what follows (a protocol error
+        after it must not overtake its echo, as in the C echo server, which
+        answers inside on_message). A partial frame header is held back, so
+        the next call starts on a frame boundary; a partial payload is fed
+        and its rest skipped next time."""
+        buf, off = self._inbuf, self._inoff
+        end = len(buf)
+        if self._draining:
+            return end
+        state = lib.wsx_conn_state(self._c)
+        if state == HANDSHAKE:
+            # The whole HTTP head at once, so frames after it start fresh.
+            i = buf.find(b"\n\r\n", off)
+            j = buf.find(b"\n\n", off)
+            k = min(x for x in (i + 3 if i >= 0 else end + 1,
+                                j + 2 if j >= 0 else end + 1))
+            if k <= end:
+                return k
+            return end if end - off > self._max_head else off
+        if state != OPEN:
+            return end
+        pos = off
+        if self._skip:
+            if end - pos < self._skip:
+                self._skip -= end - pos
+                return end
+            pos += self._skip
+            self._skip = 0
+            if self._skip_completes:
+                return pos
+        p = ffi.from_buffer(buf)
+        h = self._hdr
+        while pos < end:
+            n = lib.wsx_frame_parse(h, p + pos, end - pos)
+            if n == 0:
+                return pos
+            if n < 0:
+                return end  # wsx fails the connection on it
+            flen = n + h.length
+            completes = h.fin and h.opcode < 8
+            if pos + flen > end:
+                self._skip = pos + flen - end
+                self._skip_completes = completes
+                return end
+            pos += flen
+            if completes:
+                return pos
+        return pos
+
+    def _pump(self):
+        """Feed unprocessed input while no message waits to be read."""
         conn = self.conn
-        try:
-            conn.receive_data(data)
-        except Exception:
-            # Raised by process_request inside wsx's callback: wsx has
-            # answered 500 and stays consistent; report and go on.
-            import logging
-            logging.getLogger("wsx").exception("process_request failed")
-        events = conn._sink.events
-        if events:
-            conn._sink.events = []
-            self._dispatch(events)
+        buf = self._inbuf
+        while buf is not None and self._c != _NULL and not self._messages:
+            off = self._inoff
+            end = self._segment()
+            if end == off:
+                break
+            try:
+                lib.wsx_conn_feed(self._c, ffi.from_buffer(buf) + off, end - off)
+                conn._check(0, "feed")
+            except Exception:
+                # Raised by process_request inside wsx's callback: wsx has
+                # answered 500 and stays consistent; report and go on.
+                import logging
+                logging.getLogger("wsx").exception("process_request failed")
+            if end == len(buf):
+                buf = self._inbuf = None
+            else:
+                self._inoff = end
+            events = conn._sink.events
+            if events:
+                conn._sink.events = []
+                self._dispatch(events)
+        if self.transport is not None:
+            pause = buf is not None and len(buf) - self._inoff > self._read_limit
+            if pause != self._paused_reading:
+                self._paused_reading = pause
+                if pause:
+                    self.transport.pause_reading()
+                else:
+                    self.transport.resume_reading()
         self._after()
 
     def eof_received(self):
+        self._draining = True
+        self._pump()
         if self._c != _NULL:
             self.conn.receive_eof()
             self._dispatch(self.conn.events_received())
@@ -109,6 +208,9 @@ class WebSocket(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc):
+        if self._c != _NULL and self._inbuf is not None:
+            self._draining = True
+            self._pump()
         if self._c != _NULL:
             self.conn.receive_eof()
             self._dispatch(self.conn.events_received())
@@ -156,10 +258,6 @@ class WebSocket(asyncio.Protocol):
         w = self._waiter
         if w is not None and msgs and not w.done():
             w.set_result(None)
-        if len(msgs) > self._max_queue and not self._paused_reading \
-                and self.transport is not None:
-            self._paused_reading = True
-            self.transport.pause_reading()
 
     def _on_open(self, e):
         self.subprotocol = e.subprotocol
@@ -268,6 +366,10 @@ class WebSocket(asyncio.Protocol):
         """The next message: str (text) or bytes (binary)."""
         msgs = self._messages
         while not msgs:
+            if self._inbuf is not None:
+                self._pump()
+                if msgs:
+                    break
             if self._closed.done():
                 raise _closed(self.close_code, self.close_reason)
             w = self._waiter = self._loop.create_future()
@@ -275,12 +377,7 @@ class WebSocket(asyncio.Protocol):
                 await w
             finally:
                 self._waiter = None
-        m = msgs.popleft()
-        if self._paused_reading and len(msgs) <= self._max_queue // 2:
-            self._paused_reading = False
-            if self.transport is not None:
-                self.transport.resume_reading()
-        return m
+        return msgs.popleft()
 
     async def send(self, message):
         """Send str as text, bytes-like as binary, or an (async) iterable of
@@ -346,6 +443,8 @@ class WebSocket(asyncio.Protocol):
     async def close(self, code=1000, reason=""):
         """Start the close handshake and wait until the connection is over
         (wsx's close timeout bounds the wait)."""
+        self._draining = True  # unread messages no longer hold input back
+        self._pump()
         if self._c != _NULL and not self._closed.done():
             try:
                 self.conn.close(code, reason)
@@ -356,6 +455,9 @@ class WebSocket(asyncio.Protocol):
         await self.wait_closed()
 
     async def wait_closed(self):
+        if not self._draining:
+            self._draining = True
+            self._pump()
         await asyncio.shield(self._closed)
         if self.transport is not None and self._c == _NULL:
             self.transport.close()
@@ -387,7 +489,8 @@ class WebSocketServer:
                           subprotocols=o["subprotocols"],
                           extra_headers=o["extra_headers"],
                           process_request=o["process_request"])
-        return WebSocket(conn, self._handler, self, o["max_queue"])
+        return WebSocket(conn, self._handler, self, o["read_limit"],
+                         o["write_limit"])
 
     @property
     def sockets(self):
@@ -434,7 +537,8 @@ def _config(role, kw, **client):
 class serve:
     """serve(handler, host, port, *, subprotocols=None, extra_headers=None,
     process_request=None, compression="deflate", max_size=None,
-    max_queue=32, open_timeout=None, close_timeout=None, ping_interval=None,
+    read_limit=65536, write_limit=16 MiB, open_timeout=None, close_timeout=None,
+    ping_interval=None,
     idle_timeout=None, ssl=None, sock=None, **create_server_kwargs)
 
     handler(ws) (or handler(ws, path)) runs for each connection; the
@@ -447,7 +551,8 @@ class serve:
         opts = {"subprotocols": kw.pop("subprotocols", None),
                 "extra_headers": kw.pop("extra_headers", None),
                 "process_request": kw.pop("process_request", None),
-                "max_queue": kw.pop("max_queue", 32)}
+                "read_limit": kw.pop("read_limit", 65536),
+                "write_limit": kw.pop("write_limit", WRITE_LIMIT)}
         config = _config(SERVER, kw)
         self._ws_server = WebSocketServer(handler, config, opts)
         self._host, self._port, self._kw = host, port, kw
@@ -471,7 +576,8 @@ class serve:
 
 class connect:
     """connect(url, *, subprotocols=None, extra_headers=None, origin=None,
-    compression="deflate", max_size=None, max_queue=32, open_timeout=10,
+    compression="deflate", max_size=None, read_limit=65536, write_limit=16 MiB,
+    open_timeout=10,
     close_timeout=None, ping_interval=None, idle_timeout=None, ssl=None,
     **create_connection_kwargs)
 
@@ -499,7 +605,8 @@ class connect:
         if u.port and u.port != (443 if secure else 80):
             hosthdr += ":%d" % u.port
         path = (u.path or "/") + ("?" + u.query if u.query else "")
-        max_queue = kw.pop("max_queue", 32)
+        read_limit = kw.pop("read_limit", 65536)
+        write_limit = kw.pop("write_limit", WRITE_LIMIT)
         kw.setdefault("open_timeout", 10)
         open_timeout = kw["open_timeout"]
         config = _config(CLIENT, kw, host=hosthdr, path=path,
@@ -519,7 +626,8 @@ class connect:
 
         async def opening():
             _, ws = await loop.create_connection(
-                lambda: WebSocket(conn, max_queue=max_queue),
+                lambda: WebSocket(conn, read_limit=read_limit,
+                                  write_limit=write_limit),
                 hostname, port, ssl=ssl_ctx, **kw)
             try:
                 await ws._opened
