@@ -19,6 +19,10 @@ _NULL = ffi.NULL
 # as the largest default message, so that a peer that writes a burst before
 # reading its echoes (RFC 6455 allows it) is served, as wsx's C servers do.
 WRITE_LIMIT = 16 << 20
+# The receive buffer starts small (idle connections stay cheap) and grows
+# while reads fill it.
+RBUF_MIN = 16 << 10
+RBUF_MAX = 256 << 10
 
 
 class ConnectionClosed(Exception):
@@ -48,7 +52,7 @@ def _closed(code, reason):
     return cls(code, reason)
 
 
-class WebSocket(asyncio.Protocol):
+class WebSocket(asyncio.BufferedProtocol):
     """One WebSocket connection on an asyncio transport (both roles)."""
 
     def __init__(self, conn, handler=None, server=None, read_limit=65536,
@@ -60,8 +64,15 @@ class WebSocket(asyncio.Protocol):
         self._server = server
         self._read_limit = read_limit
         self._write_limit = write_limit
-        self._inbuf = None
-        self._inoff = 0
+        # Received bytes wait in _rbuf[_roff:_rend]. asyncio reads straight
+        # into it (BufferedProtocol: no bytes object per read, which for
+        # asyncio's 256 KiB reads costs more than the WebSocket work), and
+        # wsx unmasks there in place.
+        self._rbuf = bytearray(RBUF_MIN)
+        self._rptr = ffi.from_buffer(self._rbuf)
+        self._roff = self._rend = 0
+        self._rfull = False
+        self._roffered = 0
         self._draining = False
         self._skip = 0
         self._skip_completes = False
@@ -100,15 +111,34 @@ class WebSocket(asyncio.Protocol):
             self._server._conns.add(self)
         self._after()
 
-    def data_received(self, data):
-        if self._inbuf is None:
-            self._inbuf = bytearray(data)  # wsx unmasks in place
-            self._inoff = 0
-        else:
-            if self._inoff:
-                del self._inbuf[:self._inoff]
-                self._inoff = 0
-            self._inbuf += data
+    def get_buffer(self, sizehint):
+        off, end, size = self._roff, self._rend, len(self._rbuf)
+        if off == end:
+            self._roff = self._rend = 0
+            if self._rfull and size < RBUF_MAX:
+                self._set_rbuf(bytearray(size * 4))  # reads fill it: grow
+            elif size > RBUF_MIN and not self._rfull:
+                self._set_rbuf(bytearray(RBUF_MIN))  # give memory back
+        elif size - end < size // 4:
+            # Little room at the tail: move the rest to the front, in a
+            # larger buffer when it is more than half full.
+            keep = self._rbuf[off:end]
+            if end - off > size // 2:
+                size = max(min(size * 4, RBUF_MAX), 2 * (end - off))
+            self._set_rbuf(bytearray(size))
+            self._rbuf[:len(keep)] = keep
+            self._roff, self._rend = 0, len(keep)
+        mv = memoryview(self._rbuf)[self._rend:]
+        self._roffered = len(mv)
+        return mv
+
+    def _set_rbuf(self, b):
+        self._rbuf = b
+        self._rptr = ffi.from_buffer(b)
+
+    def buffer_updated(self, nbytes):
+        self._rfull = nbytes == self._roffered
+        self._rend += nbytes
         self._pump()
 
     def _segment(self):
@@ -119,8 +149,7 @@ class WebSocket(asyncio.Protocol):
         answers inside on_message). A partial frame header is held back, so
         the next call starts on a frame boundary; a partial payload is fed
         and its rest skipped next time."""
-        buf, off = self._inbuf, self._inoff
-        end = len(buf)
+        buf, off, end = self._rbuf, self._roff, self._rend
         if self._draining:
             return end
         state = lib.wsx_conn_state(self._c)
@@ -144,7 +173,7 @@ class WebSocket(asyncio.Protocol):
             self._skip = 0
             if self._skip_completes:
                 return pos
-        p = ffi.from_buffer(buf)
+        p = self._rptr
         h = self._hdr
         while pos < end:
             n = lib.wsx_frame_parse(h, p + pos, end - pos)
@@ -166,30 +195,26 @@ class WebSocket(asyncio.Protocol):
     def _pump(self):
         """Feed unprocessed input while no message waits to be read."""
         conn = self.conn
-        buf = self._inbuf
-        while buf is not None and self._c != _NULL and not self._messages:
-            off = self._inoff
+        while self._roff < self._rend and self._c != _NULL and not self._messages:
+            off = self._roff
             end = self._segment()
             if end == off:
                 break
+            self._roff = end
             try:
-                lib.wsx_conn_feed(self._c, ffi.from_buffer(buf) + off, end - off)
+                lib.wsx_conn_feed(self._c, self._rptr + off, end - off)
                 conn._check(0, "feed")
             except Exception:
                 # Raised by process_request inside wsx's callback: wsx has
                 # answered 500 and stays consistent; report and go on.
                 import logging
                 logging.getLogger("wsx").exception("process_request failed")
-            if end == len(buf):
-                buf = self._inbuf = None
-            else:
-                self._inoff = end
             events = conn._sink.events
             if events:
                 conn._sink.events = []
                 self._dispatch(events)
         if self.transport is not None:
-            pause = buf is not None and len(buf) - self._inoff > self._read_limit
+            pause = self._rend - self._roff > self._read_limit
             if pause != self._paused_reading:
                 self._paused_reading = pause
                 if pause:
@@ -208,7 +233,7 @@ class WebSocket(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc):
-        if self._c != _NULL and self._inbuf is not None:
+        if self._c != _NULL and self._roff < self._rend:
             self._draining = True
             self._pump()
         if self._c != _NULL:
@@ -366,7 +391,7 @@ class WebSocket(asyncio.Protocol):
         """The next message: str (text) or bytes (binary)."""
         msgs = self._messages
         while not msgs:
-            if self._inbuf is not None:
+            if self._roff < self._rend:
                 self._pump()
                 if msgs:
                     break
