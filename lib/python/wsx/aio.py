@@ -72,6 +72,7 @@ class WebSocket(asyncio.BufferedProtocol):
         self._rptr = ffi.from_buffer(self._rbuf)
         self._roff = self._rend = 0
         self._rfull = False
+        self._rsmall = 0
         self._roffered = 0
         self._draining = False
         self._skip = 0
@@ -117,8 +118,8 @@ class WebSocket(asyncio.BufferedProtocol):
             self._roff = self._rend = 0
             if self._rfull and size < RBUF_MAX:
                 self._set_rbuf(bytearray(size * 4))  # reads fill it: grow
-            elif size > RBUF_MIN and not self._rfull:
-                self._set_rbuf(bytearray(RBUF_MIN))  # give memory back
+            elif size > RBUF_MIN and self._rsmall > 256:
+                self._set_rbuf(bytearray(RBUF_MIN))  # long quiet: shrink
         elif size - end < size // 4:
             # Little room at the tail: move the rest to the front, in a
             # larger buffer when it is more than half full.
@@ -138,6 +139,7 @@ class WebSocket(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes):
         self._rfull = nbytes == self._roffered
+        self._rsmall = 0 if nbytes > RBUF_MIN // 2 else self._rsmall + 1
         self._rend += nbytes
         self._pump()
 

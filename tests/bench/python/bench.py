@@ -33,9 +33,10 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid):
+    """(user, system) CPU seconds of a process."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 def start(argv, profile=None):
@@ -74,12 +75,13 @@ def load(build, port, size, secs, inflight, conns):
 def cell(build, name, size, a, profile=None):
     p, port = start(SERVERS[name], profile)
     try:
-        c0 = cpu_seconds(p.pid)
+        u0, s0 = cpu_seconds(p.pid)
         msgs, secs = load(build, port, size, a.secs, a.inflight, a.conns)
-        cpu = cpu_seconds(p.pid) - c0
+        u1, s1 = cpu_seconds(p.pid)
     finally:
         stop(p)
-    return msgs / secs, msgs / max(cpu, 1e-9), cpu / secs
+    cpu = (u1 - u0) + (s1 - s0)
+    return msgs / secs, msgs / max(cpu, 1e-9), cpu / secs, (s1 - s0) / max(cpu, 1e-9)
 
 
 def main():
@@ -97,9 +99,11 @@ def main():
             names = list(SERVERS) if r % 2 == 0 else list(SERVERS)[::-1]
             for name in names:
                 res.setdefault((name, size), []).append(cell(a.build, name, size, a))
-                rate, per_cpu, util = res[(name, size)][-1]
-                print("run %d %-11s %6d B: %8.0f msgs/s %8.0f msgs/CPU-s (server CPU %3.0f%%)"
-                      % (r + 1, name, size, rate, per_cpu, util * 100), flush=True)
+                rate, per_cpu, util, kern = res[(name, size)][-1]
+                print("run %d %-11s %6d B: %8.0f msgs/s %8.0f msgs/CPU-s "
+                      "(server CPU %3.0f%%, %2.0f%% of it in the kernel)"
+                      % (r + 1, name, size, rate, per_cpu, util * 100, kern * 100),
+                      flush=True)
     print()
     print("| server | " + " | ".join("%s: msgs/s | %s: msgs per CPU-s" % (s, s) for s in
                                       ("16 B", "1 KiB", "64 KiB")) + " |")
@@ -111,6 +115,11 @@ def main():
     print("| wsx / websockets | " + " | ".join(
         "%.2f× | %.2f×" % (med[("wsx binding", s)][0] / med[("websockets", s)][0],
                            med[("wsx binding", s)][1] / med[("websockets", s)][1])
+        for s in SIZES) + " |")
+    print("| kernel share of server CPU | " + " | ".join(
+        "%s: %.0f%% | %s: %.0f%%" % (
+            "wsx", 100 * statistics.median(x[3] for x in res[("wsx binding", s)]),
+            "websockets", 100 * statistics.median(x[3] for x in res[("websockets", s)]))
         for s in SIZES) + " |")
     print("(medians of %d runs of %g s; %d connections, %d in flight)" % (
         a.runs, a.secs, a.conns, a.inflight))
