@@ -1,7 +1,9 @@
 """_ffi.py - the public C ABI of libwsx (include/wsx.h, include/wsx_deflate.h)
 as cffi declarations in ABI mode, and the search for libwsx.so.
 
-Only what the binding calls is declared. Structs whose layout Python must
+Only what the binding calls is declared; where C says `uint8_t *` for
+bytes handed to Python, `char *` is declared (the same representation) so
+that ffi.unpack makes bytes without a cast. Structs whose layout Python must
 know are copied field for field from the headers; each of them carries a
 `size` field that wsx's init functions read (ABI growth), and
 tests/python/test_layout.py compares every size and offset here with the C
@@ -95,7 +97,7 @@ void wsx_config_init_(wsx_config *cfg, size_t size, int role);
 
 typedef struct wsx_message {
     int opcode;
-    const uint8_t *data;
+    const char *data; /* uint8_t in C: char lets ffi.unpack make bytes */
     size_t len;
     bool first;
     bool fin;
@@ -144,7 +146,7 @@ void wsx_conn_free(wsx_conn *c);
 int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len);
 void wsx_conn_eof(wsx_conn *c);
 uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now_ms);
-size_t wsx_conn_pending(wsx_conn *c, const uint8_t **p);
+size_t wsx_conn_pending(wsx_conn *c, const char **p); /* uint8_t in C */
 void wsx_conn_advance(wsx_conn *c, size_t n);
 int wsx_conn_state(const wsx_conn *c);
 bool wsx_conn_wants_write(const wsx_conn *c);

@@ -22,6 +22,9 @@ WRITE_LIMIT = 16 << 20
 # The receive buffer starts small (idle connections stay cheap) and grows
 # while reads fill it.
 RBUF_MIN = 16 << 10
+# send() writes at once above this many queued bytes, else at the end of
+# the event loop's turn.
+FLUSH_NOW = 64 << 10
 RBUF_MAX = 256 << 10
 
 
@@ -59,7 +62,7 @@ class WebSocket(asyncio.BufferedProtocol):
                  write_limit=WRITE_LIMIT):
         self.conn = conn
         self._c = conn._c
-        self._pp = ffi.new("const uint8_t **")
+        self._pp = ffi.new("const char **")
         self._handler = handler
         self._server = server
         self._read_limit = read_limit
@@ -90,6 +93,7 @@ class WebSocket(asyncio.BufferedProtocol):
         self._deadline = None
         self._state = -1
         self._paused_reading = False
+        self._flush_soon = False
         self.transport = None
         self.path = None
         self.request_headers = None
@@ -142,6 +146,7 @@ class WebSocket(asyncio.BufferedProtocol):
         self._rsmall = 0 if nbytes > RBUF_MIN // 2 else self._rsmall + 1
         self._rend += nbytes
         self._pump()
+        self._after()
 
     def _segment(self):
         """How much of the unprocessed input to feed now: up to the end of
@@ -223,12 +228,12 @@ class WebSocket(asyncio.BufferedProtocol):
                     self.transport.pause_reading()
                 else:
                     self.transport.resume_reading()
-        self._after()
 
     def eof_received(self):
         self._draining = True
         self._pump()
         if self._c != _NULL:
+            self._after()
             self.conn.receive_eof()
             self._dispatch(self.conn.events_received())
             self._after()
@@ -326,7 +331,7 @@ class WebSocket(asyncio.BufferedProtocol):
         pp = self._pp
         n = lib.wsx_conn_pending(c, pp)
         while n:
-            t.write(ffi.unpack(ffi.cast("char *", pp[0]), n))
+            t.write(ffi.unpack(pp[0], n))
             lib.wsx_conn_advance(c, n)
             n = lib.wsx_conn_pending(c, pp)
         s = lib.wsx_conn_state(c)
@@ -396,9 +401,14 @@ class WebSocket(asyncio.BufferedProtocol):
             if self._roff < self._rend:
                 self._pump()
                 if msgs:
+                    if not self._flush_soon and self._c != _NULL:
+                        self._flush_soon = True
+                        self._loop.call_soon(self._flush)
                     break
             if self._closed.done():
                 raise _closed(self.close_code, self.close_reason)
+            if self._flush_soon:
+                self._after()  # about to wait: answers go out now
             w = self._waiter = self._loop.create_future()
             try:
                 await w
@@ -423,10 +433,20 @@ class WebSocket(asyncio.BufferedProtocol):
             return await self._send_fragments(message)
         if r < 0:
             self._send_failed(r)
-        self._after()
+        # Messages sent in one turn of the event loop leave in one write
+        # (one system call for a burst of echoes), unless much is queued.
+        if lib.wsx_buffered_amount(self._c) > FLUSH_NOW:
+            self._after()
+        elif not self._flush_soon:
+            self._flush_soon = True
+            self._loop.call_soon(self._flush)
         d = self._drain
         if d is not None and not d.done():
             await d
+
+    def _flush(self):
+        self._flush_soon = False
+        self._after()
 
     async def _send_fragments(self, parts):
         if hasattr(parts, "__aiter__"):
@@ -472,6 +492,7 @@ class WebSocket(asyncio.BufferedProtocol):
         (wsx's close timeout bounds the wait)."""
         self._draining = True  # unread messages no longer hold input back
         self._pump()
+        self._after()
         if self._c != _NULL and not self._closed.done():
             try:
                 self.conn.close(code, reason)
@@ -485,6 +506,7 @@ class WebSocket(asyncio.BufferedProtocol):
         if not self._draining:
             self._draining = True
             self._pump()
+            self._after()
         await asyncio.shield(self._closed)
         if self.transport is not None and self._c == _NULL:
             self.transport.close()

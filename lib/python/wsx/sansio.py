@@ -170,10 +170,9 @@ def _on_message(c, m, user):
     try:
         if m.opcode == _TEXT:
             # wsx validated the UTF-8 already (close 1007 otherwise).
-            sink.events.append(ffi.unpack(ffi.cast("char *", m.data),
-                                          m.len).decode("utf-8"))
+            sink.events.append(ffi.unpack(m.data, m.len).decode("utf-8"))
         else:
-            sink.events.append(ffi.unpack(ffi.cast("char *", m.data), m.len))
+            sink.events.append(ffi.unpack(m.data, m.len))
     except BaseException as e:
         sink.exc = e
 
@@ -367,7 +366,7 @@ class Connection:
             sink.extra_headers = _header_lines(extra_headers)
             sink.process_request = process_request
         self._handle = ffi.new_handle(sink)
-        self._pp = ffi.new("const uint8_t **")
+        self._pp = ffi.new("const char **")
         self._c = lib.wsx_conn_new(config.cfg, _callbacks, self._handle)
         if self._c == _NULL:
             raise MemoryError("wsx_conn_new failed")
@@ -438,7 +437,7 @@ class Connection:
         pp = self._pp
         n = lib.wsx_conn_pending(c, pp)
         while n:
-            out.append(ffi.unpack(ffi.cast("char *", pp[0]), n))
+            out.append(ffi.unpack(pp[0], n))
             lib.wsx_conn_advance(c, n)
             n = lib.wsx_conn_pending(c, pp)
         return out
