@@ -74,6 +74,8 @@ async def test_client_against_websockets_server():
                     "Sec-WebSocket-Extensions", "")) == bool(compression))
                 assert await ws.recv() == "proto=v2 path=/room?id=7"
                 await echo_roundtrips(ws)
+                await ws.send(["frag", "men", "ted"])  # one message, 3 frames
+                assert await ws.recv() == "fragmented"
                 pong = await ws.ping(b"are you there")
                 await asyncio.wait_for(pong, 5)
             assert ws.close_code == 1000
@@ -139,6 +141,8 @@ async def test_refusal_close_codes_and_handler_errors():
         await ws.send(m)
 
     def process_request(path, headers):
+        if path == "/bug":
+            raise KeyError("process_request bug")
         return 401 if path == "/secret" else None
 
     async with wsx.serve(handler, "127.0.0.1", 0, process_request=process_request) as server:
@@ -149,6 +153,14 @@ async def test_refusal_close_codes_and_handler_errors():
             pass
         else:
             raise AssertionError("refused handshake accepted")
+        # An exception inside wsx's handshake callback: answered with 500,
+        # logged, and the server goes on serving.
+        try:
+            await wsx.connect(url + "bug")
+        except wsx.InvalidHandshake:
+            pass
+        else:
+            raise AssertionError("handshake accepted after process_request raised")
         ws = await wsx.connect(url)
         await ws.send("raise")
         try:
