@@ -3,7 +3,7 @@ the RFC 6455 / RFC 7692 cases of the C tests, frames built by hand."""
 import zlib
 
 import wsx
-from util import KEY, accept_key, frame, parse_frames, request
+from util import accept_key, frame, parse_frames, request
 
 
 def out(conn):

@@ -10,6 +10,12 @@ from .sansio import (CLIENT, CLOSED, CLOSING, HANDSHAKE, OPEN, SERVER, Close,
 from .aio import ConnectionClosed, ConnectionClosedError, ConnectionClosedOK, \
     InvalidHandshake, WebSocket, connect, serve
 
+__all__ = ["CLIENT", "CLOSED", "CLOSING", "HANDSHAKE", "OPEN", "SERVER",
+           "Close", "Config", "Connection", "ConnectionClosed",
+           "ConnectionClosedError", "ConnectionClosedOK", "Headers",
+           "InvalidHandshake", "LIBRARY_PATH", "Open", "Ping", "Pong",
+           "WebSocket", "WebSocketError", "connect", "library_version",
+           "serve"]
 __version__ = "0.1.0"
 
 

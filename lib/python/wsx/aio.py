@@ -1,12 +1,14 @@
 """aio.py - the asyncio API: serve(handler, host, port) and connect(url),
 shaped like websockets' (async for message in ws, await ws.send(...),
 await ws.close(code, reason)), over the sans-I/O Connection. One
-asyncio.Protocol per connection feeds wsx and writes what it queues; wss://
-goes through Python's ssl module (asyncio's TLS transport).
+asyncio.BufferedProtocol per connection feeds wsx and writes what it
+queues; wss:// goes through Python's ssl module (asyncio's TLS transport).
 """
 import asyncio
 import collections
 import inspect
+import logging
+import os
 import socket
 import urllib.parse
 
@@ -22,10 +24,10 @@ WRITE_LIMIT = 16 << 20
 # The receive buffer starts small (idle connections stay cheap) and grows
 # while reads fill it.
 RBUF_MIN = 16 << 10
+RBUF_MAX = 256 << 10
 # send() writes at once above this many queued bytes, else at the end of
 # the event loop's turn.
 FLUSH_NOW = 64 << 10
-RBUF_MAX = 256 << 10
 
 
 class ConnectionClosed(Exception):
@@ -214,7 +216,6 @@ class WebSocket(asyncio.BufferedProtocol):
             except Exception:
                 # Raised by process_request inside wsx's callback: wsx has
                 # answered 500 and stays consistent; report and go on.
-                import logging
                 logging.getLogger("wsx").exception("process_request failed")
             events = conn._sink.events
             if events:
@@ -452,11 +453,11 @@ class WebSocket(asyncio.BufferedProtocol):
         if hasattr(parts, "__aiter__"):
             parts = [p async for p in parts]
         parts = list(parts)
+        if not parts:
+            raise TypeError("send() of an empty iterable")
         for i, p in enumerate(parts):
             self.conn.send_fragment(p, i == len(parts) - 1)
             self._after()
-        if not parts:
-            raise TypeError("empty iterable")
 
     def _send_failed(self, r):
         if r == -5 or self._c == _NULL:  # WSX_ECLOSED
@@ -467,7 +468,6 @@ class WebSocket(asyncio.BufferedProtocol):
         """Send a ping; returns a future that resolves when its pong
         arrives."""
         if data is None:
-            import os
             data = os.urandom(4)
         elif isinstance(data, str):
             data = data.encode("utf-8")
@@ -483,9 +483,6 @@ class WebSocket(asyncio.BufferedProtocol):
             self._send_failed(e.code)
         self._after()
         return f
-
-    async def pong(self, data=b""):
-        raise NotImplementedError("wsx answers pings itself")
 
     async def close(self, code=1000, reason=""):
         """Start the close handshake and wait until the connection is over
@@ -508,8 +505,6 @@ class WebSocket(asyncio.BufferedProtocol):
             self._pump()
             self._after()
         await asyncio.shield(self._closed)
-        if self.transport is not None and self._c == _NULL:
-            self.transport.close()
 
     def _fail_transport(self):
         if self.transport is not None:
@@ -563,7 +558,6 @@ class WebSocketServer:
             await asyncio.gather(*(ws.wait_closed() for ws in list(self._conns)))
 
     def _log_exception(self):
-        import logging
         logging.getLogger("wsx.server").exception("connection handler failed")
 
     async def __aenter__(self):
