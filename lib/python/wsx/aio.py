@@ -23,7 +23,7 @@ _NULL = ffi.NULL
 WRITE_LIMIT = 16 << 20
 # The receive buffer starts small (idle connections stay cheap) and grows
 # while reads fill it.
-RBUF_MIN = 16 << 10
+RBUF_MIN = 4 << 10
 RBUF_MAX = 256 << 10
 # send() writes at once above this many queued bytes, else at the end of
 # the event loop's turn.
