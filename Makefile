@@ -24,7 +24,8 @@ UNAME     := $(shell uname -s)
 
 CORE_SRC    := $(sort $(wildcard lib/core/*.c))
 DEFLATE_SRC := $(sort $(wildcard lib/deflate/*.c))
-ADAPT_SRC   := $(filter-out lib/adapters/kqueue.c lib/adapters/epoll.c lib/adapters/tls_openssl.c,$(sort $(wildcard lib/adapters/*.c)))
+# lib/loop is the event loop; lib/adapters holds its poller backends.
+ADAPT_SRC   := $(sort $(wildcard lib/loop/*.c)) lib/adapters/poll.c
 ifeq ($(UNAME),Linux)
 ADAPT_SRC   += $(wildcard lib/adapters/epoll.c)
 else
@@ -89,7 +90,7 @@ $(PCFILE): Makefile
 	printf '$(call pc_text,$(PREFIX))' > $@
 
 # Tests and examples link the static library (internal headers allowed).
-TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/adapters -Itests/unit
+TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/loop -Itests/unit
 
 $(BUILD)/tests/%: tests/unit/%.c $(STATIC) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)

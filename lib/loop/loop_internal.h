@@ -6,7 +6,7 @@
 #ifndef WSX_LOOP_INTERNAL_H
 #define WSX_LOOP_INTERNAL_H
 
-#include "poller.h" /* first: it sets the feature macros */
+#include "../adapters/poller.h" /* first: it sets the feature macros */
 
 #include <pthread.h>
 #include <signal.h>
