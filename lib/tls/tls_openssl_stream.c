@@ -27,6 +27,9 @@
 /* Receives per read call, so a peer sending records without plaintext
  * (handshake messages, key updates) cannot hold the loop. */
 #define TLS_RECVS_PER_READ 8
+/* A memory BIO never shrinks: after one big message a quiet connection
+ * would keep that much. An empty one larger than this is replaced. */
+#define TLS_BIO_KEEP 4096
 
 typedef enum tls_phase {
     TLS_HANDSHAKE = 0, /* plaintext to send waits in early */
@@ -45,6 +48,27 @@ typedef struct tls_stream {
     bool write_needs_read; /* SSL_write waits for the peer's handshake
                               message (renegotiation is refused, so rare) */
 } tls_stream;
+
+/* Give an empty BIO's memory back when it grew past TLS_BIO_KEEP (the
+ * SSL frees the old one). Best effort: without memory it stays. */
+static void trim(tls_stream *s, bool in)
+{
+    BIO *b = in ? s->in : s->out;
+    BUF_MEM *m = NULL;
+    BIO_get_mem_ptr(b, &m);
+    if (BIO_ctrl_pending(b) || !m || m->max <= TLS_BIO_KEEP)
+        return;
+    BIO *fresh = BIO_new(BIO_s_mem());
+    if (!fresh)
+        return;
+    if (in) {
+        SSL_set0_rbio(s->ssl, fresh);
+        s->in = fresh;
+    } else {
+        SSL_set0_wbio(s->ssl, fresh);
+        s->out = fresh;
+    }
+}
 
 /* End the stream for good with err, noting the reason in the context
  * and sending whatever alert OpenSSL queued (best effort). */
@@ -275,6 +299,8 @@ static long tls_read(void *st, int fd, uint8_t *buf, size_t len)
         long n = pull(s, fd);
         if (n == 0)
             return at_eof(s);
+        if (n == WSX_EAGAIN)
+            trim(s, true);
         if (n < 0)
             return n == WSX_EAGAIN ? n : tls_fail(s, fd, (int)n);
     }
@@ -334,6 +360,8 @@ static int tls_flush(void *st, int fd)
     int f = push(s, fd);
     if (f < 0 && f != WSX_EAGAIN)
         return (int)tls_fail(s, fd, f);
+    if (f == 0)
+        trim(s, false);
     return BIO_ctrl_pending(s->out) || s->early_len ? WSX_EAGAIN : 0;
 }
 
