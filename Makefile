@@ -43,7 +43,7 @@ TLS_SRC   += lib/tls/tls_none.c
 else
 TLS_SRC   += lib/tls/tls_openssl_ctx.c lib/tls/tls_openssl_stream.c
 TLS_CFLAGS := $(shell pkg-config --cflags openssl)
-LDLIBS_EXTRA += $(or $(shell pkg-config --libs openssl),-lssl -lcrypto)
+LDLIBS_EXTRA += $(or $(strip $(shell pkg-config --libs openssl)),-lssl -lcrypto)
 endif
 LIB_SRC := $(CORE_SRC) $(DEFLATE_SRC) $(ADAPT_SRC) $(TLS_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
