@@ -1,17 +1,19 @@
 #!/bin/sh
 # run-suite.sh - wss:// end to end, with a throw-away CA made here by the
 # openssl command: Python websockets and Node ws clients against
-# examples/echo_server --tls-cert/--tls-key; examples/wsx-cat against
-# Python and Node wss:// servers; certificates that must be refused
-# (wrong name, expired, unknown CA, a server that requires a client
-# certificate), TLS to a plain port, and bytes that are not a handshake
-# (plain HTTP, garbage, silent and slowloris peers); headless Chromium
+# examples/echo_server --tls-cert/--tls-key (and examples/libuv_tls_echo);
+# examples/wsx-cat against Python and Node wss:// servers; certificates
+# that must be refused (wrong name, expired, unknown CA, a server that
+# requires a client certificate), TLS to a plain port, and bytes that are
+# not a handshake (plain HTTP, garbage, silent and slowloris peers); what
+# the openssl command can ask of a server (ALPN, a key update,
+# renegotiation, TLS 1.1, resumption with a ticket); headless Chromium
 # with tests/interop's page, with and without permessage-deflate; the
-# conformance
-# driver (tests/conformance) over wss:// in both roles; a TLS=0 build
-# that must hold no OpenSSL symbol. WSX_BUILD names the build dir (default
-# build). Each case prints "OK name" or "FAIL name: detail"; the last line
-# is "N passed, M failed".
+# conformance driver (tests/conformance) over wss:// in both roles (the
+# server's sections as chosen below; WSX_TLS_CONFORMANCE=all for every
+# one); a TLS=0 build that must hold no OpenSSL symbol. WSX_BUILD names
+# the build dir (default build). Each case prints "OK name" or
+# "FAIL name: detail"; the last line is "N passed, M failed".
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${WSX_BUILD:-build}
@@ -122,13 +124,20 @@ bg_py=$!
 timeout -k 5 $((4 * handshake_timeout + 20)) "$py" "$here/tls_peers.py" raw "$port_wss" "$handshake_timeout" >"$logs/raw.out" 2>&1 &
 bg_raw=$!
 conformance=$here/../conformance/fuzzingclient.py
-# Every section; under sanitizers or valgrind (WSX_QUICK) ping/pong,
-# close and the opening handshake only: the rest is the same over TLS as
-# in tests/conformance, and the suite must stay within its time.
-only=
-[ -n "${WSX_QUICK:-}" ] && only="--only 2 --only 7 --only H"
+# Each case is a new TLS connection, so on a loaded machine the whole
+# driver (355 cases, every section) takes longer than a suite may:
+# WSX_TLS_CONFORMANCE=all runs it all. By default the sections where TLS
+# records cut across frames and control frames (ping/pong 2, reserved
+# bits 3, opcodes 4, fragmentation 5, close 7, auto-fragmentation 10, the
+# opening handshake H); framing with huge payloads (1), the UTF-8 table (6)
+# and large messages (9) add nothing over TLS that the 1 MiB cases of the
+# peers and tests/e2e/test_loop_tls.c's megabyte each way do not cover.
+# Under sanitizers or valgrind (WSX_QUICK): 2, 7 and H.
+sections="--only 2 --only 3 --only 4 --only 5 --only 7 --only 10 --only H"
+[ -n "${WSX_QUICK:-}" ] && sections="--only 2 --only 7 --only H"
+[ "${WSX_TLS_CONFORMANCE:-}" = all ] && sections=
 timeout -k 5 80 "$py" "$conformance" --port "$port_wss" --port-small "$port_small" \
-    --tls-ca "$c/ca.pem" --budget 70 $only >"$logs/conf.out" 2>&1 &
+    --tls-ca "$c/ca.pem" --budget 70 $sections >"$logs/conf.out" 2>&1 &
 bg_conf=$!
 # The client role against the driver's broken wss:// servers.
 timeout -k 5 60 "$py" "$conformance" --server --wsx-cat "$cat" --tls-ca "$c/ca.pem" \
@@ -191,6 +200,34 @@ if peer_server pyclientauth "$py" "$here/tls_peers.py" server "$c/srv.pem" "$c/s
     # with an echo.
     cat_case cat-client-cert-missing '5|1' 'TLS handshake|closed 1006' --cafile "$c/ca.pem" "wss://localhost:$port/"
 fi
+
+# --- openssl s_client: protocol features -----------------------------------
+upgrade='GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+# ossl NAME COMMAND WANT REFUSE ARGS...: s_client to the wss:// server,
+# fed its COMMAND line ("k": key update, "R": renegotiate; "" none), then
+# an upgrade request; its output must match every |-less pattern of WANT
+# (";"-separated) and not REFUSE.
+ossl() {
+    name=$1 cmd=$2 want=$3 refuse=$4
+    shift 4
+    { [ -n "$cmd" ] && printf '%s\n' "$cmd"; sleep 0.5; printf "$upgrade"; sleep 1; } |
+        timeout -k 2 15 openssl s_client -connect "127.0.0.1:$port_wss" -CAfile "$c/ca.pem" \
+            -servername localhost "$@" >"$logs/$name.out" 2>&1
+    miss=$(echo "$want" | tr ';' '\n' | while read -r w; do grep -qE "$w" "$logs/$name.out" || echo "$w"; done)
+    if [ -n "$miss" ]; then
+        result FAIL "$name" "no '$miss' in the output of openssl s_client $*"
+    elif [ -n "$refuse" ] && grep -qE "$refuse" "$logs/$name.out"; then
+        result FAIL "$name" "'$refuse' in the output of openssl s_client $*"
+    else
+        result OK "$name"
+    fi
+}
+ossl ossl-alpn-http11 '' 'ALPN protocol: http/1.1;HTTP/1.1 101' '' -alpn http/1.1
+ossl ossl-key-update k 'KEYUPDATE;HTTP/1.1 101' '' -tls1_3
+ossl ossl-renegotiation-refused R 'no renegotiation' 'HTTP/1.1 101' -tls1_2
+ossl ossl-tls11-refused '' 'alert protocol version' 'HTTP/1.1 101' -tls1_1 -cipher 'DEFAULT@SECLEVEL=0'
+ossl ossl-ticket-issued '' 'HTTP/1.1 101' '' -sess_out "$c/session.pem"
+ossl ossl-ticket-resumed '' '^Reused, TLSv1.3' '' -sess_in "$c/session.pem"
 
 # --- Node ws both ways -------------------------------------------------------
 if [ -n "$node" ] && "$node" -e "require('ws')" 2>/dev/null; then
