@@ -210,7 +210,7 @@ upgrade='GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: 
 ossl() {
     name=$1 cmd=$2 want=$3 refuse=$4
     shift 4
-    { [ -n "$cmd" ] && printf '%s\n' "$cmd"; sleep 0.5; printf "$upgrade"; sleep 1; } |
+    { [ -n "$cmd" ] && printf '%s\n' "$cmd"; sleep 0.5; printf "$upgrade"; sleep 2; } |
         timeout -k 2 15 openssl s_client -connect "127.0.0.1:$port_wss" -CAfile "$c/ca.pem" \
             -servername localhost "$@" >"$logs/$name.out" 2>&1
     miss=$(echo "$want" | tr ';' '\n' | while read -r w; do grep -qE "$w" "$logs/$name.out" || echo "$w"; done)
