@@ -184,12 +184,12 @@ if [ ! -x "$cat" ]; then
     result FAIL wsx-cat "$cat not built"
 else
     if [ $have_py = yes ]; then
-        peer py-server 25 "$py" "$here/cat_cases.py" py-server "$cat" "$py" "$here/py_server.py"
+        peer py-server 60 "$py" "$here/cat_cases.py" py-server "$cat" "$py" "$here/py_server.py"
     else
         echo "SKIP py-server: python3-websockets is not installed"
     fi
     if [ $have_node = yes ]; then
-        peer node-server 25 "$py" "$here/cat_cases.py" node-server "$cat" "$node" "$here/node_server.js"
+        peer node-server 60 "$py" "$here/cat_cases.py" node-server "$cat" "$node" "$here/node_server.js"
     else
         echo "SKIP node-server: node or node-ws is not installed"
     fi
