@@ -21,7 +21,7 @@ int cli_tls_option(cli *c, cli_tls *t, wsx_role role)
     return 1;
 }
 
-static void make(const char *prog, cli_tls *t, const wsx_tls_opts *o)
+static void new_ctx(const char *prog, cli_tls *t, const wsx_tls_opts *o)
 {
     char why[512];
     if (wsx_tls_new(o, &t->ctx, why, sizeof why) < 0) {
@@ -40,7 +40,7 @@ bool cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o)
     wsx_tls_opts_init(&to, WSX_SERVER);
     to.cert_file = t->cert;
     to.key_file = t->key;
-    make(c->prog, t, &to);
+    new_ctx(c->prog, t, &to);
     if (o) {
         o->stream = &wsx_stream_tls;
         o->stream_ctx = t->ctx;
@@ -56,7 +56,7 @@ void cli_tls_connect(const char *prog, cli_tls *t, wsx_connect_opts *o)
     wsx_tls_opts_init(&to, WSX_CLIENT);
     to.ca_file = t->cafile;
     to.insecure = t->insecure;
-    make(prog, t, &to);
+    new_ctx(prog, t, &to);
     o->stream = &wsx_stream_tls;
     o->stream_ctx = t->ctx;
 }
