@@ -47,7 +47,7 @@ const char chat_page[] =
     "  ws.onclose = e => {\n"
     "    ws = null; show(`disconnected (${e.code})`);\n"
     "    if (!opened && !forced) fallBack('sse');\n"
-    "    setTimeout(start, opened ? 0 : backoff());\n"
+    "    setTimeout(start, backoff());\n"
     "  };\n"
     "}\n"
     "// EventSource reconnects by itself with Last-Event-ID; a stream that\n"
