@@ -154,9 +154,11 @@ void wsx_loop_free(wsx_loop *l)
 {
     if (!l)
         return;
+    l->phase = WSX_PHASE_SHUTDOWN; /* closing below is no reason to retry */
     close_all(l);
     free_dead(l);
     close_listeners(l);
+    wsx__reconnect_free_all(l);
     wsx__watch_free_all(l);
     while (l->listeners) {
         wsx_listener *next = l->listeners->next;
