@@ -45,13 +45,14 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
         chat_fallback_closed(user, c); /* SSE, poll: NULL for others */
 }
 
-/* The page at /, 404 for anything else that is not a WebSocket upgrade. */
+/* SSE and polling (fallback.h), the page at / (?transport=sse|poll
+ * included), 404 for anything else that is not a WebSocket upgrade. */
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
     if (chat_fallback_http(fallback, c, req))
         return;
-    if (req->target_len == 1 && req->target[0] == '/')
+    if (req->target[0] == '/' && (req->target_len == 1 || req->target[1] == '?'))
         wsx_http_respond(c, 200, "text/html; charset=utf-8", NULL, chat_page,
                          chat_page_len);
     else
