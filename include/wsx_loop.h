@@ -228,9 +228,10 @@ typedef struct wsx_reconnect {
     uint32_t cap_ms;    /* longest wait; default 30000 */
     uint32_t max_tries; /* failed attempts in a row before giving up;
                            0 (default): never give up */
-    /* attempt: 1 for the first attempt after an open connection ended,
-     * counting up while attempts fail; delay_ms: the wait just over.
-     * user: the connect options' user. May be NULL. */
+    /* attempt: which try this is since the last connection that opened
+     * (1 after an open connection ended; 2 after a first connect that
+     * failed), counting up while tries fail; delay_ms: the wait just
+     * over; user: the connect options' user. May be NULL. */
     int (*on_attempt)(wsx_loop *l, unsigned attempt, uint32_t delay_ms,
                       void *user);
 } wsx_reconnect;
