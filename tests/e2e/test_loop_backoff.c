@@ -5,9 +5,6 @@
  * max_tries, on_close saying "will retry" then "gave up". */
 #include "e2e.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 static void test_defaults(void)
 {

@@ -6,9 +6,6 @@
 #include "test.h"
 #include "wsx_http.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 typedef enum action { ACT_NONE, ACT_RESPOND, ACT_HOLD, ACT_SSE } action;
 
