@@ -85,7 +85,8 @@ WSX_API int wsx_loop_run(wsx_loop *l);
 WSX_API void wsx_loop_stop(wsx_loop *l);
 /* Loop thread only: graceful shutdown. Listeners close, every open
  * connection gets close 1001 "going away", handshakes in progress are
- * dropped, and wsx_loop_run returns once all are gone or after
+ * dropped, streamed HTTP responses end and held requests get 503
+ * (wsx_http.h), and wsx_loop_run returns once all are gone or after
  * shutdown_timeout_ms, whichever comes first (then the rest is dropped). */
 WSX_API void wsx_loop_shutdown(wsx_loop *l);
 /* Number of connections the loop owns (any state). */
