@@ -4,6 +4,7 @@
  * a short history per room for resuming after a reconnect. */
 #include "fallback.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,14 @@ struct chat_fallback {
 
 /* ---- requests ------------------------------------------------------ */
 
+static int hex(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 /* Percent-decode the value of `key` in the request's query into out
  * (NUL-terminated, at most cap - 1 bytes); false when absent, too long or
  * malformed. */
@@ -64,12 +73,12 @@ static bool query(const wsx_http_request *req, const char *key, char *out,
         if ((size_t)(e - p) > kl && !memcmp(p, key, kl) && p[kl] == '=') {
             size_t n = 0;
             for (const char *s = p + kl + 1; s < e; s++) {
-                unsigned v;
                 char ch = *s;
                 if (ch == '%') {
-                    if (e - s < 3 || sscanf(s + 1, "%2x", &v) != 1)
+                    int hi = e - s < 3 ? -1 : hex(s[1]), lo = hi < 0 ? -1 : hex(s[2]);
+                    if (lo < 0)
                         return false;
-                    ch = (char)v;
+                    ch = (char)(hi * 16 + lo);
                     s += 2;
                 } else if (ch == '+') {
                     ch = ' ';
@@ -118,11 +127,17 @@ static void reply_json(wsx_conn *c, int status, const char *json)
     wsx_http_respond(c, status, "application/json", NULL, json, strlen(json));
 }
 
+/* The error event a WebSocket member would get, as the answer. */
 static void reply_error(wsx_conn *c, int status, const char *msg)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "{\"type\":\"error\",\"message\":\"%s\"}", msg);
-    reply_json(c, status, buf);
+    cJSON *o = cJSON_CreateObject();
+    char *json = NULL;
+    if (o && cJSON_AddStringToObject(o, "type", "error") &&
+        cJSON_AddStringToObject(o, "message", msg))
+        json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    reply_json(c, status, json ? json : "{\"type\":\"error\"}");
+    cJSON_free(json);
 }
 
 /* ---- history ------------------------------------------------------- */

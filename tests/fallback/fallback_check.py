@@ -154,6 +154,13 @@ def test_poll():
     report(status == 405, "send-by-get-405", status)
     status, body = http("/send?room=p1&nick=pat", b"not json")
     report(status == 400 and json.loads(body)["type"] == "error", "send-bad-json-400", body)
+    status, body = http("/send?room=p1&nick=pat", b'{"x":1}')
+    report(status == 400 and json.loads(body) == {"type": "error",
+                                                  "message": 'a "type" string is required'},
+           "send-error-event-as-a-websocket-member-gets-it", body)
+    status, body = http("/poll?room=p%201&nick=p%61t&since=0")
+    report(status == 200 and json.loads(body)[0]["room"] == "p 1" and
+           json.loads(body)[0]["nick"] == "pat", "query-percent-decoded", body)
 
 
 async def test_three_transports():
