@@ -1,6 +1,7 @@
 /* chat - chat rooms with nicknames over JSON messages, and the browser page
  * that uses them, served by one process: the page at /, the WebSocket at
- * any other path.
+ * any other path, and SSE, long polling and POST /send for clients
+ * without WebSocket (fallback.h).
  *
  * Client -> server, one JSON object per text message, keys in any order:
  *   {"type":"join","room":"lobby","nick":"ann"}
