@@ -1,7 +1,7 @@
 /* fallback.c - Server-Sent Events, long polling and POST /send for the
  * chat (fallback.h): sessions named by (room, nick) that are members of
  * the rooms like WebSocket connections, fed by the rooms' observer, with
- * a short history per room for resuming after a reconnect. */
+ * the rooms' recent events (history.h) for resuming after a reconnect. */
 #include "fallback.h"
 
 #include <cJSON.h>
@@ -9,24 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history.h"
 #include "protocol.h"
 #include "wsx_http.h"
-
-#define HISTORY 256 /* events kept per room */
-
-typedef struct event {
-    uint64_t id;
-    char *json;
-    size_t len;
-} event;
-
-/* The last HISTORY events of one room, oldest at `first`. */
-typedef struct history {
-    char room[CHAT_NAME_MAX + 1];
-    event ev[HISTORY];
-    size_t first, n;
-    struct history *next;
-} history;
 
 typedef struct session {
     chat_fallback *fb;
@@ -43,7 +28,7 @@ struct chat_fallback {
     wsx_loop *loop;
     chat *ch;
     uint32_t poll_ms, beat_ms;
-    history *hist;
+    chat_history *hist;
     session *sessions;
 };
 
@@ -140,36 +125,6 @@ static void reply_error(wsx_conn *c, int status, const char *msg)
     cJSON_free(json);
 }
 
-/* ---- history ------------------------------------------------------- */
-
-static history *history_of(chat_fallback *fb, const char *room, bool make)
-{
-    for (history *h = fb->hist; h; h = h->next)
-        if (!strcmp(h->room, room))
-            return h;
-    history *h = make ? calloc(1, sizeof *h) : NULL;
-    if (h) {
-        snprintf(h->room, sizeof h->room, "%s", room);
-        h->next = fb->hist;
-        fb->hist = h;
-    }
-    return h;
-}
-
-static const event *history_at(const history *h, size_t i)
-{
-    return &h->ev[(h->first + i) % HISTORY];
-}
-
-/* Index of the first event after id (h->n when none). */
-static size_t history_after(const history *h, uint64_t id)
-{
-    size_t i = 0;
-    while (i < h->n && history_at(h, i)->id <= id)
-        i++;
-    return i;
-}
-
 /* ---- sessions ------------------------------------------------------ */
 
 static session *session_find(chat_fallback *fb, const char *room,
@@ -242,14 +197,14 @@ static session *session_get(chat_fallback *fb, const char *room,
  * always, when the timeout came: [] then). */
 static void poll_answer(session *s, bool timeout)
 {
-    history *h = history_of(s->fb, s->room, false);
-    size_t i = h ? history_after(h, s->since) : 0, n = h ? h->n : 0;
-    if (i == n && !timeout)
+    const chat_event *ev[CHAT_HISTORY];
+    size_t n = chat_history_since(s->fb->hist, s->room, s->since, ev);
+    if (!n && !timeout)
         return;
     size_t len = 2;
-    for (size_t k = i; k < n; k++)
-        len += history_at(h, k)->len + 1;
-    char *buf = malloc(len + 1);
+    for (size_t k = 0; k < n; k++)
+        len += ev[k]->len + 1;
+    char *buf = malloc(len);
     wsx_conn *c = s->poll;
     s->poll = NULL;
     wsx_conn_set_user(c, NULL);
@@ -259,12 +214,11 @@ static void poll_answer(session *s, bool timeout)
     } else {
         size_t off = 0;
         buf[off++] = '[';
-        for (size_t k = i; k < n; k++) {
-            const event *e = history_at(h, k);
-            if (k > i)
+        for (size_t k = 0; k < n; k++) {
+            if (k)
                 buf[off++] = ',';
-            memcpy(buf + off, e->json, e->len);
-            off += e->len;
+            memcpy(buf + off, ev[k]->json, ev[k]->len);
+            off += ev[k]->len;
         }
         buf[off++] = ']';
         wsx_http_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
@@ -312,12 +266,12 @@ static void serve_events(chat_fallback *fb, wsx_conn *c,
     s->sse = c;
     wsx_conn_set_user(c, s);
     wsx_timer_stop(s->timer);
-    history *h = history_of(fb, room, false);
-    for (size_t i = h ? history_after(h, since) : 0; h && i < h->n; i++) {
-        const event *e = history_at(h, i);
+    const chat_event *ev[CHAT_HISTORY];
+    size_t missed = chat_history_since(fb->hist, room, since, ev);
+    for (size_t i = 0; i < missed; i++) {
         char id[24];
-        snprintf(id, sizeof id, "%llu", (unsigned long long)e->id);
-        if (wsx_sse_send(c, id, NULL, e->json, e->len) < 0)
+        snprintf(id, sizeof id, "%llu", (unsigned long long)ev[i]->id);
+        if (wsx_sse_send(c, id, NULL, ev[i]->json, ev[i]->len) < 0)
             break;
     }
 }
@@ -419,24 +373,11 @@ static void on_event(chat *ch, const char *room, const char *json,
                      size_t len, void *user)
 {
     chat_fallback *fb = user;
-    history *h = history_of(fb, room, true);
-    char *copy = malloc(len);
-    if (!h || !copy) {
-        free(copy);
+    uint64_t ev_id = chat_last_id(ch);
+    if (chat_history_add(fb->hist, room, ev_id, json, len) < 0)
         return;
-    }
-    memcpy(copy, json, len);
-    if (h->n == HISTORY) {
-        free(h->ev[h->first].json);
-        h->first = (h->first + 1) % HISTORY;
-        h->n--;
-    }
-    event *e = &h->ev[(h->first + h->n++) % HISTORY];
-    e->id = chat_last_id(ch);
-    e->json = copy;
-    e->len = len;
     char id[24];
-    snprintf(id, sizeof id, "%llu", (unsigned long long)e->id);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)ev_id);
     /* A stream dropped for falling behind (WSX_EFULL) or a poll answered
      * here may end its session: walk with the next pointer saved. */
     for (session *s = fb->sessions, *next; s; s = next) {
@@ -461,6 +402,11 @@ chat_fallback *chat_fallback_new(wsx_loop *l, chat *ch,
     fb->ch = ch;
     fb->poll_ms = poll_timeout_ms;
     fb->beat_ms = heartbeat_ms;
+    fb->hist = chat_history_new();
+    if (!fb->hist) {
+        free(fb);
+        return NULL;
+    }
     chat_set_observer(ch, on_event, fb);
     return fb;
 }
@@ -472,12 +418,6 @@ void chat_fallback_free(chat_fallback *fb)
     while (fb->sessions)
         session_free(fb->sessions);
     chat_set_observer(fb->ch, NULL, NULL);
-    while (fb->hist) {
-        history *h = fb->hist;
-        fb->hist = h->next;
-        for (size_t i = 0; i < h->n; i++)
-            free(history_at(h, i)->json);
-        free(h);
-    }
+    chat_history_free(fb->hist);
     free(fb);
 }

@@ -30,7 +30,7 @@ if [ -x "$ex/chat" ]; then
     chat=$!
     pids="$pids $chat"
     n=0
-    until port=$(grep -o 'port [0-9]*' "$logs/chat.log" | awk '{print $2}') && [ -n "$port" ] ||
+    until port=$(grep -o 'port [0-9]*' "$logs/chat.log" 2>/dev/null | awk '{print $2}') && [ -n "$port" ] ||
         [ $n -ge 50 ]; do sleep 0.1; n=$((n + 1)); done
     [ -n "$chromium" ] || echo "SKIP browser: chromium is not installed"
     CHAT_PID=$chat timeout 70 "$py" "$here/fallback_check.py" "$ex/chat" "$port" "$chromium" \
