@@ -221,6 +221,6 @@ int wsx_http_stream_end(wsx_conn *c)
                                 sizeof body - 1);
     }
     wsx__enter(c);
-    int r = wsx__closed(c, WSX_CLOSE_NORMAL, NULL, 0, true, false, 0);
-    return wsx__leave(c, r);
+    wsx__closed(c, WSX_CLOSE_NORMAL, NULL, 0, true, false, 0);
+    return wsx__leave(c, 0);
 }

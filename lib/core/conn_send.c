@@ -383,8 +383,9 @@ int wsx_http_respond(wsx_conn *c, int status, const char *content_type,
         memcpy(c->out.p + c->out.len, body, len);
     c->out.len += len;
     /* A held request is answered from outside its callbacks: the
-     * outermost leave flushes. */
+     * outermost leave flushes. The answer is queued: a free from
+     * on_close does not make this call fail. */
     wsx__enter(c);
-    r = wsx__closed(c, WSX_CLOSE_NORMAL, NULL, 0, true, false, 0);
-    return wsx__leave(c, r);
+    wsx__closed(c, WSX_CLOSE_NORMAL, NULL, 0, true, false, 0);
+    return wsx__leave(c, 0);
 }
