@@ -70,6 +70,11 @@ static void on_timer(wsx_timer *t, void *user)
 {
     wsx_reconnector *rc = user;
     (void)t;
+    /* A shutdown does not wait for timers: no new connection after it. */
+    if (rc->loop->phase != WSX_PHASE_RUN) {
+        rc_free(rc);
+        return;
+    }
     if (rc->policy.on_attempt &&
         rc->policy.on_attempt(rc->loop, rc->failures + 1, rc->delay, rc->o.user)) {
         rc_free(rc);
