@@ -34,7 +34,7 @@ static const char usage[] =
     "  --streaming          echo each fragment as it arrives (fixed memory)\n"
     "  --poll               use the poll backend instead of epoll/kqueue\n"
     "  --no-deflate         do not agree to permessage-deflate\n"
-    CLI_TLS_SERVER_USAGE;
+    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -74,6 +74,8 @@ int main(int argc, char **argv)
     o.callbacks = &cb;
     const char *scheme = cli_tls_listen(&c, &tls, &o) ? "wss" : "ws";
     wsx_loop *l = cli_loop_new("echo_server", backend);
+    if (tls.ctx)
+        cli_tls_reload_on_hup("echo_server", l, &tls);
     cli_listen("echo_server", l, &o, &addr, scheme, wsx_loop_backend_name(l));
     int r = wsx_loop_run(l);
     wsx_loop_free(l);

@@ -69,7 +69,7 @@ static const char usage[] =
     "  --port N     port (default 8080; 0: any free port)\n"
     "  --poll-timeout MS  how long GET /poll waits for events (default 25000)\n"
     "  --heartbeat MS     SSE comment heartbeat interval (default 15000)\n"
-    CLI_TLS_SERVER_USAGE;
+    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -107,6 +107,8 @@ int main(int argc, char **argv)
     if (!fallback)
         return CLI_EXIT_FAIL;
     const char *scheme = cli_tls_listen(&c, &tls, &o) ? "https" : "http";
+    if (tls.ctx)
+        cli_tls_reload_on_hup("chat", l, &tls);
     cli_listen("chat", l, &o, &addr, scheme, "Ctrl-C stops");
     int r = wsx_loop_run(l);
     chat_fallback_free(fallback);

@@ -1,7 +1,8 @@
 /* tls.h - the TLS options every example and tool shares (wsx_tls.h):
- * a server's --tls-cert FILE --tls-key FILE (wss:// on its port), a
- * client's --cafile FILE and --insecure, and the context made of them.
- * Public headers only: this is example code. */
+ * a server's --tls-cert FILE --tls-key FILE (wss:// on its port, the
+ * files read again on SIGHUP), a client's --cafile FILE and --insecure,
+ * and the context made of them. Public headers only: this is example
+ * code. */
 #ifndef WSX_EXAMPLES_TLS_H
 #define WSX_EXAMPLES_TLS_H
 
@@ -19,6 +20,9 @@ typedef struct cli_tls {
 #define CLI_TLS_SERVER_USAGE                                                  \
     "  --tls-cert FILE      serve wss:// (https://) with this PEM chain\n"   \
     "  --tls-key FILE       and this PEM private key (both, or neither)\n"
+/* For a server that calls cli_tls_reload_on_hup. */
+#define CLI_TLS_RELOAD_USAGE                                                  \
+    "  (with TLS, SIGHUP reads the certificate and key files again)\n"
 #define CLI_TLS_CLIENT_USAGE                                                  \
     "  --cafile FILE       wss://: trust the CAs in this PEM file instead\n" \
     "                      of the system's\n"                                 \
@@ -34,6 +38,10 @@ int cli_tls_option(cli *c, cli_tls *t, wsx_role role);
  * when only one of them was given, 1 with the reason when the files
  * cannot be used. */
 bool cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o);
+/* Server with TLS: SIGHUP reads the certificate files again
+ * (wsx_tls_reload, through a pipe watched by l); the outcome is one line
+ * on stderr. Exits 1 when the pipe cannot be made. */
+void cli_tls_reload_on_hup(const char *prog, wsx_loop *l, cli_tls *t);
 /* Client: for a wss:// URL, a context with --cafile/--insecure in o's
  * stream; exits 1 with the reason (after "PROG: ") when it cannot be
  * made. */

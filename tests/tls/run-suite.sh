@@ -190,6 +190,17 @@ cat_case cat-unknown-ca 5 'verification failed.*issuer' --cafile "$c/ca.pem" "ws
 cat_case cat-system-store 5 'verification failed' "wss://127.0.0.1:$port_wss/"
 cat_case cat-insecure 0 '^two$' --insecure "wss://127.0.0.1:$port_stranger/"
 cat_case cat-tls-to-plain-port 5 'TLS handshake' --insecure "wss://127.0.0.1:$port_plain/"
+# SIGHUP: echo_server reads its certificate files again (wsx_tls_reload).
+cp "$c/srv.pem" "$c/live.pem" && cp "$c/srv.key" "$c/live.key"
+if start reload "$server" --port 0 --tls-cert "$c/live.pem" --tls-key "$c/live.key"; then
+    port_reload=$port
+    cat_case reload-before 0 '^two$' --cafile "$c/ca.pem" "wss://127.0.0.1:$port_reload/"
+    cp "$c/stranger.pem" "$c/live.pem" && cp "$c/stranger.key" "$c/live.key"
+    kill -HUP "$pid_reload"
+    for _ in $(seq 50); do grep -q 'SIGHUP: certificates reloaded' "$logs/reload.err" && break; sleep 0.1; done
+    cat_case reload-new-certificate 0 '^two$' --cafile "$c/other_ca.pem" "wss://127.0.0.1:$port_reload/"
+    cat_case reload-old-ca-refused 5 'verification failed' --cafile "$c/ca.pem" "wss://127.0.0.1:$port_reload/"
+fi
 if peer_server pyserver "$py" "$here/tls_peers.py" server "$c/srv.pem" "$c/srv.key"; then
     cat_case cat-python-server 0 '^two$' --cafile "$c/ca.pem" "wss://localhost:$port/"
 fi
@@ -292,7 +303,7 @@ else
 fi
 
 # --- every server survived and leaves cleanly ------------------------------
-for s in wss small plain nodeflate expired wrongname stranger uvtls; do
+for s in wss small plain nodeflate expired wrongname stranger reload uvtls; do
     eval "p=\${pid_$s:-}"
     [ -n "$p" ] || continue
     if ! kill -0 "$p" 2>/dev/null; then
