@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "chat_redis.h"
 #include "page.h"
 #include "protocol.h"
 #include "wsx.h"
@@ -41,23 +42,30 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
     chat_member_free(user); /* NULL for a connection that never opened */
 }
 
-/* The page at /, 404 for anything else that is not a WebSocket upgrade. */
+/* The page at /, "ok" at /healthz for a proxy's health checks, 404 for
+ * anything else that is not a WebSocket upgrade. */
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
     if (req->target_len == 1 && req->target[0] == '/')
         wsx_http_respond(c, 200, "text/html; charset=utf-8", NULL, chat_page,
                          chat_page_len);
+    else if (req->target_len == 8 && !memcmp(req->target, "/healthz", 8))
+        wsx_http_respond(c, 200, "text/plain", NULL, "ok\n", 3);
     else
         wsx_http_respond(c, 404, "text/plain", NULL, "not found\n", 10);
 }
 
 static const char usage[] =
-    "usage: chat [--host ADDR] [--port N]\n"
+    "usage: chat [--host ADDR] [--port N] [--redis HOST:PORT [--history N]]\n"
     "Chat rooms: serves the page at / and the WebSocket beside it.\n"
-    "  --host ADDR  address to listen on (default 127.0.0.1;\n"
-    "               0.0.0.0 or :: for every interface)\n"
-    "  --port N     port (default 8080; 0: any free port)\n";
+    "  --host ADDR        address to listen on (default 127.0.0.1;\n"
+    "                     0.0.0.0 or :: for every interface)\n"
+    "  --port N           port (default 8080; 0: any free port)\n"
+    "  --redis HOST:PORT  share the rooms with every instance using this\n"
+    "                     Redis (default: none, rooms are this process's)\n"
+    "  --history N        events the Redis stream keeps for clients that\n"
+    "                     come back with \"since\" (default 10000)\n";
 
 int main(int argc, char **argv)
 {
@@ -65,11 +73,20 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(8080);
+    const char *redis = NULL;
+    long long history = 10000;
     cli c;
     cli_init(&c, argc, argv, "chat", usage);
-    while (cli_next(&c))
-        if (!cli_addr_option(&c, &addr))
+    for (const char *a; (a = cli_next(&c));) {
+        if (cli_addr_option(&c, &addr))
+            continue;
+        else if (!strcmp(a, "--redis"))
+            redis = cli_value(&c);
+        else if (!strcmp(a, "--history"))
+            history = cli_int(&c, 1, 1LL << 40);
+        else
             cli_unknown(&c);
+    }
     wsx_config_init(&cfg, WSX_SERVER);
     /* A chat line is small: refuse big messages (1009) and let a member
      * that does not read miss events rather than queue them forever. */
@@ -87,8 +104,12 @@ int main(int argc, char **argv)
     wsx_loop *l = cli_loop_new("chat", WSX_LOOP_DEFAULT);
     if (!rooms)
         return CLI_EXIT_FAIL;
-    cli_listen("chat", l, &o, &addr, "http", "Ctrl-C stops");
+    chat_redis *relay = redis ? chat_redis_new(rooms, l, redis, history) : NULL;
+    if (redis && !relay)
+        cli_fail(&c, "--redis needs HOST:PORT, HOST an IP address");
+    cli_listen("chat", l, &o, &addr, "http", redis ? "shared through Redis" : "Ctrl-C stops");
     int r = wsx_loop_run(l);
+    chat_redis_free(relay); /* before the loop: its watchers are the loop's */
     wsx_loop_free(l);
     chat_free(rooms);
     return r < 0;

@@ -27,6 +27,8 @@ struct chat {
     size_t members;
     chat_event_fn observer;
     void *observer_user;
+    const chat_relay *relay;
+    void *relay_user;
 };
 
 chat *chat_new(void)
@@ -55,6 +57,8 @@ void chat_member_free(chat_member *m)
     if (!m)
         return;
     chat_leave(m);
+    if (m->ch->relay)
+        m->ch->relay->forget(m, m->ch->relay_user);
     m->ch->members--;
     free(m);
 }
@@ -92,29 +96,51 @@ static char *event(const char *type, const room *r, const char *nick,
 
 /* Frame once, queue on every member. A member whose queue is above the
  * high-water mark misses the event (WSX_EFULL) instead of growing it. */
+static int deliver(chat *ch, const room *r, const char *json, size_t len)
+{
+    wsx_shared *s = wsx_shared_new(NULL, WSX_TEXT, json, len);
+    if (!s)
+        return WSX_ENOMEM;
+    for (chat_member *m = r->members; m; m = m->next)
+        wsx_send_shared(m->conn, s);
+    wsx_shared_free(s);
+    if (ch->observer)
+        ch->observer(ch, r->name, json, len, ch->observer_user);
+    return 0;
+}
+
+/* Takes json (freed here): to the relay when there is one, else to the
+ * room's members. */
 static int broadcast(chat *ch, room *r, char *json)
 {
     if (!json)
         return WSX_ENOMEM;
     size_t len = strlen(json);
-    wsx_shared *s = wsx_shared_new(NULL, WSX_TEXT, json, len);
-    if (s) {
-        for (chat_member *m = r->members; m; m = m->next)
-            wsx_send_shared(m->conn, s);
-        wsx_shared_free(s);
-        if (ch->observer)
-            ch->observer(ch, r->name, json, len, ch->observer_user);
-    }
+    int rc = ch->relay ? ch->relay->publish(ch, r->name, json, len, ch->relay_user)
+                       : deliver(ch, r, json, len);
     cJSON_free(json);
-    return s ? 0 : WSX_ENOMEM;
+    return rc;
+}
+
+static room *room_find(const chat *ch, const char *name)
+{
+    room *r = ch->rooms;
+    while (r && strcmp(r->name, name))
+        r = r->next;
+    return r;
+}
+
+int chat_deliver(chat *ch, const char *name, const char *json, size_t len)
+{
+    const room *r = room_find(ch, name);
+    return r ? deliver(ch, r, json, len) : 0;
 }
 
 static room *room_get(chat *ch, const char *name)
 {
-    room *r;
-    for (r = ch->rooms; r; r = r->next)
-        if (!strcmp(r->name, name))
-            return r;
+    room *r = room_find(ch, name);
+    if (r)
+        return r;
     r = calloc(1, sizeof *r);
     if (r) {
         strcpy(r->name, name); /* name_ok checked the length */
@@ -171,6 +197,16 @@ int chat_join(chat_member *m, const char *room_name, const char *nick)
     return broadcast(m->ch, r, event("join", r, nick, NULL, NULL));
 }
 
+int chat_join_since(chat_member *m, const char *room_name, const char *nick,
+                    const char *since)
+{
+    if (!since || !m->ch->relay)
+        return chat_join(m, room_name, nick);
+    if (!name_ok(room_name) || !name_ok(nick))
+        return WSX_EINVAL;
+    return m->ch->relay->join_since(m, room_name, nick, since, m->ch->relay_user);
+}
+
 int chat_say(chat_member *m, const char *text)
 {
     if (!m->room)
@@ -192,6 +228,17 @@ void chat_set_observer(chat *ch, chat_event_fn fn, void *user)
 {
     ch->observer = fn;
     ch->observer_user = user;
+}
+
+void chat_set_relay(chat *ch, const chat_relay *ops, void *user)
+{
+    ch->relay = ops;
+    ch->relay_user = user;
+}
+
+wsx_conn *chat_member_conn(const chat_member *m)
+{
+    return m->conn;
 }
 
 void chat_each_room(const chat *ch, chat_room_fn fn, void *user)

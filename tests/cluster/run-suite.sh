@@ -1,0 +1,37 @@
+#!/bin/sh
+# run-suite.sh - chat instances scaled out through a real redis-server, then
+# behind real HAProxy and nginx: one order across instances, resume with
+# "since", Redis and instances killed mid-test. Every server is started here
+# on free loopback ports and killed by PID. WSX_BUILD names the build
+# directory; the last line is "cluster: N passed, M failed".
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../suite.sh"
+build=${WSX_BUILD:-build}
+py=/usr/bin/python3
+export WSX_BUILD=$build CLUSTER_LOGS=$logs
+
+# run NAME SECONDS SCRIPT: one driver, bounded; its OK/FAIL lines count.
+run() {
+    timeout "$2" "$py" "$here/$3" >"$logs/$1.out" 2>&1
+    st=$?
+    cat "$logs/$1.out"
+    p=$(grep -c '^OK' "$logs/$1.out")
+    f=$(grep -c '^FAIL' "$logs/$1.out")
+    pass=$((pass + p))
+    fail=$((fail + f))
+    [ "$st" -eq 0 ] || [ "$f" -gt 0 ] || result FAIL "$1" "exited $st"
+}
+
+missing=
+[ -x "$build/examples/chat" ] || missing="$missing $build/examples/chat"
+for t in redis-server haproxy nginx; do
+    command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || missing="$missing $t"
+done
+"$py" -c 'import websockets' 2>/dev/null || missing="$missing python3-websockets"
+if [ -n "$missing" ]; then
+    result FAIL setup "missing:$missing"
+else
+    run redis 60 redis_chat.py
+fi
+echo "cluster: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
