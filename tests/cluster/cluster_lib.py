@@ -64,6 +64,14 @@ def kill(p, sig=signal.SIGKILL):
         p.wait()
 
 
+def stop_clean(p):
+    """SIGINT, which chat turns into a graceful shutdown: it must exit 0
+    (a sanitizer's report makes the status non-zero)."""
+    kill(p, signal.SIGINT)
+    return report(p.returncode == 0, "%s exits 0 on SIGINT" % p.name,
+                  "status %s: %s" % (p.returncode, log_text(p.name)[-2000:]))
+
+
 def stop_all():
     for p in procs:
         kill(p)
