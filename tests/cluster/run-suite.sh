@@ -12,7 +12,8 @@ export WSX_BUILD=$build CLUSTER_LOGS=$logs
 
 # run NAME SECONDS SCRIPT: one driver, bounded; its OK/FAIL lines count.
 run() {
-    timeout "$2" "$py" "$here/$3" >"$logs/$1.out" 2>&1
+    # shellcheck disable=SC2086 # the script's arguments split on purpose
+    timeout "$2" "$py" "$here"/$3 >"$logs/$1.out" 2>&1
     st=$?
     cat "$logs/$1.out"
     p=$(grep -c '^OK' "$logs/$1.out")
@@ -32,6 +33,8 @@ if [ -n "$missing" ]; then
     result FAIL setup "missing:$missing"
 else
     run redis 60 redis_chat.py
+    run haproxy 40 "proxy_chat.py haproxy"
+    run nginx 40 "proxy_chat.py nginx"
 fi
 echo "cluster: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
