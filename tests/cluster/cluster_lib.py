@@ -46,15 +46,19 @@ def wait_port(port, timeout=10):
     return False
 
 
-def spawn(name, argv):
+def spawn(name, argv, stop_signal=signal.SIGKILL):
+    """A child process; stop_signal is what stops it for good (nginx's
+    master must get SIGTERM to take its workers with it)."""
     out = open(os.path.join(LOGS, name + ".log"), "ab")
     p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
     p.name = name
+    p.stop_signal = stop_signal
     procs.append(p)
     return p
 
 
-def kill(p, sig=signal.SIGKILL):
+def kill(p, sig=None):
+    sig = sig or p.stop_signal
     if p.poll() is None:
         p.send_signal(sig)
     try:
@@ -153,6 +157,8 @@ def id_key(i):
 
 
 def run(main):
+    # timeout(1) ends a stuck driver with SIGTERM: stop the children too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         asyncio.run(main())
     except Exception as e:  # a crash is a failure, never a silent pass

@@ -5,6 +5,7 @@ an instance killed mid-test loses only its own client, which reconnects
 through the proxy and resumes with "since"."""
 import asyncio
 import os
+import signal
 import sys
 import urllib.request
 
@@ -44,7 +45,7 @@ def start_nginx(listen, chats):
         f.write(conf)
     p = spawn("nginx", ["/usr/sbin/nginx", "-p", prefix, "-c", path, "-g",
                         "daemon off; pid %s/nginx.pid; error_log %s/logs/error.log;"
-                        % (prefix, prefix)])
+                        % (prefix, prefix)], stop_signal=signal.SIGTERM)
     return p, {"127.0.0.1:%d" % port: port for port in chats}
 
 
