@@ -12,13 +12,13 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/workers.h"
 #include "chat_redis.h"
+#include "chat_threads.h"
 #include "page.h"
 #include "protocol.h"
 #include "wsx.h"
 #include "wsx_loop.h"
-
-static chat *rooms;
 
 static void on_message(wsx_conn *c, const wsx_message *msg, void *user)
 {
@@ -26,10 +26,10 @@ static void on_message(wsx_conn *c, const wsx_message *msg, void *user)
     chat_read(user, msg);
 }
 
+/* user: the chat of the loop that accepted c, until it becomes m. */
 static void on_open(wsx_conn *c, void *user)
 {
-    chat_member *m = chat_member_new(rooms, c);
-    (void)user;
+    chat_member *m = chat_member_new(user, c);
     if (!m)
         wsx_close(c, WSX_CLOSE_INTERNAL, "out of memory");
     wsx_conn_set_user(c, m);
@@ -38,8 +38,9 @@ static void on_open(wsx_conn *c, void *user)
 static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 {
     (void)c;
-    (void)ci;
-    chat_member_free(user); /* NULL for a connection that never opened */
+    /* Before a 101, user is still the loop's chat: no member to free. */
+    if (ci->http_status == 101)
+        chat_member_free(user);
 }
 
 /* The page at /, "ok" at /healthz for a proxy's health checks, 404 for
@@ -57,11 +58,14 @@ static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 }
 
 static const char usage[] =
-    "usage: chat [--host ADDR] [--port N] [--redis HOST:PORT [--history N]]\n"
+    "usage: chat [--host ADDR] [--port N] [--threads N]\n"
+    "            [--redis HOST:PORT [--history N]]\n"
     "Chat rooms: serves the page at / and the WebSocket beside it.\n"
     "  --host ADDR        address to listen on (default 127.0.0.1;\n"
     "                     0.0.0.0 or :: for every interface)\n"
     "  --port N           port (default 8080; 0: any free port)\n"
+    "  --threads N        N event loops on N threads sharing the port\n"
+    "                     (SO_REUSEPORT) and the rooms (default 1)\n"
     "  --redis HOST:PORT  share the rooms with every instance using this\n"
     "                     Redis (default: none, rooms are this process's)\n"
     "  --history N        events the Redis stream keeps for clients that\n"
@@ -75,6 +79,7 @@ int main(int argc, char **argv)
     cli_addr addr = CLI_ADDR_INIT(8080);
     const char *redis = NULL;
     long long history = 10000;
+    int threads = 1;
     cli c;
     cli_init(&c, argc, argv, "chat", usage);
     for (const char *a; (a = cli_next(&c));) {
@@ -84,6 +89,8 @@ int main(int argc, char **argv)
             redis = cli_value(&c);
         else if (!strcmp(a, "--history"))
             history = cli_int(&c, 1, 1LL << 40);
+        else if (!strcmp(a, "--threads"))
+            threads = (int)cli_int(&c, 1, CLI_THREADS_MAX);
         else
             cli_unknown(&c);
     }
@@ -100,17 +107,30 @@ int main(int argc, char **argv)
     wsx_listen_opts_init(&o);
     o.config = &cfg;
     o.callbacks = &cb;
-    rooms = chat_new();
-    wsx_loop *l = cli_loop_new("chat", WSX_LOOP_DEFAULT);
-    if (!rooms)
+    cli_workers w;
+    chat *rooms[CLI_THREADS_MAX] = {0};
+    chat_redis *relays[CLI_THREADS_MAX] = {0};
+    cli_workers_init(&w, "chat", threads, WSX_LOOP_DEFAULT);
+    for (int i = 0; i < threads; i++) {
+        /* Each thread keeps its members; Redis or chat_threads shares
+         * the rooms between them. */
+        if (!(rooms[i] = chat_new()))
+            return CLI_EXIT_FAIL;
+        if (redis && !(relays[i] = chat_redis_new(rooms[i], w.loops[i], redis, history)))
+            cli_fail(&c, "--redis needs HOST:PORT, HOST an IP address");
+    }
+    chat_threads *shared = NULL;
+    if (!redis && threads > 1 && !(shared = chat_threads_new(rooms, w.loops, threads)))
         return CLI_EXIT_FAIL;
-    chat_redis *relay = redis ? chat_redis_new(rooms, l, redis, history) : NULL;
-    if (redis && !relay)
-        cli_fail(&c, "--redis needs HOST:PORT, HOST an IP address");
-    cli_listen("chat", l, &o, &addr, "http", redis ? "shared through Redis" : "Ctrl-C stops");
-    int r = wsx_loop_run(l);
-    chat_redis_free(relay); /* before the loop: its watchers are the loop's */
-    wsx_loop_free(l);
-    chat_free(rooms);
+    cli_workers_listen(&w, "chat", &o, &addr, (void *const *)rooms, "http",
+                       redis ? "shared through Redis" : "Ctrl-C stops");
+    int r = cli_workers_run(&w);
+    /* Relays first: their watchers and posts need the loops. */
+    for (int i = 0; i < threads; i++)
+        chat_redis_free(relays[i]);
+    chat_threads_free(shared);
+    cli_workers_free(&w);
+    for (int i = 0; i < threads; i++)
+        chat_free(rooms[i]);
     return r < 0;
 }

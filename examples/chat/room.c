@@ -57,7 +57,7 @@ void chat_member_free(chat_member *m)
     if (!m)
         return;
     chat_leave(m);
-    if (m->ch->relay)
+    if (m->ch->relay && m->ch->relay->forget)
         m->ch->relay->forget(m, m->ch->relay_user);
     m->ch->members--;
     free(m);
@@ -200,7 +200,7 @@ int chat_join(chat_member *m, const char *room_name, const char *nick)
 int chat_join_since(chat_member *m, const char *room_name, const char *nick,
                     const char *since)
 {
-    if (!since || !m->ch->relay)
+    if (!since || !m->ch->relay || !m->ch->relay->join_since)
         return chat_join(m, room_name, nick);
     if (!name_ok(room_name) || !name_ok(nick))
         return WSX_EINVAL;

@@ -69,10 +69,11 @@ typedef struct chat_relay {
     /* Take the event json (a JSON object) of room; 0 or a WSX_E* code. */
     int (*publish)(chat *ch, const char *room, const char *json, size_t len,
                    void *user);
-    /* chat_join_since with since not NULL and the names checked. */
+    /* chat_join_since with since not NULL and the names checked; NULL:
+     * the relay keeps no history and since is ignored. */
     int (*join_since)(chat_member *m, const char *room, const char *nick,
                       const char *since, void *user);
-    /* m is being freed: forget every reference to it. */
+    /* m is being freed: forget every reference to it (NULL: none kept). */
     void (*forget)(chat_member *m, void *user);
 } chat_relay;
 /* ops NULL: events are broadcast locally again. ops must outlive ch. */
