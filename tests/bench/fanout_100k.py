@@ -1,0 +1,132 @@
+"""fanout_100k.py [--conns N] [--procs P] ... - the 100,000-connection
+broadcast benchmark (not a test): P pubsub example processes (each under
+the 20,000 descriptors a process may have here), P fanout_client processes
+holding N/P subscribers each, then one publisher that sends each message to
+every pubsub process at once. Reports server memory per connection (VmRSS
+growth while all are held and quiet), the time for one broadcast to reach
+every client (p50/p99/max over all deliveries, and the slowest delivery of
+each broadcast), and deliveries per second sustained by a fast series.
+Every process is started here and killed by PID; the run is bounded."""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--build", default="build")
+ap.add_argument("--conns", type=int, default=100000)
+ap.add_argument("--procs", type=int, default=6)
+ap.add_argument("--slow", type=int, default=10, help="broadcasts 1 s apart (latency)")
+ap.add_argument("--fast", type=int, default=100, help="broadcasts INTERVAL ms apart (rate)")
+ap.add_argument("--interval", type=int, default=20)
+ap.add_argument("--timeout", type=float, default=240)
+args = ap.parse_args()
+
+tmp = tempfile.mkdtemp()
+procs = []
+deadline = time.monotonic() + args.timeout
+
+
+def spawn(argv, name):
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, name), "w"),
+                         text=True)
+    procs.append(p)
+    return p
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def pct(hist, q):
+    total = sum(hist.values())
+    seen = 0
+    for b in sorted(hist):
+        seen += hist[b]
+        if seen >= q * total:
+            return 1.01 ** b  # microseconds, upper edge within 1%
+    return float("nan")
+
+
+def main():
+    ex = os.path.join(args.build, "examples")
+    client = os.path.join(args.build, "bench", "fanout_client")
+    servers = []
+    for i in range(args.procs):
+        p = spawn([os.path.join(ex, "pubsub"), "--port", "0", "--limit", str(1 << 20)], "pubsub%d" % i)
+        line = p.stdout.readline()
+        servers.append((p, int(line.split(" port ")[1].split(":")[0])))
+    before = [rss_kib(p.pid) for p, _ in servers]
+    share = [args.conns // args.procs + (i < args.conns % args.procs) for i in range(args.procs)]
+    total = args.slow + args.fast
+    subs = []
+    t0 = time.monotonic()
+    for i, (_, port) in enumerate(servers):
+        out = os.path.join(tmp, "sub%d.json" % i)
+        subs.append((spawn([client, "sub", "ws://127.0.0.1:%d/" % port, str(share[i]),
+                            str(total), str(args.slow), out], "sub%d" % i), out))
+    for p, _ in subs:  # "ready": every subscription is in place
+        if p.stdout.readline().strip() != "ready":
+            sys.exit("a client did not get its connections: " + open(p.stderr.name).read()
+                     if hasattr(p.stderr, "name") else "a client failed")
+    held = time.monotonic() - t0
+    time.sleep(2.5)  # quiet for longer than wsx's 1 s buffer release
+    after = [rss_kib(p.pid) for p, _ in servers]
+    per_conn = (sum(after) - sum(before)) * 1024 / args.conns
+    urls = ["ws://127.0.0.1:%d/" % port for _, port in servers]
+    pub = spawn([client, "pub", str(args.slow), "0", "1000"] + urls, "pub-slow")
+    pub.wait(timeout=max(1, deadline - time.monotonic()))
+    pub = spawn([client, "pub", str(args.fast), str(args.slow), str(args.interval)] + urls, "pub-fast")
+    pub.wait(timeout=max(1, deadline - time.monotonic()))
+    for p, _ in subs:
+        try:
+            p.wait(timeout=max(1, min(30, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGTERM)  # writes what it has
+            p.wait(timeout=10)
+    results = [json.load(open(out)) for _, out in subs]
+    hist, seq = {}, {}  # hist: the slow series only, where nothing queues
+    for r in results:
+        for b, n in r["hist"].items():
+            hist[int(b)] = hist.get(int(b), 0) + n
+        for s, (n, mx, sent) in r["seq"].items():
+            c = seq.setdefault(int(s), [0, 0, sent])
+            c[0] += n
+            c[1] = max(c[1], mx)
+    received = sum(r["received"] for r in results)
+    expected = args.conns * total
+    slow_max = sorted(v[1] / 1e6 for s, v in seq.items() if s < args.slow)
+    fast = [v for s, v in seq.items() if s >= args.slow]
+    # Sustained: deliveries of the fast series over the time from its first
+    # send to its last arrival, both on the one CLOCK_MONOTONIC.
+    span = (max(v[2] + v[1] for v in fast) - min(v[2] for v in fast)) / 1e9 if fast else 0
+    rate = sum(v[0] for v in fast) / span if span else 0
+    print("connections held: %d of %d in %d processes (opened in %.1f s)"
+          % (sum(r["opened"] for r in results), args.conns, args.procs, held))
+    print("server memory: %.0f bytes per connection (VmRSS growth of %d pubsub processes)"
+          % (per_conn, args.procs))
+    print("deliveries: %d of %d expected (%.3f%%)" % (received, expected, 100.0 * received / expected))
+    if slow_max:
+        print("one broadcast to every client (%d broadcasts 1 s apart): delivery p50 %.1f ms, "
+              "p99 %.1f ms; last client reached: median %.1f ms, worst %.1f ms"
+              % (len(slow_max), pct(hist, 0.5) / 1e3, pct(hist, 0.99) / 1e3,
+                 slow_max[len(slow_max) // 2], slow_max[-1]))
+    print("sustained: %d broadcasts %d ms apart: %.0f deliveries/s (%.2f s from first send "
+          "to last arrival)" % (args.fast, args.interval, rate, span))
+
+
+try:
+    main()
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
