@@ -3,12 +3,14 @@
  * any other path.
  *
  * Client -> server, one JSON object per text message, keys in any order:
- *   {"type":"join","room":"lobby","nick":"ann"}
+ *   {"type":"join","room":"lobby","nick":"ann"[,"since":"<id>"]}
  *   {"type":"say","text":"hi"}
  *   {"type":"leave"}
  * Server -> client: join, say and leave events of the room (with room and
- * nick), and {"type":"error","message":"..."} for input it cannot use.
- * Room state lives in room.c, the protocol reader in protocol.c. */
+ * nick, and with --redis an "id"), and {"type":"error","message":"..."}
+ * for input it cannot use. Room state lives in room.c, the protocol
+ * reader in protocol.c, the sharing of rooms in chat_redis.c (instances)
+ * and chat_threads.c (threads). */
 #include <string.h>
 
 #include "../common/cli.h"

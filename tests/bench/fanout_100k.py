@@ -20,7 +20,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
 ap.add_argument("--conns", type=int, default=100000)
 ap.add_argument("--procs", type=int, default=6)
-ap.add_argument("--slow", type=int, default=10, help="broadcasts 1 s apart (latency)")
+ap.add_argument("--slow", type=int, default=10, help="broadcasts SLOW_INTERVAL ms apart (latency)")
+ap.add_argument("--slow-interval", type=int, default=1000)
 ap.add_argument("--fast", type=int, default=100, help="broadcasts INTERVAL ms apart (rate)")
 ap.add_argument("--interval", type=int, default=20)
 ap.add_argument("--timeout", type=float, default=240)
@@ -36,6 +37,20 @@ def spawn(argv, name):
                          text=True)
     procs.append(p)
     return p
+
+
+def step(what):
+    print("%6.1f s  %s" % (time.monotonic() - (deadline - args.timeout), what), file=sys.stderr,
+          flush=True)
+
+
+def wait_bounded(p):
+    """Wait for p until the run's deadline; False when it is still running."""
+    try:
+        p.wait(timeout=max(1, deadline - time.monotonic()))
+        return True
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def rss_kib(pid):
@@ -75,21 +90,21 @@ def main():
                             str(total), str(args.slow), out], "sub%d" % i), out))
     for p, _ in subs:  # "ready": every subscription is in place
         if p.stdout.readline().strip() != "ready":
-            sys.exit("a client did not get its connections: " + open(p.stderr.name).read()
-                     if hasattr(p.stderr, "name") else "a client failed")
+            sys.exit("a client did not get its connections (logs in %s)" % tmp)
     held = time.monotonic() - t0
+    step("%d connections held" % args.conns)
     time.sleep(2.5)  # quiet for longer than wsx's 1 s buffer release
     after = [rss_kib(p.pid) for p, _ in servers]
     per_conn = (sum(after) - sum(before)) * 1024 / args.conns
     urls = ["ws://127.0.0.1:%d/" % port for _, port in servers]
-    pub = spawn([client, "pub", str(args.slow), "0", "1000"] + urls, "pub-slow")
-    pub.wait(timeout=max(1, deadline - time.monotonic()))
+    pub = spawn([client, "pub", str(args.slow), "0", str(args.slow_interval)] + urls, "pub-slow")
+    wait_bounded(pub)
+    step("slow series sent")
     pub = spawn([client, "pub", str(args.fast), str(args.slow), str(args.interval)] + urls, "pub-fast")
-    pub.wait(timeout=max(1, deadline - time.monotonic()))
+    wait_bounded(pub)
+    step("fast series sent")
     for p, _ in subs:
-        try:
-            p.wait(timeout=max(1, min(30, deadline - time.monotonic())))
-        except subprocess.TimeoutExpired:
+        if not wait_bounded(p):
             p.send_signal(signal.SIGTERM)  # writes what it has
             p.wait(timeout=10)
     results = [json.load(open(out)) for _, out in subs]
@@ -115,9 +130,9 @@ def main():
           % (per_conn, args.procs))
     print("deliveries: %d of %d expected (%.3f%%)" % (received, expected, 100.0 * received / expected))
     if slow_max:
-        print("one broadcast to every client (%d broadcasts 1 s apart): delivery p50 %.1f ms, "
+        print("one broadcast to every client (%d broadcasts %d ms apart): delivery p50 %.1f ms, "
               "p99 %.1f ms; last client reached: median %.1f ms, worst %.1f ms"
-              % (len(slow_max), pct(hist, 0.5) / 1e3, pct(hist, 0.99) / 1e3,
+              % (len(slow_max), args.slow_interval, pct(hist, 0.5) / 1e3, pct(hist, 0.99) / 1e3,
                  slow_max[len(slow_max) // 2], slow_max[-1]))
     print("sustained: %d broadcasts %d ms apart: %.0f deliveries/s (%.2f s from first send "
           "to last arrival)" % (args.fast, args.interval, rate, span))
