@@ -35,6 +35,11 @@
                               negotiated in the FA_PREFIX handshake */
 #define FC_NO_TAKEOVER 0x02u /* ..._no_context_takeover on both sides */
 #define FC_SMALL 0x04u     /* 2^9 windows, compress every message */
+#define FC_CLOSE_ANY 0x08u /* wsx_close from the n-th callback */
+#define FC_RANDOM_EV 0x10u /* the random callback counts as a callback for
+                              FB_FREE_ANY and FC_CLOSE_ANY */
+#define FC_CLOCK 0x20u     /* any clock: origin anywhere in 0..UINT64_MAX,
+                              any steps, often exactly at the deadline */
 #define FZ_HEAD 11         /* flags A, B, C and the seed */
 
 /* A data frame one of our calls queued, as the peer must see it. */
@@ -62,9 +67,10 @@ typedef struct fz_conn {
     bool done;       /* wsx_conn_done was seen true */
     bool freed;      /* wsx_conn_free was called */
     /* events */
-    int events, free_at, opens, closes, handshakes, depth;
+    int events, free_at, close_at, opens, closes, handshakes, depth;
     int state, err;
-    uint64_t now, ticks, fed, delivered;
+    uint64_t now, next, ticks, fed, delivered;
+    bool quiet;      /* nothing but ticks since the last tick */
     bool in_msg;     /* streaming: a message is being delivered */
     uint8_t msg_op;
     fz_utf8 u8;
@@ -182,18 +188,12 @@ static void fc_record(fz_conn *f, uint8_t op, bool fin, const uint8_t *p,
 /* ---- callbacks ------------------------------------------------------ */
 
 /* Every callback starts here: it belongs to our connection, and none
- * runs after a wsx_conn_free from on_close. A free from another callback
- * (the wsx_conn_free contract, FB_FREE_ANY) may still see callbacks of
- * the call in progress (on_open after a free in on_handshake): counted,
- * as the header's two statements on this differ; see fuzz/README.md. */
-static bool fc_event(fz_conn *f, wsx_conn *c)
+ * fires once the application freed the connection from a callback
+ * (wsx.h: "no callback of that connection fires after it"). */
+static void fc_event(fz_conn *f, wsx_conn *c)
 {
-    WSX_FUZZ_CHECK(c == f->c);
+    WSX_FUZZ_CHECK(c == f->c && !f->freed);
     f->events++;
-    if (!f->freed)
-        return false;
-    WSX_FUZZ_CHECK(f->fb & FB_FREE_ANY);
-    return true;
 }
 
 static void fc_free(fz_conn *f)
@@ -203,9 +203,18 @@ static void fc_free(fz_conn *f)
     f->cut = true;
 }
 
-/* FB_FREE_ANY: the n-th callback ends with wsx_conn_free. */
+static void fc_close(fz_conn *f);
+
+/* FB_FREE_ANY: the n-th callback ends with wsx_conn_free; FC_CLOSE_ANY:
+ * the n-th (another n) with wsx_close, whatever the callback. */
 static void fc_maybe_free(fz_conn *f)
 {
+    if (!f->freed && f->close_at && f->events >= f->close_at) {
+        f->close_at = 0;
+        f->depth++;
+        fc_close(f);
+        f->depth--;
+    }
     if (!f->freed && f->free_at && f->events >= f->free_at)
         fc_free(f);
 }
@@ -216,8 +225,7 @@ static long fc_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
 {
     fz_conn *f = user;
     size_t take = len;
-    if (fc_event(f, c))
-        return (long)len;
+    fc_event(f, c);
     /* After wsx_conn_done nothing more may appear on the wire. */
     WSX_FUZZ_CHECK(!f->done);
     WSX_FUZZ_CHECK(len > 0 && p);
@@ -255,6 +263,10 @@ static int fc_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
     }
     for (size_t i = 0; i < len; i++)
         buf[i] = (uint8_t)fz_next(&f->rng);
+    if (f->fc & FC_RANDOM_EV) {
+        fc_event(f, c);
+        fc_maybe_free(f);
+    }
     return 0;
 }
 
@@ -263,8 +275,7 @@ static int fc_handshake_cb(wsx_conn *c, const wsx_handshake *hs,
 {
     fz_conn *f = user;
     int ret = 0;
-    if (fc_event(f, c))
-        return 0;
+    fc_event(f, c);
     WSX_FUZZ_CHECK(f->handshakes++ == 0 && f->opens == 0);
     WSX_FUZZ_CHECK(wsx_conn_state(c) == WSX_STATE_HANDSHAKE);
     if (f->role == WSX_SERVER) {
@@ -302,8 +313,7 @@ static int fc_handshake_cb(wsx_conn *c, const wsx_handshake *hs,
 static void fc_http_cb(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     fz_conn *f = user;
-    if (fc_event(f, c))
-        return;
+    fc_event(f, c);
     WSX_FUZZ_CHECK(f->role == WSX_SERVER && req);
     WSX_FUZZ_CHECK(wsx_conn_state(c) == WSX_STATE_HANDSHAKE);
     if (fz_one_in(&f->rng, 2)) {
@@ -322,8 +332,7 @@ static void fc_http_cb(wsx_conn *c, const wsx_http_request *req, void *user)
 static void fc_open_cb(wsx_conn *c, void *user)
 {
     fz_conn *f = user;
-    if (fc_event(f, c))
-        return;
+    fc_event(f, c);
     WSX_FUZZ_CHECK(f->opens++ == 0 && f->closes == 0);
     WSX_FUZZ_CHECK(wsx_conn_state(c) == WSX_STATE_OPEN);
     fc_call(f);
@@ -345,8 +354,7 @@ static void fc_data(fz_conn *f, const wsx_message *m)
 static void fc_message_cb(wsx_conn *c, const wsx_message *m, void *user)
 {
     fz_conn *f = user;
-    if (fc_event(f, c))
-        return;
+    fc_event(f, c);
     fc_data(f, m);
     WSX_FUZZ_CHECK(!f->cfg.streaming && m->first && m->fin);
     WSX_FUZZ_CHECK(m->len <= f->cfg.max_message_size);
@@ -369,8 +377,7 @@ static void fc_message_cb(wsx_conn *c, const wsx_message *m, void *user)
 static void fc_fragment_cb(wsx_conn *c, const wsx_message *m, void *user)
 {
     fz_conn *f = user;
-    if (fc_event(f, c))
-        return;
+    fc_event(f, c);
     fc_data(f, m);
     WSX_FUZZ_CHECK(f->cfg.streaming);
     WSX_FUZZ_CHECK(m->first == !f->in_msg);
@@ -396,8 +403,7 @@ static void fc_fragment_cb(wsx_conn *c, const wsx_message *m, void *user)
 static void fc_ping_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
 {
     fz_conn *f = user;
-    if (fc_event(f, c))
-        return;
+    fc_event(f, c);
     WSX_FUZZ_CHECK(f->opens == 1 && f->closes == 0 && len <= 125);
     WSX_FUZZ_CHECK(len == 0 || p);
     fz_hash(p, len, FZ_HASH0);
@@ -413,8 +419,7 @@ static void fc_pong_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
 static void fc_close_cb(wsx_conn *c, const wsx_close_info *ci, void *user)
 {
     fz_conn *f = user;
-    if (fc_event(f, c))
-        return;
+    fc_event(f, c);
     WSX_FUZZ_CHECK(f->closes++ == 0);
     WSX_FUZZ_CHECK(wsx_conn_state(c) == WSX_STATE_CLOSED);
     WSX_FUZZ_CHECK(ci->error == wsx_conn_error(c));
@@ -437,8 +442,7 @@ static void fc_close_cb(wsx_conn *c, const wsx_close_info *ci, void *user)
 static void fc_drain_cb(wsx_conn *c, void *user)
 {
     fz_conn *f = user;
-    if (fc_event(f, c))
-        return;
+    fc_event(f, c);
     WSX_FUZZ_CHECK(wsx_conn_state(c) != WSX_STATE_CLOSED);
     WSX_FUZZ_CHECK(wsx_buffered_amount(c) <= f->cfg.low_water);
     fc_call(f);
@@ -457,7 +461,8 @@ typedef struct fc_mark {
 
 static fc_mark fc_mark_now(const fz_conn *f)
 {
-    fc_mark m = {wsx_buffered_amount(f->c), f->out_len, f->events, f->err,
+    fc_mark m = {wsx_buffered_amount(f->c), f->out_len, f->events,
+                 wsx_conn_error(f->c),
                  (int)wsx_conn_state(f->c)};
     return m;
 }
@@ -505,8 +510,11 @@ static void fc_send(fz_conn *f, bool fragment)
         if (r == WSX_ESTATE)
             WSX_FUZZ_CHECK(m.state == WSX_STATE_HANDSHAKE ||
                            (!fragment && f->sending));
+        /* Or the application closed (or freed) it from the random
+         * callback while the frame was being masked. */
         if (r == WSX_ECLOSED)
-            WSX_FUZZ_CHECK(m.state >= WSX_STATE_CLOSING);
+            WSX_FUZZ_CHECK(m.state >= WSX_STATE_CLOSING ||
+                           f->events != m.events);
         if (r == WSX_EINVAL)
             WSX_FUZZ_CHECK(first && op != WSX_TEXT && op != WSX_BINARY);
         fc_account(f, &m, 0);
@@ -564,7 +572,8 @@ static void fc_close(fz_conn *f)
     else if (!valid)
         WSX_FUZZ_CHECK(r == WSX_EINVAL);
     else
-        WSX_FUZZ_CHECK(r == 0 || r == WSX_ENOMEM || r == WSX_EIO);
+        WSX_FUZZ_CHECK(r == 0 || r == WSX_ENOMEM || r == WSX_EIO ||
+                       (r == WSX_ECLOSED && f->events != m.events));
     if (r == 0) {
         f->closing = true;
         f->sending = false;
@@ -608,6 +617,7 @@ static void fc_act(fz_conn *f)
 {
     if (f->freed)
         return;
+    f->quiet = false;
     f->depth++;
     switch (fz_below(&f->rng, 8)) {
     case 0:
@@ -645,6 +655,7 @@ static void fc_call(fz_conn *f)
 
 static void fc_feed(fz_conn *f, const uint8_t *p, size_t n)
 {
+    f->quiet = false;
     uint8_t *copy = fz_dup(p, n);
     int before = f->err;
     f->fed += n;
@@ -659,15 +670,49 @@ static void fc_feed(fz_conn *f, const uint8_t *p, size_t n)
     WSX_FUZZ_CHECK(r == wsx_conn_error(f->c));
 }
 
+/* FC_CLOCK: the next time, never before now: at the deadline the last
+ * tick returned, just before it, or any distance ahead (saturating). */
+static uint64_t fc_any_time(fz_conn *f)
+{
+    uint64_t d;
+    switch (fz_below(&f->rng, 4)) {
+    case 0:
+    case 1:
+        if (f->next != UINT64_MAX)
+            return f->next;
+        break;
+    case 2:
+        if (f->next != UINT64_MAX && f->next - 1 > f->now)
+            return f->next - 1;
+        break;
+    default:
+        break;
+    }
+    d = fz_next(&f->rng) >> fz_below(&f->rng, 64);
+    return d > UINT64_MAX - f->now ? UINT64_MAX : f->now + d;
+}
+
 static void fc_tick(fz_conn *f)
 {
     static const uint64_t steps[] = {0, 1, 10, 100, 1000, 5000, 10001, 60000};
     uint64_t next;
-    f->now += steps[fz_below(&f->rng, 8)] + fz_below(&f->rng, 3);
+    if (f->fc & FC_CLOCK)
+        f->now = fc_any_time(f);
+    else
+        f->now += steps[fz_below(&f->rng, 8)] + fz_below(&f->rng, 3);
     f->ticks++;
+    /* Before the deadline the last tick gave, with nothing else done
+     * since, no timer fires: no callback ran, no state changed. */
+    bool early = f->quiet && f->now < f->next;
+    int ev = f->events, st = (int)wsx_conn_state(f->c);
     next = wsx_conn_tick(f->c, f->now);
-    if (!f->freed)
+    if (!f->freed) {
         WSX_FUZZ_CHECK(next == UINT64_MAX || next > f->now);
+        if (early && f->events == ev)
+            WSX_FUZZ_CHECK((int)wsx_conn_state(f->c) == st);
+    }
+    f->next = next;
+    f->quiet = true;
 }
 
 static void fc_flush(fz_conn *f)
@@ -703,6 +748,7 @@ static void fc_flush(fz_conn *f)
 
 static void fc_eof(fz_conn *f)
 {
+    f->quiet = false;
     f->cut = true;
     wsx_conn_eof(f->c);
     if (f->freed)
@@ -887,6 +933,8 @@ static void fc_config(fz_conn *f, wsx_role role)
     }
     if (f->fb & FB_FREE_ANY)
         f->free_at = 1 + (int)fz_below(&f->rng, 40);
+    if (f->fc & FC_CLOSE_ANY)
+        f->close_at = 1 + (int)fz_below(&f->rng, 40);
 
     wsx_callbacks *cb = &f->cb;
     wsx_callbacks_init(cb);
@@ -942,14 +990,17 @@ static void fc_step(fz_conn *f, const uint8_t *wire, size_t n, size_t *off)
     *off += k;
 }
 
-static int fz_conn_run(wsx_role role, const uint8_t *data, size_t size)
+/* One run. trap_at > 0 (the replay sweep): wsx_conn_free (trap_close:
+ * wsx_close) at exactly that callback, random included. Returns how many
+ * callbacks the run raised. */
+static int fz_conn_run1(wsx_role role, const uint8_t *data, size_t size,
+                        int trap_at, bool trap_close)
 {
     fz_conn *f;
     uint8_t *wire;
     size_t n, off = 0;
+    int events;
 
-    if (size < FZ_HEAD)
-        return 0;
     f = calloc(1, sizeof *f);
     WSX_FUZZ_CHECK(f);
     f->role = role;
@@ -960,6 +1011,11 @@ static int fz_conn_run(wsx_role role, const uint8_t *data, size_t size)
     data += FZ_HEAD;
     size -= FZ_HEAD;
     fc_config(f, role);
+    if (trap_at) {
+        f->fc |= FC_RANDOM_EV;
+        f->free_at = trap_close ? 0 : trap_at;
+        f->close_at = trap_close ? trap_at : 0;
+    }
     /* FA_PREFIX: the handshake the peer would send, so the fuzzer spends
      * its time on frames. */
     char pmd[512];
@@ -981,8 +1037,16 @@ static int fz_conn_run(wsx_role role, const uint8_t *data, size_t size)
         WSX_FUZZ_CHECK(f->fb & (FB_NOMEM | FB_RANDFAIL));
         goto out;
     }
-    f->now = fz_one_in(&f->rng, 4) ? 0 : fz_next(&f->rng) >> 24;
-    wsx_conn_tick(f->c, f->now);
+    if (f->fc & FC_CLOCK) {
+        static const uint64_t origins[] = {0, 1, 1ull << 63, UINT64_MAX - 70000,
+                                           UINT64_MAX - 1, UINT64_MAX};
+        f->now = fz_one_in(&f->rng, 2) ? origins[fz_below(&f->rng, 6)]
+                                       : fz_next(&f->rng);
+    } else {
+        f->now = fz_one_in(&f->rng, 4) ? 0 : fz_next(&f->rng) >> 24;
+    }
+    f->next = wsx_conn_tick(f->c, f->now);
+    f->quiet = true;
     fc_check(f);
     while (off < n && !f->freed) {
         fc_step(f, wire, n, &off);
@@ -1009,10 +1073,30 @@ out:
     /* Everything allocated through cfg.alloc is back (RFC-independent,
      * but what a server with 100k connections needs). */
     WSX_FUZZ_CHECK(f->alloc.live_blocks == 0 && f->alloc.live_bytes == 0);
+    events = f->events;
     free(wire);
     free(f->out);
     free(f->sent);
     free(f);
+    return events;
+}
+
+/* The replay build (fuzz/Makefile defines WSX_FUZZ_REPLAY) also sweeps
+ * every input: again with wsx_conn_free at its 1st, 2nd, ... callback,
+ * then with wsx_close there, up to 64, so that each corpus input frees
+ * and closes from inside every callback it reaches. */
+static int fz_conn_run(wsx_role role, const uint8_t *data, size_t size)
+{
+    if (size < FZ_HEAD)
+        return 0;
+    int events = fz_conn_run1(role, data, size, 0, false);
+#ifdef WSX_FUZZ_REPLAY
+    for (int close = 0; close < 2; close++)
+        for (int at = 1; at <= events && at <= 64; at++)
+            fz_conn_run1(role, data, size, at, close);
+#else
+    (void)events;
+#endif
     return 0;
 }
 

@@ -76,9 +76,9 @@ static void roundtrip(const wsx_pmd_params *p, bool offer)
 {
     char buf[160];
     wsx_pmd_params q;
-    int n = wsx_pmd_format(buf, sizeof buf, p);
+    int n = wsx__pmd_format(buf, sizeof buf, p);
     WSX_FUZZ_CHECK(n > 0 && (size_t)n < sizeof buf && buf[n] == 0);
-    WSX_FUZZ_CHECK(wsx_pmd_parse(buf, (size_t)n, offer, &q) == 1);
+    WSX_FUZZ_CHECK(wsx__pmd_parse(buf, (size_t)n, offer, &q) == 1);
     WSX_FUZZ_CHECK(same(p, &q));
 }
 
@@ -102,9 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t elen, pos = 0;
     wsx_pmd_params o, first = {false, false, 0, 0};
     int found = 0;
-    while (wsx_ext_next(v, len, &pos, &e, &elen)) {
+    while (wsx_http_list_next(v, len, &pos, &e, &elen)) {
         WSX_FUZZ_CHECK(e >= v && e + elen <= v + len && pos <= len);
-        int pr = wsx_pmd_parse(e, elen, true, &o);
+        int pr = wsx__pmd_parse(e, elen, true, &o);
         WSX_FUZZ_CHECK(pr == 1 || pr == 0 || pr == WSX_EEXT);
         if (pr == 1) {
             roundtrip(&o, true);
@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = strlen(resp);
         wsx_pmd_params ans;
         WSX_FUZZ_CHECK(n < sizeof resp);
-        WSX_FUZZ_CHECK(wsx_pmd_parse(resp, n, false, &ans) == 1);
+        WSX_FUZZ_CHECK(wsx__pmd_parse(resp, n, false, &ans) == 1);
         check_answer(&c, &first, &ans);
         ext->destroy(state, &a);
         /* A wsx client that made this offer takes this answer. */
@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char offer[160];
             int on = ext->client_offer(&cc, offer, sizeof offer);
             WSX_FUZZ_CHECK(on > 0);
-            WSX_FUZZ_CHECK(wsx_pmd_parse(offer, (size_t)on, true, &o) == 1);
+            WSX_FUZZ_CHECK(wsx__pmd_parse(offer, (size_t)on, true, &o) == 1);
             WSX_FUZZ_CHECK(same(&o, &first));
             state = NULL;
             WSX_FUZZ_CHECK(ext->client_accept(&cc, resp, n, &state, &a) == 0);
@@ -150,8 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     WSX_FUZZ_CHECK((state != NULL) == (r == 0));
     if (state) {
         pos = 0;
-        WSX_FUZZ_CHECK(wsx_ext_next(v, len, &pos, &e, &elen));
-        WSX_FUZZ_CHECK(wsx_pmd_parse(e, elen, false, &o) == 1);
+        WSX_FUZZ_CHECK(wsx_http_list_next(v, len, &pos, &e, &elen));
+        WSX_FUZZ_CHECK(wsx__pmd_parse(e, elen, false, &o) == 1);
         roundtrip(&o, false);
         ext->destroy(state, &a);
     }

@@ -436,12 +436,28 @@ typedef struct wsx_handshake_reply {
 } wsx_handshake_reply;
 
 /* Callbacks. Every one gets the connection first and `user` last; any may
- * be NULL. Inside a callback the application may call wsx_send*,
- * wsx_ping, wsx_close, wsx_buffered_amount, wsx_conn_state and
- * wsx_conn_user; wsx_conn_free is allowed in any callback (the send
- * callback included): the free is deferred until the outermost wsx call
- * returns, and no callback of that connection fires after it.
- * wsx_conn_feed/flush/tick must not be re-entered. */
+ * be NULL (random only in the server role).
+ *
+ * The one rule for calls from inside a callback: in ANY callback of a
+ * connection (send and random included) the application may call
+ * wsx_conn_free or wsx_close on it, and the accessors. wsx_conn_free is
+ * deferred until the outermost wsx call on the connection returns; from
+ * the moment it is called no callback of that connection fires, nothing
+ * more is sent, and the wsx calls still running on it return at once
+ * (their result is then 0, or WSX_ECLOSED for one that did not complete).
+ * wsx_close queues the close frame after everything queued before it and
+ * before anything else: a frame whose masking key was being drawn when
+ * random closed the connection is dropped (its call returns WSX_ECLOSED).
+ * wsx_send*, wsx_ping are allowed in every callback but random; sends
+ * from send go out in the same flush. wsx_conn_feed, wsx_conn_eof,
+ * wsx_conn_flush, wsx_conn_tick and wsx_conn_advance must not be called
+ * from a callback of the same connection.
+ *
+ * A call on one connection runs that connection's callbacks, whoever
+ * makes it: wsx_send on B from a callback of A may find B's transport
+ * gone and run B's on_close before it returns. Code that walks a list of
+ * connections and sends to each must not hold on to what such an
+ * on_close frees: take the connections first, then send. */
 typedef struct wsx_callbacks {
     size_t size; /* set by wsx_callbacks_init */
     /* Write bytes to the transport. Return how many were taken (0..len),
@@ -480,6 +496,13 @@ typedef struct wsx_callbacks {
     void (*on_close)(wsx_conn *c, const wsx_close_info *ci, void *user);
     /* The send queue fell to low_water after the transport pushed back. */
     void (*on_drain)(wsx_conn *c, void *user);
+    /* Transport: bytes send() accepted that the transport still holds (a
+     * TLS stream's ciphertext, a userspace buffer). wsx_buffered_amount,
+     * the high-water mark and on_drain count them with the core's queue;
+     * call wsx_conn_flush once they have gone so that on_drain can fire.
+     * A pure query: it must not call into wsx. NULL: the transport holds
+     * nothing (wsx_loop sets send, random and queued itself). */
+    size_t (*queued)(const wsx_conn *c, void *user);
 } wsx_callbacks;
 
 WSX_API void wsx_callbacks_init_(wsx_callbacks *cb, size_t size);
@@ -497,8 +520,7 @@ WSX_API void wsx_callbacks_init_(wsx_callbacks *cb, size_t size);
 WSX_API wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
                                void *user);
 /* Free the connection and everything it allocated. Fires no callback.
- * Allowed inside any callback of this connection: the free is then
- * deferred until the outermost wsx call on it returns. */
+ * Allowed inside any callback of this connection (see wsx_callbacks). */
 WSX_API void wsx_conn_free(wsx_conn *c);
 
 /* Bytes received from the transport, any split. wsx may unmask payload in
@@ -523,8 +545,11 @@ WSX_API void wsx_conn_lost(wsx_conn *c, int err);
  * Returns 0 when the queue is empty, WSX_EAGAIN when bytes remain, or the
  * sticky error. */
 WSX_API int wsx_conn_flush(wsx_conn *c);
-/* Run timers at the caller's clock now_ms (any monotonic origin). Returns
- * the next deadline in the same clock, or UINT64_MAX when none. */
+/* Run timers at the caller's clock now_ms. Any origin is valid, 0
+ * included (a firmware tick counter starting at boot), as long as the
+ * clock never goes back; timers that would run past UINT64_MAX - 1 fire
+ * there. Returns the next deadline in the same clock (always > now_ms),
+ * or UINT64_MAX when none: call again at that time, and after input. */
 WSX_API uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now_ms);
 
 /* Pull mode: the first run of queued output bytes (*p), its length as the
@@ -549,6 +574,12 @@ WSX_API void wsx_conn_set_transport(wsx_conn *c, void *transport);
 WSX_API const char *wsx_conn_protocol(const wsx_conn *c);
 /* The sticky error that failed the connection, or 0. */
 WSX_API int wsx_conn_error(const wsx_conn *c);
+/* The opening handshake's HTTP status, as wsx_close_info.http_status
+ * reports it: 0 while none was exchanged, 101 once accepted. Client: the
+ * server's answer; a refusal (401, 403, 426, 503...) fails the connection
+ * with WSX_EREFUSED. Server: the error status it answered (400, 403 from
+ * on_handshake, 426, 431...). */
+WSX_API int wsx_conn_http_status(const wsx_conn *c);
 
 /* Queue a whole message (WSX_TEXT or WSX_BINARY). Text is not validated
  * on send: the caller vouches for it. Returns 0, WSX_ESTATE before open,
@@ -566,7 +597,8 @@ WSX_API int wsx_ping(wsx_conn *c, const void *data, size_t len);
  * no code), reason at most 123 bytes of UTF-8. Returns 0, WSX_EINVAL,
  * WSX_ECLOSED when already closing. */
 WSX_API int wsx_close(wsx_conn *c, uint16_t code, const char *reason);
-/* Bytes queued and not yet taken by the transport. */
+/* Bytes queued and not yet on the wire as far as wsx knows: the core's
+ * queue plus what the transport's queued callback reports. */
 WSX_API size_t wsx_buffered_amount(const wsx_conn *c);
 
 /* Server: answer a non-upgrade request from on_http with a complete HTTP

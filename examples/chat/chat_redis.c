@@ -97,14 +97,13 @@ static int publish(chat *ch, const char *room, const char *json, size_t len,
 {
     chat_redis *r = user;
     redisAsyncContext *ac = redis_link_ctx(r->cmd);
-    if (!ac) /* Redis is away: local members do not wait for it */
-        chat_deliver(ch, room, json, len);
+    /* Redis is away: local members do not wait for it. */
     if (r->out_count >= CHAT_REDIS_OUTBOX)
-        return ac ? WSX_EFULL : 0;
+        return ac ? WSX_EFULL : chat_deliver(ch, room, json, len);
     size_t rlen = strlen(room);
     outgoing *o = malloc(sizeof *o + len + 1 + rlen + 1);
     if (!o)
-        return WSX_ENOMEM;
+        return ac ? WSX_ENOMEM : chat_deliver(ch, room, json, len);
     memset(o, 0, sizeof *o);
     o->r = r;
     o->local = !ac;
@@ -118,6 +117,8 @@ static int publish(chat *ch, const char *room, const char *json, size_t len,
     r->out_count++;
     if (ac)
         out_send(r, o, ac);
+    else /* last: a send that fails here may end the room */
+        chat_deliver(ch, o->room, o->json, o->len);
     return 0;
 }
 

@@ -79,13 +79,15 @@ static int publish(chat *ch, const char *room, const char *json, size_t len,
                    void *user)
 {
     peer *self = user;
-    int r = chat_deliver(ch, room, json, len);
+    int r = 0;
+    /* The others first: a send that fails here may end the room. */
     for (int i = 0; i < self->t->n; i++)
         if (&self->t->peers[i] != self) {
             int h = hand_over(&self->t->peers[i], room, json, len);
             r = r < 0 ? r : h;
         }
-    return r;
+    int d = chat_deliver(ch, room, json, len);
+    return r < 0 ? r : d;
 }
 
 /* No history without Redis: since is ignored, forget has nothing to do. */

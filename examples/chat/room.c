@@ -95,18 +95,31 @@ static char *event(const char *type, const room *r, const char *nick,
 }
 
 /* Frame once, queue on every member. A member whose queue is above the
- * high-water mark misses the event (WSX_EFULL) instead of growing it. */
+ * high-water mark misses the event (WSX_EFULL) instead of growing it.
+ * Queuing on a member whose peer is gone fails it at once, and its
+ * on_close may free members of this room (chat_member_free from the
+ * application), the last one with the room: so the connections and the
+ * room's name are taken first and neither the list nor the room is
+ * touched while sending. */
 static int deliver(chat *ch, const room *r, const char *json, size_t len)
 {
+    char name[CHAT_NAME_MAX + 1];
+    size_t n = 0;
     wsx_shared *s = wsx_shared_new(NULL, WSX_TEXT, json, len);
-    if (!s)
-        return WSX_ENOMEM;
-    for (chat_member *m = r->members; m; m = m->next)
-        wsx_send_shared(m->conn, s);
+    wsx_conn **to = malloc((r->count ? r->count : 1) * sizeof *to);
+    if (s && to) {
+        strcpy(name, r->name);
+        for (chat_member *m = r->members; m; m = m->next)
+            to[n++] = m->conn;
+        for (size_t i = 0; i < n; i++)
+            wsx_send_shared(to[i], s);
+        if (ch->observer)
+            ch->observer(ch, name, json, len, ch->observer_user);
+    }
+    int err = s && to ? 0 : WSX_ENOMEM;
     wsx_shared_free(s);
-    if (ch->observer)
-        ch->observer(ch, r->name, json, len, ch->observer_user);
-    return 0;
+    free(to);
+    return err;
 }
 
 /* Takes json (freed here): to the relay when there is one, else to the

@@ -63,6 +63,18 @@ void wsx__buf_release(wsx_conn *c, wsx_buf *b)
 
 /* ---- life cycle ---------------------------------------------------- */
 
+static void conn_destroy(wsx_conn *c)
+{
+    if (c->ext_state)
+        c->cfg->extension->destroy(c->ext_state, &c->cfg->alloc);
+    if (c->protocol)
+        wsx__free(c, c->protocol, strlen(c->protocol) + 1);
+    wsx__free(c, c->ctl, 125);
+    wsx__buf_release(c, &c->in);
+    wsx__buf_release(c, &c->out);
+    wsx__free(c, c, sizeof *c);
+}
+
 wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
                        void *user)
 {
@@ -82,23 +94,19 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
     c->user = user;
     c->state = WSX_STATE_HANDSHAKE;
     c->rstate = WSX_RD_HTTP;
-    if (cfg->role == WSX_CLIENT && wsx__client_start(c) < 0) {
-        wsx_conn_free(c);
-        return NULL;
+    c->deadline = WSX_NO_DEADLINE;
+    if (cfg->role == WSX_CLIENT) {
+        /* The random callback runs here and may free the connection; the
+         * request stays queued (no flush: the transport is not there). */
+        c->busy = 1;
+        int r = wsx__client_start(c);
+        c->busy = 0;
+        if (r < 0) {
+            conn_destroy(c);
+            return NULL;
+        }
     }
     return c;
-}
-
-static void conn_destroy(wsx_conn *c)
-{
-    if (c->ext_state)
-        c->cfg->extension->destroy(c->ext_state, &c->cfg->alloc);
-    if (c->protocol)
-        wsx__free(c, c->protocol, strlen(c->protocol) + 1);
-    wsx__free(c, c->ctl, 125);
-    wsx__buf_release(c, &c->in);
-    wsx__buf_release(c, &c->out);
-    wsx__free(c, c, sizeof *c);
 }
 
 void wsx_conn_free(wsx_conn *c)
@@ -106,60 +114,90 @@ void wsx_conn_free(wsx_conn *c)
     if (!c)
         return;
     if (c->busy) {
-        c->free_pending = true;
+        c->gone = true;
         return;
     }
     conn_destroy(c);
 }
 
-/* Every public call that may run callbacks brackets itself with these, so
- * a wsx_conn_free from a callback is deferred to the outermost exit, and
- * frames queued by callbacks leave in one write at that exit. */
+/* See conn.h: frames queued by callbacks also leave in one write, at the
+ * outermost exit. */
 void wsx__enter(wsx_conn *c)
 {
     c->busy++;
 }
 
-int wsx__leave(wsx_conn *c, int ret)
+int wsx__leave_last(wsx_conn *c, int ret)
 {
     /* The flush runs while still counted as busy: a free from the send
      * callback or on_drain/on_close it triggers stays deferred. */
-    if (c->busy == 1 && !c->free_pending) {
+    if (c->busy == 1 && !c->gone)
         wsx__flush(c);
-        /* A transport failure during that flush fails this call too. */
-        if (ret == 0 && c->err)
-            ret = c->err;
+    if (c->gone) {
+        /* The application let go of the connection: the call ends
+         * without touching it, and says so only when it failed. */
+        ret = ret < 0 && ret != WSX_EAGAIN ? WSX_ECLOSED : 0;
+        if (--c->busy == 0)
+            conn_destroy(c);
+        return ret;
     }
-    if (--c->busy == 0 && c->free_pending)
-        conn_destroy(c);
-    return ret;
+    if (--c->busy)
+        return ret; /* a call from a callback: the outermost one flushes */
+    /* A transport failure during the flush fails this call too. */
+    if (c->err && (ret == 0 || ret == WSX_EAGAIN))
+        return c->err;
+    return ret == WSX_EAGAIN && !wsx_conn_wants_write(c) ? 0 : ret;
+}
+
+int wsx__cb_random(wsx_conn *c, uint8_t *buf, size_t n)
+{
+    if (c->gone)
+        return WSX__EGONE;
+    uint8_t state = c->state;
+    int r = c->cb->random(c, buf, n, c->user);
+    if (c->gone)
+        return WSX__EGONE;
+    if (r < 0)
+        return WSX_EIO;
+    return c->state == state ? 0 : WSX_ECLOSED;
+}
+
+int wsx__cb_handshake(wsx_conn *c, const wsx_handshake *hs,
+                      wsx_handshake_reply *reply)
+{
+    if (c->gone)
+        return WSX__EGONE;
+    if (!c->cb->on_handshake)
+        return 0;
+    int status = c->cb->on_handshake(c, hs, reply, c->user);
+    if (c->gone)
+        return WSX__EGONE;
+    if (!status)
+        return 0;
+    return status >= 400 && status <= 599 ? status : 403;
 }
 
 /* ---- ending ------------------------------------------------------- */
 
 /* The connection is over: report once, then drop all further input. */
-void wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
-                 size_t reason_len, bool clean, bool remote, int err)
+int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
+                size_t reason_len, bool clean, bool remote, int err)
 {
     if (c->state == WSX_STATE_CLOSED)
-        return;
+        return 0;
     c->state = WSX_STATE_CLOSED;
-    if (c->free_pending)
-        return;
     c->rstate = WSX_RD_DISCARD;
     c->sstate = WSX_SEND_IDLE;
+    wsx_close_info ci;
+    ci.code = code;
+    ci.reason = (const char *)reason;
+    ci.reason_len = reason_len;
+    ci.clean = clean;
+    ci.remote = remote;
+    ci.error = err;
+    ci.http_status = c->http_status;
     wsx__buf_release(c, &c->in);
-    if (c->cb->on_close) {
-        wsx_close_info ci;
-        ci.code = code;
-        ci.reason = (const char *)reason;
-        ci.reason_len = reason_len;
-        ci.clean = clean;
-        ci.remote = remote;
-        ci.error = err;
-        ci.http_status = c->http_status;
-        c->cb->on_close(c, &ci, c->user);
-    }
+    return wsx__cb_close(c, &ci);
 }
 
 static uint16_t close_code_for(int err)
@@ -202,9 +240,7 @@ static int http_status_for(int err)
  * handshake), then report and discard everything after. Sticky. */
 void wsx__fail(wsx_conn *c, int err)
 {
-    /* A connection the application freed from a callback is gone for
-     * it: no more frames, no more callbacks. */
-    if (c->err || c->state == WSX_STATE_CLOSED || c->free_pending)
+    if (c->err || c->state == WSX_STATE_CLOSED)
         return;
     bool transport_ok = err != WSX_EIO && err != WSX_EPEERCLOSED;
     if (c->state == WSX_STATE_HANDSHAKE && c->cfg->role == WSX_SERVER &&
@@ -230,7 +266,7 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
     wsx__enter(c);
     c->rx_seen = len > 0;
     size_t off = 0;
-    while (off < len && !c->free_pending) {
+    while (off < len) {
         long n;
         switch (c->rstate) {
         case WSX_RD_HTTP:
@@ -245,7 +281,8 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
             break;
         }
         if (n < 0) {
-            wsx__fail(c, (int)n);
+            if (n != WSX__EGONE)
+                wsx__fail(c, (int)n);
             break;
         }
         off += (size_t)n;
@@ -279,78 +316,87 @@ static uint64_t earliest(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
+/* now + ms on the caller's clock, which may start anywhere (0 included):
+ * saturating, so that a clock near its end fires late timers at its last
+ * value instead of wrapping into the past or onto WSX_NO_DEADLINE. */
+static uint64_t after(uint64_t now, uint32_t ms)
+{
+    return now < WSX_NO_DEADLINE - 1 - ms ? now + ms : WSX_NO_DEADLINE - 1;
+}
+
+/* The open state's timers; returns the earliest one still ahead. */
+static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
+{
+    const wsx_config *cfg = c->cfg;
+    uint64_t next = WSX_NO_DEADLINE;
+    /* Buffers of a connection quiet for a whole tick period go back to
+     * the allocator, so idle connections cost only sizeof(wsx_conn);
+     * while buffers are held, ask for a tick to check again. */
+    if (c->in.p || c->out.p) {
+        if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op) {
+            wsx__buf_release(c, &c->in);
+            wsx__buf_release(c, &c->out);
+        } else {
+            next = after(now, WSX_IDLE_RELEASE_MS);
+        }
+    }
+    if (cfg->idle_timeout_ms) {
+        uint64_t t = after(c->rx_at, cfg->idle_timeout_ms);
+        if (now >= t) {
+            wsx_close(c, WSX_CLOSE_GOING_AWAY, "idle timeout");
+            return next;
+        }
+        next = earliest(next, t);
+    }
+    if (cfg->ping_interval_ms && !c->ping_out) {
+        uint64_t t = after(c->rx_at, cfg->ping_interval_ms);
+        if (now >= t) {
+            if (wsx__queue_frame(c, WSX_PING, 0, true, NULL, 0) == 0)
+                c->ping_out = true;
+        } else {
+            next = earliest(next, t);
+        }
+    }
+    return next;
+}
+
 uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
 {
     const wsx_config *cfg = c->cfg;
-    uint64_t next = UINT64_MAX;
+    uint64_t next = WSX_NO_DEADLINE;
     wsx__enter(c);
-    if (c->rx_seen || !c->now)
+    /* The first tick starts the silence clocks (idle, keep-alive). */
+    if (c->rx_seen || !c->ticked)
         c->rx_at = now;
     bool idle = !c->rx_seen && c->out.off == c->out.len;
     c->rx_seen = false;
-    c->now = now;
-    switch (c->state) {
-    case WSX_STATE_HANDSHAKE:
-        if (!cfg->handshake_timeout_ms)
-            break;
-        if (!c->deadline)
-            c->deadline = now + cfg->handshake_timeout_ms;
+    c->ticked = true;
+    if (c->state == WSX_STATE_HANDSHAKE && cfg->handshake_timeout_ms) {
+        if (c->deadline == WSX_NO_DEADLINE)
+            c->deadline = after(now, cfg->handshake_timeout_ms);
         if (now >= c->deadline)
             wsx__fail(c, WSX_ETIMEOUT);
         else
             next = c->deadline;
-        break;
-    case WSX_STATE_OPEN:
-        /* Buffers of a connection quiet for a whole tick period go back
-         * to the allocator, so idle connections cost only sizeof(wsx_conn);
-         * while buffers are held, ask for a tick to check again. */
-        if (c->in.p || c->out.p) {
-            if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op) {
-                wsx__buf_release(c, &c->in);
-                wsx__buf_release(c, &c->out);
-            } else {
-                next = now + WSX_IDLE_RELEASE_MS;
-            }
-        }
-        if (cfg->idle_timeout_ms) {
-            uint64_t t = c->rx_at + cfg->idle_timeout_ms;
-            if (now >= t) {
-                wsx_close(c, WSX_CLOSE_GOING_AWAY, "idle timeout");
-                break;
-            }
-            next = earliest(next, t);
-        }
-        if (cfg->ping_interval_ms && !c->ping_out) {
-            uint64_t t = c->rx_at + cfg->ping_interval_ms;
-            if (now >= t) {
-                if (wsx__queue_frame(c, WSX_PING, 0, true, NULL, 0) == 0)
-                    c->ping_out = true;
-            } else {
-                next = earliest(next, t);
-            }
-        }
-        break;
-    case WSX_STATE_CLOSING:
-        if (!c->deadline)
-            c->deadline = now + cfg->close_timeout_ms;
+    }
+    if (c->state == WSX_STATE_OPEN)
+        next = tick_open(c, now, idle);
+    /* Also when the idle timeout closed just now. */
+    if (c->state == WSX_STATE_CLOSING) {
+        if (c->deadline == WSX_NO_DEADLINE)
+            c->deadline = after(now, cfg->close_timeout_ms);
         if (now >= c->deadline) {
             c->err = WSX_ETIMEOUT;
             wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false,
                         WSX_ETIMEOUT);
         } else {
-            next = c->deadline;
+            next = earliest(next, c->deadline);
         }
-        break;
-    default:
-        break;
-    }
-    /* CLOSING may have been entered just now (idle timeout). */
-    if (c->state == WSX_STATE_CLOSING && !c->deadline) {
-        c->deadline = now + cfg->close_timeout_ms;
-        next = earliest(next, c->deadline);
     }
     wsx__leave(c, 0);
-    return next;
+    /* Only the buffer release can land on now, on a clock at its last
+     * value: it waits for the next call. */
+    return next > now ? next : WSX_NO_DEADLINE;
 }
 
 /* ---- accessors ------------------------------------------------------ */
@@ -400,9 +446,15 @@ int wsx_conn_error(const wsx_conn *c)
     return c->err;
 }
 
+int wsx_conn_http_status(const wsx_conn *c)
+{
+    return c->http_status;
+}
+
 size_t wsx_buffered_amount(const wsx_conn *c)
 {
-    return c->out.len - c->out.off;
+    size_t held = c->cb->queued ? c->cb->queued(c, c->user) : 0;
+    return c->out.len - c->out.off + held;
 }
 
 bool wsx_close_code_valid(uint16_t code)

@@ -33,6 +33,10 @@ typedef enum wsx_sstate {
 #define WSX_BUF_KEEP (128u << 10)
 /* A connection whose buffers saw no use for this long releases them. */
 #define WSX_IDLE_RELEASE_MS 1000
+/* Every value of the caller's clock is a valid time, 0 included (a
+ * firmware tick counter starts there): an unset deadline is this value,
+ * which no computed deadline reaches (conn.c saturates at one less). */
+#define WSX_NO_DEADLINE UINT64_MAX
 
 struct wsx_conn {
     const wsx_config *cfg;
@@ -44,9 +48,9 @@ struct wsx_conn {
     wsx_buf in;               /* handshake head, then message assembly */
     wsx_buf out;              /* bytes queued for the transport */
     uint8_t *ctl;             /* split control frame payload (<= 125) */
-    uint64_t now;             /* clock of the last tick */
     uint64_t rx_at;           /* last time input was seen (tick clock) */
-    uint64_t deadline;        /* handshake or close deadline; 0: unset */
+    uint64_t deadline;        /* handshake or close deadline, or
+                                 WSX_NO_DEADLINE */
     uint64_t msg_len;         /* decoded bytes of the message so far */
     int err;                  /* sticky fatal error */
     uint32_t utf8;            /* validator state of the text message */
@@ -66,15 +70,15 @@ struct wsx_conn {
         /* Client role, during the handshake only: the accept expected. */
         char accept[WSX_ACCEPT_KEY_LEN + 1];
     };
+    uint16_t http_status;     /* see wsx_conn_http_status */
     uint8_t busy;             /* nesting depth of public calls */
-    bool free_pending;        /* wsx_conn_free called from a callback */
     bool rx_seen;             /* input since the last tick */
-    bool ping_out;            /* keep-alive ping awaiting its pong */
     bool msg_encoded;         /* message being received has RSV1 */
-    bool drain_armed;         /* the transport pushed back: on_drain due */
-    uint16_t http_status;     /* the handshake's HTTP status: the server's
-                                 answer (client), ours when refusing
-                                 (server); 0 until there is one */
+    /* Rarely written flags share a byte (sizeof(wsx_conn) stays 216). */
+    bool gone : 1;            /* freed from a callback: see wsx__enter */
+    bool ticked : 1;          /* wsx_conn_tick ran at least once */
+    bool ping_out : 1;        /* keep-alive ping awaiting its pong */
+    bool drain_armed : 1;     /* the transport pushed back: on_drain due */
 };
 
 /* conn.c */
@@ -83,15 +87,119 @@ void wsx__free(wsx_conn *c, void *p, size_t n);
 int wsx__buf_reserve(wsx_conn *c, wsx_buf *b, size_t n);
 void wsx__buf_release(wsx_conn *c, wsx_buf *b);
 void wsx__fail(wsx_conn *c, int err);
-void wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
-                 size_t reason_len, bool clean, bool remote, int err);
+int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
+                size_t reason_len, bool clean, bool remote, int err);
+
+/* ---- entering the engine, and calling out of it ----------------------
+ * Every public function that can run a callback brackets itself with
+ * wsx__enter and wsx__leave. wsx_conn_free inside a callback only marks
+ * the connection gone; the outermost wsx__leave destroys it. Callbacks
+ * are invoked only through the wsx__cb_* functions below: none calls
+ * the application once the connection is gone, and each reports
+ * WSX__EGONE when the application freed it during the call. Whoever
+ * gets WSX__EGONE returns it at once, up to the public function, whose
+ * wsx__leave turns it into a public code. Nothing else checks `gone`. */
+#define WSX__EGONE (WSX_ERR_MIN_ - 1) /* internal, never returned */
+
 void wsx__enter(wsx_conn *c);
-int wsx__leave(wsx_conn *c, int ret);
+/* The outermost exit, or any exit once gone: the final flush, or the
+ * deferred free. */
+int wsx__leave_last(wsx_conn *c, int ret);
+/* Returns ret, or the sticky error when the final flush failed; ret
+ * WSX_EAGAIN asks for the queue's state after that flush (EAGAIN while
+ * bytes remain, else 0: wsx_conn_flush). */
+static inline int wsx__leave(wsx_conn *c, int ret)
+{
+    /* A call from a callback, the common case (an echo from on_message):
+     * the outermost call flushes. */
+    if (c->busy > 1 && !c->gone) {
+        c->busy--;
+        return ret;
+    }
+    return wsx__leave_last(c, ret);
+}
+
+static inline int wsx__gone(const wsx_conn *c)
+{
+    return c->gone ? WSX__EGONE : 0;
+}
+
+/* Bytes taken (0..n), WSX_EAGAIN, another negative code from the
+ * application, or WSX__EGONE. Only when cb->send is set. */
+static inline long wsx__cb_send(wsx_conn *c, const uint8_t *p, size_t n)
+{
+    if (c->gone)
+        return WSX__EGONE;
+    long k = c->cb->send(c, p, n, c->user);
+    return c->gone ? WSX__EGONE : k;
+}
+
+/* 0, WSX_EIO when the source failed, WSX__EGONE, or WSX_ECLOSED when the
+ * application closed the connection from the callback (what was about to
+ * be framed must not follow its close frame). */
+int wsx__cb_random(wsx_conn *c, uint8_t *buf, size_t n);
+
+/* 0 to go on, an HTTP status (server: 400..599) to refuse, WSX__EGONE. */
+int wsx__cb_handshake(wsx_conn *c, const wsx_handshake *hs,
+                      wsx_handshake_reply *reply);
+
+static inline int wsx__cb_http(wsx_conn *c, const wsx_http_request *req)
+{
+    if (!c->gone && c->cb->on_http)
+        c->cb->on_http(c, req, c->user);
+    return wsx__gone(c);
+}
+
+static inline int wsx__cb_open(wsx_conn *c)
+{
+    if (!c->gone && c->cb->on_open)
+        c->cb->on_open(c, c->user);
+    return wsx__gone(c);
+}
+
+static inline int wsx__cb_message(wsx_conn *c, const wsx_message *m)
+{
+    if (!c->gone && c->cb->on_message)
+        c->cb->on_message(c, m, c->user);
+    return wsx__gone(c);
+}
+
+static inline int wsx__cb_fragment(wsx_conn *c, const wsx_message *m)
+{
+    if (!c->gone && c->cb->on_fragment)
+        c->cb->on_fragment(c, m, c->user);
+    return wsx__gone(c);
+}
+
+/* on_ping or on_pong. */
+static inline int wsx__cb_control(wsx_conn *c, uint8_t op, const uint8_t *p,
+                                  size_t n)
+{
+    void (*fn)(wsx_conn *, const uint8_t *, size_t, void *) =
+        op == WSX_PING ? c->cb->on_ping : c->cb->on_pong;
+    if (!c->gone && fn)
+        fn(c, p, n, c->user);
+    return wsx__gone(c);
+}
+
+static inline int wsx__cb_close(wsx_conn *c, const wsx_close_info *ci)
+{
+    if (!c->gone && c->cb->on_close)
+        c->cb->on_close(c, ci, c->user);
+    return wsx__gone(c);
+}
+
+static inline int wsx__cb_drain(wsx_conn *c)
+{
+    if (!c->gone && c->cb->on_drain)
+        c->cb->on_drain(c, c->user);
+    return wsx__gone(c);
+}
 
 /* conn_handshake.c */
 long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n);
 int wsx__client_start(wsx_conn *c);
-void wsx__reject(wsx_conn *c, int status, int err);
+int wsx__reject(wsx_conn *c, int status, int err);
 
 /* conn_recv.c */
 long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n);

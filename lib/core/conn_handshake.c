@@ -18,27 +18,32 @@ static char *dup_str(wsx_conn *c, const char *s, size_t n)
     return d;
 }
 
-static void open_conn(wsx_conn *c)
+static int open_conn(wsx_conn *c)
 {
     c->state = WSX_STATE_OPEN;
     c->rstate = WSX_RD_HEADER;
-    c->deadline = 0;
+    c->deadline = WSX_NO_DEADLINE;
     c->http_status = 101;
-    if (c->cb->on_open)
-        c->cb->on_open(c, c->user);
+    return wsx__cb_open(c);
 }
 
 /* Refuse the upgrade with an HTTP status and end the connection. */
-void wsx__reject(wsx_conn *c, int status, int err)
+int wsx__reject(wsx_conn *c, int status, int err)
 {
     char head[256];
     int n = wsx_http_build_error(head, sizeof head, status, NULL);
     c->http_status = (uint16_t)status;
-    /* A head cut short by an allocation failure is a transport error. */
-    if (n > 0 && wsx__send_direct(c, head, (size_t)n) == WSX_EIO)
-        err = WSX_EIO;
+    if (n > 0) {
+        int r = wsx__send_direct(c, head, (size_t)n);
+        if (r == WSX__EGONE)
+            return r;
+        /* A head cut short by an allocation failure is a transport
+         * error. */
+        if (r == WSX_EIO)
+            err = WSX_EIO;
+    }
     c->err = err;
-    wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false, err);
+    return wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false, err);
 }
 
 /* ---- server ---------------------------------------------------------- */
@@ -75,9 +80,9 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req)
     int r = wsx_http_check_upgrade(req, &key, &key_len);
     if (r == WSX_EHANDSHAKE && cb->on_http) {
         c->rstate = WSX_RD_DISCARD; /* wsx_http_respond is allowed now */
-        cb->on_http(c, req, c->user);
-        if (c->state == WSX_STATE_CLOSED || c->free_pending)
-            return 0;
+        int g = wsx__cb_http(c, req);
+        if (g < 0 || c->state == WSX_STATE_CLOSED)
+            return g;
     }
     if (r < 0)
         return r;
@@ -87,24 +92,17 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req)
         return r;
     wsx_handshake hs = {req, NULL};
     wsx_handshake_reply reply = {NULL, NULL};
-    if (cb->on_handshake) {
-        int status = cb->on_handshake(c, &hs, &reply, c->user);
-        if (c->free_pending)
-            return 0;
-        if (status) {
-            wsx__reject(c, status >= 400 && status <= 599 ? status : 403,
-                        WSX_EHANDSHAKE);
-            return 0;
-        }
-    }
+    int status = wsx__cb_handshake(c, &hs, &reply);
+    if (status < 0)
+        return status;
+    if (status)
+        return wsx__reject(c, status, WSX_EHANDSHAKE);
     /* RFC 6455 §4.2.2: the chosen subprotocol must be one the client
      * offered. */
     if (reply.protocol) {
         if (!wsx_http_has_token(req->headers, req->num_headers,
-                                "Sec-WebSocket-Protocol", reply.protocol)) {
-            wsx__reject(c, 500, WSX_EHANDSHAKE);
-            return 0;
-        }
+                                "Sec-WebSocket-Protocol", reply.protocol))
+            return wsx__reject(c, 500, WSX_EHANDSHAKE);
         c->protocol = dup_str(c, reply.protocol, strlen(reply.protocol));
         if (!c->protocol)
             return WSX_ENOMEM;
@@ -122,8 +120,7 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req)
         wsx__free(c, head, cap);
     if (r < 0)
         return r;
-    open_conn(c);
-    return 0;
+    return open_conn(c);
 }
 
 /* ---- client ---------------------------------------------------------- */
@@ -136,8 +133,9 @@ int wsx__client_start(wsx_conn *c)
     if (!cfg->client.host)
         return WSX_EINVAL;
     /* RFC 6455 §4.1: a nonce of 16 random bytes, base64-encoded. */
-    if (c->cb->random(c, raw, sizeof raw, c->user) < 0)
-        return WSX_EIO;
+    int r = wsx__cb_random(c, raw, sizeof raw);
+    if (r < 0)
+        return r;
     wsx_base64_encode(key, raw, sizeof raw);
     wsx_accept_key(c->accept, key, 24);
     wsx_client_opts o = cfg->client;
@@ -155,7 +153,7 @@ int wsx__client_start(wsx_conn *c)
                  (o.protocols ? strlen(o.protocols) : 0) +
                  (o.extensions ? strlen(o.extensions) : 0) +
                  (o.extra_headers ? strlen(o.extra_headers) : 0);
-    int r = wsx__buf_reserve(c, &c->out, cap);
+    r = wsx__buf_reserve(c, &c->out, cap);
     if (r < 0)
         return r;
     r = wsx_http_build_request((char *)c->out.p + c->out.len, cap, &o, key);
@@ -229,17 +227,13 @@ static int client_handshake(wsx_conn *c, const wsx_http_response *res)
         if (r < 0)
             return WSX_EHANDSHAKE;
     }
-    if (c->cb->on_handshake) {
-        wsx_handshake hs = {NULL, res};
-        wsx_handshake_reply reply = {NULL, NULL};
-        if (c->cb->on_handshake(c, &hs, &reply, c->user))
-            return WSX_EHANDSHAKE;
-        if (c->free_pending)
-            return 0;
-    }
+    wsx_handshake hs = {NULL, res};
+    wsx_handshake_reply reply = {NULL, NULL};
+    int status = wsx__cb_handshake(c, &hs, &reply);
+    if (status)
+        return status < 0 ? status : WSX_EHANDSHAKE;
     memset(c->accept, 0, sizeof c->accept);
-    open_conn(c);
-    return 0;
+    return open_conn(c);
 }
 
 /* ---- the reader's HTTP state ---------------------------------------- */

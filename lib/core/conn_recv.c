@@ -87,9 +87,7 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         c->msg_len += n;
         m.data = p ? p : (const uint8_t *)"";
         m.len = n;
-        if (c->cb->on_fragment)
-            c->cb->on_fragment(c, &m, c->user);
-        return 0;
+        return wsx__cb_fragment(c, &m);
     }
     if (n > cfg->max_message_size - c->msg_len)
         return WSX_ETOOBIG;
@@ -114,18 +112,13 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         m.len = c->in.len;
     }
     m.first = true;
-    if (c->cb->on_message)
-        c->cb->on_message(c, &m, c->user);
-    return 0;
+    return wsx__cb_message(c, &m);
 }
 
+/* A WSX__EGONE from on_fragment stops the inflater (wsx_emit_fn). */
 static int emit_decoded(void *ctx, const uint8_t *p, size_t n)
 {
-    wsx_conn *c = ctx;
-    /* Freed from on_fragment: stop the inflater, deliver nothing more. */
-    if (c->free_pending)
-        return WSX_ECLOSED;
-    return data_plain(c, p, n, false);
+    return data_plain((wsx_conn *)ctx, p, n, false);
 }
 
 static void message_done(wsx_conn *c)
@@ -147,7 +140,8 @@ static int data_piece(wsx_conn *c, const uint8_t *p, size_t n, bool last)
             r = data_plain(c, NULL, 0, true);
         /* Anything else the extension reports means the stream does not
          * decode: RFC 7692 §8 says to fail the connection. */
-        if (r < 0 && r != WSX_EUTF8 && r != WSX_ETOOBIG && r != WSX_ENOMEM)
+        if (r < 0 && r != WSX_EUTF8 && r != WSX_ETOOBIG && r != WSX_ENOMEM &&
+            r != WSX__EGONE)
             r = WSX_EEXT;
     } else {
         r = data_plain(c, p, n, last);
@@ -180,12 +174,13 @@ static int on_close_frame(wsx_conn *c, const uint8_t *p, size_t n)
          * typically echoing the status code it received." */
         int r = wsx__queue_close(c, code == WSX_CLOSE_NO_STATUS ? 0 : code,
                                  NULL, 0);
-        if (r < 0)
+        /* WSX_ECLOSED: the application closed from the random callback,
+         * and its close frame is the answer. */
+        if (r < 0 && r != WSX_ECLOSED)
             return r;
     }
-    wsx__closed(c, code, n > 2 ? p + 2 : NULL, n > 2 ? n - 2 : 0, true,
-                remote, 0);
-    return 0;
+    return wsx__closed(c, code, n > 2 ? p + 2 : NULL, n > 2 ? n - 2 : 0,
+                       true, remote, 0);
 }
 
 static int control(wsx_conn *c, const uint8_t *p, size_t n)
@@ -196,17 +191,14 @@ static int control(wsx_conn *c, const uint8_t *p, size_t n)
          * already sent our Close. */
         if (c->state == WSX_STATE_OPEN) {
             int r = wsx__queue_frame(c, WSX_PONG, 0, true, p, n);
-            if (r < 0)
+            /* Closed from the random callback: no pong after the close. */
+            if (r < 0 && r != WSX_ECLOSED)
                 return r;
         }
-        if (c->cb->on_ping)
-            c->cb->on_ping(c, p, n, c->user);
-        return 0;
+        return wsx__cb_control(c, WSX_PING, p, n);
     case WSX_PONG:
         c->ping_out = false;
-        if (c->cb->on_pong)
-            c->cb->on_pong(c, p, n, c->user);
-        return 0;
+        return wsx__cb_control(c, WSX_PONG, p, n);
     default:
         return on_close_frame(c, p, n);
     }
@@ -304,7 +296,7 @@ static long header(wsx_conn *c, const uint8_t *p, size_t n)
 long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n)
 {
     size_t off = 0;
-    while (off < n && !c->free_pending &&
+    while (off < n &&
            (c->rstate == WSX_RD_HEADER || c->rstate == WSX_RD_PAYLOAD)) {
         if (c->rstate == WSX_RD_HEADER) {
             long r = header(c, p + off, n - off);

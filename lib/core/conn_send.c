@@ -25,7 +25,9 @@ int wsx__send_direct(wsx_conn *c, const void *p, size_t n)
 {
     bool started = false;
     if (c->cb->send && c->out.len == c->out.off) {
-        long k = c->cb->send(c, p, n, c->user);
+        long k = wsx__cb_send(c, p, n);
+        if (k == WSX__EGONE)
+            return WSX__EGONE;
         if (k > 0 && (size_t)k <= n) {
             p = (const uint8_t *)p + k;
             n -= (size_t)k;
@@ -50,9 +52,7 @@ static int frame_header(wsx_conn *c, wsx_frame_header *h, uint8_t op,
     /* RFC 6455 §5.3: a client masks every frame with a fresh key drawn
      * from a strong source of entropy; a server never masks. */
     h->masked = c->cfg->role == WSX_CLIENT;
-    if (h->masked && c->cb->random(c, h->mask, 4, c->user) < 0)
-        return WSX_EIO;
-    return 0;
+    return h->masked ? wsx__cb_random(c, h->mask, 4) : 0;
 }
 
 int wsx__queue_frame(wsx_conn *c, uint8_t op, uint8_t rsv, bool fin,
@@ -144,8 +144,8 @@ static void after_output(wsx_conn *c)
     }
     if (c->drain_armed && wsx_buffered_amount(c) <= c->cfg->low_water) {
         c->drain_armed = false;
-        if (c->cb->on_drain && c->state != WSX_STATE_CLOSED)
-            c->cb->on_drain(c, c->user);
+        if (c->state != WSX_STATE_CLOSED)
+            wsx__cb_drain(c);
     }
 }
 
@@ -153,9 +153,11 @@ void wsx__flush(wsx_conn *c)
 {
     if (!c->cb->send)
         return;
-    while (c->out.len > c->out.off && !c->free_pending) {
+    while (c->out.len > c->out.off) {
         size_t want = c->out.len - c->out.off;
-        long n = c->cb->send(c, c->out.p + c->out.off, want, c->user);
+        long n = wsx__cb_send(c, c->out.p + c->out.off, want);
+        if (n == WSX__EGONE)
+            return;
         if (n == WSX_EAGAIN || n == 0)
             break;
         if (n < 0 || (size_t)n > want) {
@@ -179,14 +181,11 @@ static void arm_drain(wsx_conn *c)
 
 int wsx_conn_flush(wsx_conn *c)
 {
+    /* wsx__leave flushes; output queued by on_drain/on_close during that
+     * flush stays queued and is reported as EAGAIN: the caller keeps
+     * write interest. */
     wsx__enter(c);
-    wsx__flush(c);
-    if (c->free_pending || c->busy > 1)
-        return wsx__leave(c, 0);
-    /* Output queued by on_drain/on_close during the flush stays queued
-     * and is reported as EAGAIN: the caller keeps write interest. */
-    c->busy--;
-    return c->err ? c->err : wsx_conn_wants_write(c) ? WSX_EAGAIN : 0;
+    return wsx__leave(c, WSX_EAGAIN);
 }
 
 size_t wsx_conn_pending(wsx_conn *c, const uint8_t **p)
@@ -292,7 +291,7 @@ int wsx_close(wsx_conn *c, uint16_t code, const char *reason)
     if (r == 0) {
         c->state = WSX_STATE_CLOSING;
         c->sstate = WSX_SEND_IDLE;
-        c->deadline = 0;
+        c->deadline = WSX_NO_DEADLINE;
     }
     return wsx__leave(c, r);
 }

@@ -31,7 +31,7 @@ static size_t head_len(const uint8_t *p, size_t len, size_t align)
     return head < len ? head : len;
 }
 
-void wsx_mask_bytewise(uint8_t *p, size_t len, const uint8_t key[4],
+void wsx__mask_bytewise(uint8_t *p, size_t len, const uint8_t key[4],
                        uint64_t offset)
 {
     size_t k = (size_t)(offset & 3);
@@ -39,11 +39,11 @@ void wsx_mask_bytewise(uint8_t *p, size_t len, const uint8_t key[4],
         p[i] ^= key[(k + i) & 3];
 }
 
-void wsx_mask_word(uint8_t *p, size_t len, const uint8_t key[4],
+void wsx__mask_word(uint8_t *p, size_t len, const uint8_t key[4],
                    uint64_t offset)
 {
     size_t head = head_len(p, len, 8);
-    wsx_mask_bytewise(p, head, key, offset);
+    wsx__mask_bytewise(p, head, key, offset);
     p += head;
     len -= head;
     offset += head;
@@ -57,15 +57,15 @@ void wsx_mask_word(uint8_t *p, size_t len, const uint8_t key[4],
         memcpy(p, &x, sizeof x);
     }
     /* Whole words keep offset % 4 unchanged. */
-    wsx_mask_bytewise(p, len, key, offset);
+    wsx__mask_bytewise(p, len, key, offset);
 }
 
 #ifdef WSX_MASK_SSE2
-void wsx_mask_sse2(uint8_t *p, size_t len, const uint8_t key[4],
+void wsx__mask_sse2(uint8_t *p, size_t len, const uint8_t key[4],
                    uint64_t offset)
 {
     size_t head = head_len(p, len, 16);
-    wsx_mask_bytewise(p, head, key, offset);
+    wsx__mask_bytewise(p, head, key, offset);
     p += head;
     len -= head;
     offset += head;
@@ -85,7 +85,7 @@ void wsx_mask_sse2(uint8_t *p, size_t len, const uint8_t key[4],
         __m128i *v = (__m128i *)p;
         _mm_store_si128(v, _mm_xor_si128(_mm_load_si128(v), k));
     }
-    wsx_mask_word(p, len, key, offset);
+    wsx__mask_word(p, len, key, offset);
 }
 #endif
 
@@ -93,11 +93,11 @@ void wsx_mask_sse2(uint8_t *p, size_t len, const uint8_t key[4],
 #ifdef WSX_MASK_AVX2_RUNTIME
 __attribute__((target("avx2")))
 #endif
-void wsx_mask_avx2(uint8_t *p, size_t len, const uint8_t key[4],
+void wsx__mask_avx2(uint8_t *p, size_t len, const uint8_t key[4],
                    uint64_t offset)
 {
     size_t head = head_len(p, len, 32);
-    wsx_mask_bytewise(p, head, key, offset);
+    wsx__mask_bytewise(p, head, key, offset);
     p += head;
     len -= head;
     offset += head;
@@ -117,7 +117,7 @@ void wsx_mask_avx2(uint8_t *p, size_t len, const uint8_t key[4],
         __m256i *v = (__m256i *)p;
         _mm256_store_si256(v, _mm256_xor_si256(_mm256_load_si256(v), k));
     }
-    wsx_mask_word(p, len, key, offset);
+    wsx__mask_word(p, len, key, offset);
 }
 #endif
 
@@ -126,7 +126,7 @@ void wsx_mask_neon(uint8_t *p, size_t len, const uint8_t key[4],
                    uint64_t offset)
 {
     size_t head = head_len(p, len, 16);
-    wsx_mask_bytewise(p, head, key, offset);
+    wsx__mask_bytewise(p, head, key, offset);
     p += head;
     len -= head;
     offset += head;
@@ -143,19 +143,19 @@ void wsx_mask_neon(uint8_t *p, size_t len, const uint8_t key[4],
     }
     for (; len >= 16; p += 16, len -= 16)
         vst1q_u8(p, veorq_u8(vld1q_u8(p), k));
-    wsx_mask_word(p, len, key, offset);
+    wsx__mask_word(p, len, key, offset);
 }
 #endif
 
 /* The best variant the compiler lets us call unconditionally. */
 #if defined(__AVX2__)
-#define WSX_MASK_BASE wsx_mask_avx2
+#define WSX_MASK_BASE wsx__mask_avx2
 #elif defined(WSX_MASK_SSE2)
-#define WSX_MASK_BASE wsx_mask_sse2
+#define WSX_MASK_BASE wsx__mask_sse2
 #elif defined(WSX_MASK_NEON)
 #define WSX_MASK_BASE wsx_mask_neon
 #else
-#define WSX_MASK_BASE wsx_mask_word
+#define WSX_MASK_BASE wsx__mask_word
 #endif
 
 /* Short payloads (chat lines, telemetry, pings) are most frames: a plain
@@ -188,7 +188,7 @@ void wsx_mask(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset)
      * libgcc recorded once at startup, so no state of ours is mutable.
      * Below a few vectors the check and alignment head do not pay. */
     if (len >= 256 && __builtin_cpu_supports("avx2")) {
-        wsx_mask_avx2(p, len, key, offset);
+        wsx__mask_avx2(p, len, key, offset);
         return;
     }
 #endif
@@ -197,21 +197,21 @@ void wsx_mask(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset)
 
 /* AVX2 goes last so that a CPU without it can be given one entry less. */
 static const wsx_mask_variant wsx_mask_table[] = {
-    {"bytewise", wsx_mask_bytewise},
-    {"word", wsx_mask_word},
+    {"bytewise", wsx__mask_bytewise},
+    {"word", wsx__mask_word},
 #ifdef WSX_MASK_SSE2
-    {"sse2", wsx_mask_sse2},
+    {"sse2", wsx__mask_sse2},
 #endif
 #ifdef WSX_MASK_NEON
     {"neon", wsx_mask_neon},
 #endif
     {"auto", wsx_mask},
 #ifdef WSX_MASK_AVX2
-    {"avx2", wsx_mask_avx2},
+    {"avx2", wsx__mask_avx2},
 #endif
 };
 
-size_t wsx_mask_variants(const wsx_mask_variant **v)
+size_t wsx__mask_variants(const wsx_mask_variant **v)
 {
     size_t n = sizeof wsx_mask_table / sizeof wsx_mask_table[0];
     *v = wsx_mask_table;

@@ -33,19 +33,19 @@ typedef struct wsx_mask_variant {
 } wsx_mask_variant;
 
 /* The portable reference: one byte per step. */
-void wsx_mask_bytewise(uint8_t *p, size_t len, const uint8_t key[4],
+void wsx__mask_bytewise(uint8_t *p, size_t len, const uint8_t key[4],
                        uint64_t offset);
 /* Eight bytes per step through uint64_t, memcpy-based (alignment-safe,
  * endian-neutral because the key pattern is built in memory order). */
-void wsx_mask_word(uint8_t *p, size_t len, const uint8_t key[4],
+void wsx__mask_word(uint8_t *p, size_t len, const uint8_t key[4],
                    uint64_t offset);
 #ifdef WSX_MASK_SSE2
-void wsx_mask_sse2(uint8_t *p, size_t len, const uint8_t key[4],
+void wsx__mask_sse2(uint8_t *p, size_t len, const uint8_t key[4],
                    uint64_t offset);
 #endif
 #ifdef WSX_MASK_AVX2
-/* With WSX_MASK_AVX2_RUNTIME, call only when wsx_mask_variants lists it. */
-void wsx_mask_avx2(uint8_t *p, size_t len, const uint8_t key[4],
+/* With WSX_MASK_AVX2_RUNTIME, call only when wsx__mask_variants lists it. */
+void wsx__mask_avx2(uint8_t *p, size_t len, const uint8_t key[4],
                    uint64_t offset);
 #endif
 #ifdef WSX_MASK_NEON
@@ -55,6 +55,6 @@ void wsx_mask_neon(uint8_t *p, size_t len, const uint8_t key[4],
 
 /* Point *v at the variants this build has and this CPU can run, wsx_mask
  * itself ("auto") among them; returns how many. */
-size_t wsx_mask_variants(const wsx_mask_variant **v);
+size_t wsx__mask_variants(const wsx_mask_variant **v);
 
 #endif

@@ -89,7 +89,7 @@ wsx_deflater *wsx_deflater_new(const wsx_allocator *a, int level, int wbits,
     s->chain = levels[level].chain;
     s->lazy = level >= 4;
     s->prev_len = WSX_DFL_MIN_MATCH - 1;
-    wsx_dfl_init_fixed(s);
+    wsx__dfl_init_fixed(s);
     /* Position 0 doubles as "no entry", so it is never a candidate. */
     memset(s->head, 0, (size_t)2 << l.hbits);
     return s;
@@ -218,8 +218,8 @@ static void put_match(wsx_deflater *s, uint32_t len, uint32_t dist)
     sy[0] = (uint8_t)(len - WSX_DFL_MIN_MATCH);
     sy[1] = (uint8_t)dist;
     sy[2] = (uint8_t)(dist >> 8);
-    s->lfreq[257 + wsx_dfl_len_code(len)]++;
-    s->dfreq[wsx_dfl_dist_code(dist)]++;
+    s->lfreq[257 + wsx__dfl_len_code(len)]++;
+    s->dfreq[wsx__dfl_dist_code(dist)]++;
     s->block_bytes += len;
 }
 
@@ -315,7 +315,7 @@ static int compress(wsx_deflater *s, bool flushing)
             compress_greedy(s, flushing);
         if (s->nsyms < s->max_syms)
             return 0;
-        int r = wsx_dfl_write_block(s, false);
+        int r = wsx__dfl_write_block(s, false);
         if (r)
             return r;
     }
@@ -356,7 +356,7 @@ int wsx_deflater_run(wsx_deflater *s, const uint8_t *in, size_t len,
             /* Incompressible input is best stored, which needs its bytes:
              * end the block before they slide out. */
             if (s->block_start >= 0 && s->block_start < (int32_t)s->wsize &&
-                wsx_dfl_stored_wins(s) && (r = wsx_dfl_write_block(s, false)) != 0)
+                wsx__dfl_stored_wins(s) && (r = wsx__dfl_write_block(s, false)) != 0)
                 goto fail;
             slide(s);
         }
@@ -375,9 +375,9 @@ int wsx_deflater_run(wsx_deflater *s, const uint8_t *in, size_t len,
     if (flush == WSX_FLUSH_NONE)
         return 0;
     if ((s->nsyms || flush == WSX_FLUSH_FINISH) &&
-        (r = wsx_dfl_write_block(s, flush == WSX_FLUSH_FINISH)) != 0)
+        (r = wsx__dfl_write_block(s, flush == WSX_FLUSH_FINISH)) != 0)
         goto fail;
-    if ((r = wsx_dfl_sync(s, flush)) != 0)
+    if ((r = wsx__dfl_sync(s, flush)) != 0)
         goto fail;
     s->finished = flush == WSX_FLUSH_FINISH;
     return 0;

@@ -115,8 +115,8 @@ static uint64_t build_dynamic(const wsx_deflater *s, trees *t)
 {
     uint8_t seq[NSEQ];
     uint32_t cfreq[WSX_DFL_NCLEN] = {0};
-    wsx_huff_lengths(s->lfreq, WSX_DFL_NLIT, WSX_DFL_MAX_BITS, t->llen);
-    wsx_huff_lengths(s->dfreq, WSX_DFL_NDIST, WSX_DFL_MAX_BITS, t->dlen);
+    wsx__huff_lengths(s->lfreq, WSX_DFL_NLIT, WSX_DFL_MAX_BITS, t->llen);
+    wsx__huff_lengths(s->dfreq, WSX_DFL_NDIST, WSX_DFL_MAX_BITS, t->dlen);
     for (t->hlit = WSX_DFL_NLIT; t->hlit > 257 && !t->llen[t->hlit - 1]; t->hlit--)
         ;
     for (t->hdist = WSX_DFL_NDIST; t->hdist > 1 && !t->dlen[t->hdist - 1]; t->hdist--)
@@ -124,8 +124,8 @@ static uint64_t build_dynamic(const wsx_deflater *s, trees *t)
     memcpy(seq, t->llen, t->hlit);
     memcpy(seq + t->hlit, t->dlen, t->hdist);
     t->nrle = rle_lengths(seq, t->hlit + t->hdist, t->rle, t->rext, cfreq);
-    wsx_huff_lengths(cfreq, WSX_DFL_NCLEN, WSX_DFL_CLEN_BITS, t->clen);
-    for (t->hclen = WSX_DFL_NCLEN; t->hclen > 4 && !t->clen[wsx_dfl_clen_order[t->hclen - 1]];
+    wsx__huff_lengths(cfreq, WSX_DFL_NCLEN, WSX_DFL_CLEN_BITS, t->clen);
+    for (t->hclen = WSX_DFL_NCLEN; t->hclen > 4 && !t->clen[wsx__dfl_clen_order[t->hclen - 1]];
          t->hclen--)
         ;
     uint64_t bits = 3 + 14 + 3 * (uint64_t)t->hclen;
@@ -174,7 +174,7 @@ static int write_huffman(wsx_deflater *s, const trees *t, bool dynamic,
         for (unsigned i = 0; i < t->hclen; i++) {
             if ((r = reserve(s, 8)) != 0)
                 return r;
-            put(s, t->clen[wsx_dfl_clen_order[i]], 3);
+            put(s, t->clen[wsx__dfl_clen_order[i]], 3);
         }
         for (unsigned i = 0; i < t->nrle; i++) {
             if ((r = reserve(s, 8)) != 0)
@@ -193,12 +193,12 @@ static int write_huffman(wsx_deflater *s, const trees *t, bool dynamic,
             put(s, t->lcode[sy[0]], t->llen[sy[0]]);
             continue;
         }
-        unsigned len = sy[0] + WSX_DFL_MIN_MATCH, lc = wsx_dfl_len_code(len);
-        unsigned ls = 257 + lc, dc = wsx_dfl_dist_code(dist);
-        put(s, t->lcode[ls] | (len - wsx_dfl_len_base[lc]) << t->llen[ls],
-            t->llen[ls] + wsx_dfl_len_extra[lc]);
-        put(s, t->dcode[dc] | (dist - wsx_dfl_dist_base[dc]) << t->dlen[dc],
-            t->dlen[dc] + wsx_dfl_dist_extra[dc]);
+        unsigned len = sy[0] + WSX_DFL_MIN_MATCH, lc = wsx__dfl_len_code(len);
+        unsigned ls = 257 + lc, dc = wsx__dfl_dist_code(dist);
+        put(s, t->lcode[ls] | (len - wsx__dfl_len_base[lc]) << t->llen[ls],
+            t->llen[ls] + wsx__dfl_len_extra[lc]);
+        put(s, t->dcode[dc] | (dist - wsx__dfl_dist_base[dc]) << t->dlen[dc],
+            t->dlen[dc] + wsx__dfl_dist_extra[dc]);
     }
     if ((r = reserve(s, 8)) != 0)
         return r;
@@ -212,9 +212,9 @@ static uint64_t extra_bits(const wsx_deflater *s)
 {
     uint64_t extra = 0;
     for (unsigned i = 0; i < 29; i++)
-        extra += (uint64_t)s->lfreq[257 + i] * wsx_dfl_len_extra[i];
+        extra += (uint64_t)s->lfreq[257 + i] * wsx__dfl_len_extra[i];
     for (unsigned i = 0; i < WSX_DFL_NDIST; i++)
-        extra += (uint64_t)s->dfreq[i] * wsx_dfl_dist_extra[i];
+        extra += (uint64_t)s->dfreq[i] * wsx__dfl_dist_extra[i];
     return extra;
 }
 
@@ -244,22 +244,22 @@ static uint64_t stored_bits(const wsx_deflater *s)
     return (uint64_t)(s->block_bytes / 65535 + 1) * 42 + 8 * (uint64_t)s->block_bytes;
 }
 
-bool wsx_dfl_stored_wins(const wsx_deflater *s)
+bool wsx__dfl_stored_wins(const wsx_deflater *s)
 {
     return s->nsyms && stored_bits(s) <= fixed_bits(s);
 }
 
-void wsx_dfl_init_fixed(wsx_deflater *s)
+void wsx__dfl_init_fixed(wsx_deflater *s)
 {
     /* RFC 1951 §3.2.6; the unused symbols 286/287 still take their place
      * in the canonical order. */
     uint8_t len[288];
     for (unsigned i = 0; i < 288; i++)
         len[i] = (uint8_t)fixed_len(i);
-    wsx_huff_codes(len, 288, s->fixed_lcode);
+    wsx__huff_codes(len, 288, s->fixed_lcode);
 }
 
-int wsx_dfl_write_block(wsx_deflater *s, bool last)
+int wsx__dfl_write_block(wsx_deflater *s, bool last)
 {
     trees t;
     s->lfreq[WSX_DFL_END] = 1;
@@ -276,13 +276,13 @@ int wsx_dfl_write_block(wsx_deflater *s, bool last)
         memcpy(t.lcode, s->fixed_lcode, sizeof t.lcode);
         for (unsigned i = 0; i < WSX_DFL_NDIST; i++) {
             t.dlen[i] = 5;
-            t.dcode[i] = (uint16_t)wsx_dfl_bitrev(i, 5);
+            t.dcode[i] = (uint16_t)wsx__dfl_bitrev(i, 5);
         }
         r = write_huffman(s, &t, false, last);
     } else {
-        wsx_huff_codes(t.llen, WSX_DFL_NLIT, t.lcode);
-        wsx_huff_codes(t.dlen, WSX_DFL_NDIST, t.dcode);
-        wsx_huff_codes(t.clen, WSX_DFL_NCLEN, t.ccode);
+        wsx__huff_codes(t.llen, WSX_DFL_NLIT, t.lcode);
+        wsx__huff_codes(t.dlen, WSX_DFL_NDIST, t.dcode);
+        wsx__huff_codes(t.clen, WSX_DFL_NCLEN, t.ccode);
         r = write_huffman(s, &t, true, last);
     }
     memset(s->lfreq, 0, sizeof s->lfreq);
@@ -293,7 +293,7 @@ int wsx_dfl_write_block(wsx_deflater *s, bool last)
     return r;
 }
 
-int wsx_dfl_sync(wsx_deflater *s, wsx_flush flush)
+int wsx__dfl_sync(wsx_deflater *s, wsx_flush flush)
 {
     int r = reserve(s, 16);
     if (r)

@@ -38,18 +38,18 @@ struct wsx_deflater {
 };
 
 /* Build the fixed literal/length codes into s (once, at creation). */
-void wsx_dfl_init_fixed(wsx_deflater *s);
+void wsx__dfl_init_fixed(wsx_deflater *s);
 
 /* Encode the open block's symbols as the smallest of a stored, fixed or
  * dynamic block (BFINAL if last) and start a new one. 0 or emit's error. */
-int wsx_dfl_write_block(wsx_deflater *s, bool last);
+int wsx__dfl_write_block(wsx_deflater *s, bool last);
 /* True when the open block would be smaller stored than with the fixed
  * code: worth writing before its bytes slide out of the buffer. */
-bool wsx_dfl_stored_wins(const wsx_deflater *s);
+bool wsx__dfl_stored_wins(const wsx_deflater *s);
 /* Finish a flush after the open block was written: SYNC appends an
  * empty stored block (RFC 1951 §3.2.4) ending in 00 00 ff ff, MESSAGE the
  * same without those 4 bytes (RFC 7692 §7.2.1), FINISH only pads to a
  * byte. Then emit all output. 0 or emit's error. */
-int wsx_dfl_sync(wsx_deflater *s, wsx_flush flush);
+int wsx__dfl_sync(wsx_deflater *s, wsx_flush flush);
 
 #endif

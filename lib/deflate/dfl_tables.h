@@ -16,17 +16,17 @@
 
 /* RFC 1951 §3.2.5: base and extra bits of length codes 257..285 and of
  * distance codes 0..29. */
-extern const uint16_t wsx_dfl_len_base[29];
-extern const uint8_t wsx_dfl_len_extra[29];
-extern const uint16_t wsx_dfl_dist_base[30];
-extern const uint8_t wsx_dfl_dist_extra[30];
+extern const uint16_t wsx__dfl_len_base[29];
+extern const uint8_t wsx__dfl_len_extra[29];
+extern const uint16_t wsx__dfl_dist_base[30];
+extern const uint8_t wsx__dfl_dist_extra[30];
 /* RFC 1951 §3.2.7: the order in which code-length code lengths are sent. */
-extern const uint8_t wsx_dfl_clen_order[WSX_DFL_NCLEN];
+extern const uint8_t wsx__dfl_clen_order[WSX_DFL_NCLEN];
 
 /* The low n bits of code (n <= 16), reversed: DEFLATE sends Huffman codes starting
  * from their most significant bit but packs bits from the least
  * significant end of each byte (RFC 1951 §3.1.1). */
-static inline uint32_t wsx_dfl_bitrev(uint32_t code, unsigned n)
+static inline uint32_t wsx__dfl_bitrev(uint32_t code, unsigned n)
 {
     /* Swap halves of ever larger groups: 16 bits in four steps. */
     code = ((code >> 1) & 0x5555u) | ((code & 0x5555u) << 1);
@@ -50,7 +50,7 @@ static inline unsigned wsx_dfl_log2(uint32_t v)
 }
 
 /* Length 3..258 to its code index 0..28 (symbol 257 + index). */
-static inline unsigned wsx_dfl_len_code(unsigned len)
+static inline unsigned wsx__dfl_len_code(unsigned len)
 {
     unsigned v = len - WSX_DFL_MIN_MATCH;
     if (v < 8)
@@ -62,7 +62,7 @@ static inline unsigned wsx_dfl_len_code(unsigned len)
 }
 
 /* Distance 1..32768 to its code 0..29. */
-static inline unsigned wsx_dfl_dist_code(unsigned dist)
+static inline unsigned wsx__dfl_dist_code(unsigned dist)
 {
     unsigned v = dist - 1;
     if (v < 4)

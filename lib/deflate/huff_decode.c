@@ -15,13 +15,13 @@ static uint32_t entry_of(int alphabet, unsigned sym)
         if (sym == WSX_DFL_END)
             return WSX_HD_END << 4;
         if (sym < WSX_DFL_NLIT)
-            return (uint32_t)wsx_dfl_len_base[sym - 257] << 16 |
-                   (uint32_t)wsx_dfl_len_extra[sym - 257] << 8 | WSX_HD_BASE << 4;
+            return (uint32_t)wsx__dfl_len_base[sym - 257] << 16 |
+                   (uint32_t)wsx__dfl_len_extra[sym - 257] << 8 | WSX_HD_BASE << 4;
         return WSX_HD_BAD << 4;
     case WSX_HD_ALPHA_DIST:
         if (sym < WSX_DFL_NDIST)
-            return (uint32_t)wsx_dfl_dist_base[sym] << 16 |
-                   (uint32_t)wsx_dfl_dist_extra[sym] << 8 | WSX_HD_BASE << 4;
+            return (uint32_t)wsx__dfl_dist_base[sym] << 16 |
+                   (uint32_t)wsx__dfl_dist_extra[sym] << 8 | WSX_HD_BASE << 4;
         return WSX_HD_BAD << 4;
     default:
         /* RFC 1951 §3.2.7: 16 repeats 3-6 times (2 extra bits), 17 puts
@@ -31,7 +31,7 @@ static uint32_t entry_of(int alphabet, unsigned sym)
     }
 }
 
-int wsx_hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
+int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
                    unsigned root)
 {
     uint16_t offs[16];
@@ -72,14 +72,14 @@ int wsx_hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
     unsigned idx = 0;
     for (unsigned len = 1; len <= root; len++, code <<= 1) {
         for (unsigned k = 0; k < h->count[len]; k++, idx++, code++) {
-            for (uint32_t j = wsx_dfl_bitrev(code, len); j < size; j += 1u << len)
+            for (uint32_t j = wsx__dfl_bitrev(code, len); j < size; j += 1u << len)
                 h->table[j] = h->sorted[idx];
         }
     }
     return 0;
 }
 
-int wsx_hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
+int wsx__hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
                   uint32_t *e)
 {
     /* Canonical codes of one length are consecutive integers, and the

@@ -43,18 +43,18 @@ typedef struct wsx_hdec {
  * distance alphabet) or an empty distance alphabet: RFC 1951 §3.2.7 "One
  * distance code of zero bits means that there are no distance codes used
  * at all"; using such a missing code later fails at decode time. */
-int wsx_hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
+int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
                    unsigned root);
 
 /* The canonical walk for codes longer than root (or missing from an
  * incomplete code): 1 with *e set, 0 when more than nbits bits are
  * needed, -1 as soon as the bits can match no code. */
-int wsx_hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
+int wsx__hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
                   uint32_t *e);
 
 /* Decode the symbol at the bottom of bits (nbits valid, higher bits
- * zero or the stream's next bits). Returns as wsx_hdec_slow. */
-static inline int wsx_hdec_decode(const wsx_hdec *h, uint64_t bits,
+ * zero or the stream's next bits). Returns as wsx__hdec_slow. */
+static inline int wsx__hdec_decode(const wsx_hdec *h, uint64_t bits,
                                   unsigned nbits, uint32_t *e)
 {
     uint32_t x = h->table[bits & ((1u << h->root) - 1u)];
@@ -64,7 +64,7 @@ static inline int wsx_hdec_decode(const wsx_hdec *h, uint64_t bits,
         *e = x;
         return 1;
     }
-    return wsx_hdec_slow(h, bits, nbits, e);
+    return wsx__hdec_slow(h, bits, nbits, e);
 }
 
 #endif

@@ -67,7 +67,7 @@ static void minimum_redundancy(uint32_t *a, unsigned n)
     }
 }
 
-void wsx_huff_lengths(const uint32_t *freq, unsigned n, unsigned maxbits,
+void wsx__huff_lengths(const uint32_t *freq, unsigned n, unsigned maxbits,
                       uint8_t *lens)
 {
     uint32_t key[MAXSYM], w[MAXSYM];
@@ -115,7 +115,7 @@ void wsx_huff_lengths(const uint32_t *freq, unsigned n, unsigned maxbits,
             lens[key[i++] & 511u] = (uint8_t)len;
 }
 
-void wsx_huff_codes(const uint8_t *lens, unsigned n, uint16_t *codes)
+void wsx__huff_codes(const uint8_t *lens, unsigned n, uint16_t *codes)
 {
     uint16_t count[WSX_DFL_MAX_BITS + 1] = {0}, next[WSX_DFL_MAX_BITS + 1];
     for (unsigned i = 0; i < n; i++)
@@ -127,5 +127,5 @@ void wsx_huff_codes(const uint8_t *lens, unsigned n, uint16_t *codes)
         next[len] = (uint16_t)code;
     }
     for (unsigned i = 0; i < n; i++)
-        codes[i] = lens[i] ? (uint16_t)wsx_dfl_bitrev(next[lens[i]]++, lens[i]) : 0;
+        codes[i] = lens[i] ? (uint16_t)wsx__dfl_bitrev(next[lens[i]]++, lens[i]) : 0;
 }

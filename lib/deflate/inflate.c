@@ -118,7 +118,7 @@ static int need_symbol(wsx_inflater *s, const wsx_hdec *h, const uint8_t **p,
                        const uint8_t *end, uint32_t *e)
 {
     for (;;) {
-        int r = wsx_hdec_decode(h, s->bits, s->nbits, e);
+        int r = wsx__hdec_decode(h, s->bits, s->nbits, e);
         if (r < 0)
             return -1;
         if (r > 0 && WSX_HD_LEN(*e) + WSX_HD_EXTRA(*e) <= s->nbits)
@@ -140,8 +140,8 @@ static int load_fixed(wsx_inflater *s)
     memset(s->lens + 256, 7, 24);
     memset(s->lens + 280, 8, 8);
     memset(s->lens + 288, 5, 32);
-    if (wsx_hdec_build(&s->lit, s->lens, 288, WSX_HD_ALPHA_LIT, LIT_ROOT) ||
-        wsx_hdec_build(&s->dist_h, s->lens + 288, 32, WSX_HD_ALPHA_DIST, DIST_ROOT))
+    if (wsx__hdec_build(&s->lit, s->lens, 288, WSX_HD_ALPHA_LIT, LIT_ROOT) ||
+        wsx__hdec_build(&s->dist_h, s->lens + 288, 32, WSX_HD_ALPHA_DIST, DIST_ROOT))
         return WSX_EPROTO;
     s->fixed = true;
     return 0;
@@ -178,8 +178,8 @@ static int read_lengths(wsx_inflater *s, const uint8_t **p, const uint8_t *end)
     }
     /* RFC 1951 §3.2.7: the block must be able to end. */
     if (s->lens[WSX_DFL_END] == 0 ||
-        wsx_hdec_build(&s->lit, s->lens, s->nlen, WSX_HD_ALPHA_LIT, LIT_ROOT) ||
-        wsx_hdec_build(&s->dist_h, s->lens + s->nlen, s->ndist, WSX_HD_ALPHA_DIST,
+        wsx__hdec_build(&s->lit, s->lens, s->nlen, WSX_HD_ALPHA_LIT, LIT_ROOT) ||
+        wsx__hdec_build(&s->dist_h, s->lens + s->nlen, s->ndist, WSX_HD_ALPHA_DIST,
                        DIST_ROOT))
         return WSX_EPROTO;
     return 0;
@@ -265,12 +265,12 @@ static int inflate_steps(wsx_inflater *s, const uint8_t **p, const uint8_t *end,
             for (; s->have < s->ncode; s->have++) {
                 if (!need(s, p, end, 3))
                     return WSX_EAGAIN;
-                s->lens[wsx_dfl_clen_order[s->have]] = (uint8_t)take(s, 3);
+                s->lens[wsx__dfl_clen_order[s->have]] = (uint8_t)take(s, 3);
             }
             for (; s->have < WSX_DFL_NCLEN; s->have++)
-                s->lens[wsx_dfl_clen_order[s->have]] = 0;
+                s->lens[wsx__dfl_clen_order[s->have]] = 0;
             /* The code-length code borrows the literal table. */
-            if (wsx_hdec_build(&s->lit, s->lens, WSX_DFL_NCLEN, WSX_HD_ALPHA_CLEN,
+            if (wsx__hdec_build(&s->lit, s->lens, WSX_DFL_NCLEN, WSX_HD_ALPHA_CLEN,
                                WSX_DFL_CLEN_BITS))
                 return WSX_EPROTO;
             s->have = 0;
@@ -283,7 +283,7 @@ static int inflate_steps(wsx_inflater *s, const uint8_t **p, const uint8_t *end,
             break;
         case INF_LEN:
             if (end - *p >= 8 && s->wsize - s->wpos >= WSX_DFL_MAX_MATCH) {
-                if ((r = wsx_inflate_fast(s, p, end)) != 0)
+                if ((r = wsx__inflate_fast(s, p, end)) != 0)
                     return r;
                 break;
             }
@@ -317,7 +317,7 @@ static int inflate_steps(wsx_inflater *s, const uint8_t **p, const uint8_t *end,
             uint32_t n = s->len, room = s->wsize - s->wpos;
             if (n > room)
                 n = room;
-            wsx_inflate_copy(s->win, s->wpos, s->wsize, s->dist, n);
+            wsx__inflate_copy(s->win, s->wpos, s->wsize, s->dist, n);
             s->wpos += n;
             s->len -= n;
             wsx_inflate_history(s, n);

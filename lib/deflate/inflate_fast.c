@@ -27,7 +27,7 @@ static void copy_forward(uint8_t *d, uint32_t dist, uint32_t n)
     }
 }
 
-void wsx_inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dist,
+void wsx__inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dist,
                       uint32_t n)
 {
     if (dist <= wpos) {
@@ -52,7 +52,7 @@ static uint64_t load64le(const uint8_t *p)
 
 /* One 8-byte refill gives 56 bits, enough for a length, a distance and
  * their extra bits (at most 48), so nothing inside needs to wait. */
-int wsx_inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
+int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
 {
     const uint8_t *p = *pp, *start = p;
     uint64_t bits = s->bits;
@@ -69,7 +69,7 @@ int wsx_inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         p += (63 - nbits) >> 3;
         nbits |= 56;
         uint32_t e = lt[bits & lmask];
-        if (!WSX_HD_LEN(e) && wsx_hdec_slow(&s->lit, bits, nbits, &e) < 0)
+        if (!WSX_HD_LEN(e) && wsx__hdec_slow(&s->lit, bits, nbits, &e) < 0)
             goto bad;
         bits >>= WSX_HD_LEN(e);
         nbits -= WSX_HD_LEN(e);
@@ -89,7 +89,7 @@ int wsx_inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         bits >>= x;
         nbits -= x;
         e = dt[bits & dmask];
-        if (!WSX_HD_LEN(e) && wsx_hdec_slow(&s->dist_h, bits, nbits, &e) < 0)
+        if (!WSX_HD_LEN(e) && wsx__hdec_slow(&s->dist_h, bits, nbits, &e) < 0)
             goto bad;
         if (WSX_HD_KIND(e) != WSX_HD_BASE)
             goto bad;
@@ -102,7 +102,7 @@ int wsx_inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         uint32_t hist = have0 + (wpos - pos0);
         if (dist > hist || dist > wsize)
             goto bad; /* beyond the window or before the output began */
-        wsx_inflate_copy(win, wpos, wsize, dist, length);
+        wsx__inflate_copy(win, wpos, wsize, dist, length);
         wpos += length;
     }
     /* Give back the whole bytes the refill read ahead (only those of this

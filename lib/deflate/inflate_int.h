@@ -60,12 +60,12 @@ static inline void wsx_inflate_history(wsx_inflater *s, uint32_t n)
 /* Copy a match of n bytes to win[wpos..wpos+n) (which must not wrap) from
  * dist bytes back (1 <= dist <= wsize), where the source may wrap around
  * the window's end. */
-void wsx_inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dist,
+void wsx__inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dist,
                       uint32_t n);
 
 /* Decode a Huffman block while 8 input bytes and 258 bytes of window
  * before its end are available. Returns 0 (mode updated at the end of the
  * block) or WSX_EPROTO. */
-int wsx_inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end);
+int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end);
 
 #endif

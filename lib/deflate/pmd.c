@@ -128,10 +128,10 @@ static int pmd_server_accept(const void *cfg, const char *offer, size_t len,
     wsx_pmd_params o, r;
     /* The first acceptable permessage-deflate offer wins (RFC 7692 §5);
      * unacceptable ones are declined one by one (§7.1). */
-    while (wsx_ext_next(offer, len, &pos, &e, &elen)) {
-        if (wsx_pmd_parse(e, elen, true, &o) != 1 || !answer(&c, &o, &r))
+    while (wsx_http_list_next(offer, len, &pos, &e, &elen)) {
+        if (wsx__pmd_parse(e, elen, true, &o) != 1 || !answer(&c, &o, &r))
             continue;
-        int n = wsx_pmd_format(resp, cap, &r);
+        int n = wsx__pmd_format(resp, cap, &r);
         if (n < 0)
             return n;
         int err = make_state(&c, a, bits_or_max(r.client_max_window_bits),
@@ -163,7 +163,7 @@ static int pmd_client_offer(const void *cfg, char *out, size_t cap)
     if (!load_config(cfg, &c))
         return WSX_EINVAL;
     client_params(&c, &o);
-    return wsx_pmd_format(out, cap, &o);
+    return wsx__pmd_format(out, cap, &o);
 }
 
 static int pmd_client_accept(const void *cfg, const char *resp, size_t len,
@@ -178,8 +178,9 @@ static int pmd_client_accept(const void *cfg, const char *resp, size_t len,
     size_t elen, pos = 0;
     /* RFC 6455 §9.1: the server may only answer with extensions offered,
      * and we offered permessage-deflate once. */
-    if (!wsx_ext_next(resp, len, &pos, &e, &elen) ||
-        wsx_pmd_parse(e, elen, false, &r) != 1 || wsx_ext_next(resp, len, &pos, &e, &elen))
+    if (!wsx_http_list_next(resp, len, &pos, &e, &elen) ||
+        wsx__pmd_parse(e, elen, false, &r) != 1 ||
+        wsx_http_list_next(resp, len, &pos, &e, &elen))
         return WSX_EEXT;
     /* RFC 7692 §7.1.1.1: a requested server_no_context_takeover must be
      * in the answer. §7.1.2.1: a requested server_max_window_bits must be

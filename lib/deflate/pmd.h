@@ -18,23 +18,17 @@ typedef struct wsx_pmd_params {
     int client_max_window_bits;
 } wsx_pmd_params;
 
-/* Iterate the elements of an extension list (RFC 6455 §9.1), skipping
- * empty ones and commas inside quoted strings. *pos starts at 0. Returns
- * true with the trimmed element in *e and *elen, false at the end. */
-bool wsx_ext_next(const char *v, size_t len, size_t *pos, const char **e,
-                  size_t *elen);
-
 /* Parse one element. Returns 1 for a valid permessage-deflate element
  * (into *p), 0 for an element naming another extension, or WSX_EEXT for a
  * permessage-deflate element that RFC 7692 §7.1 makes unacceptable
  * (malformed, unknown or repeated parameter, bad value) or for a
  * malformed element. `offer` allows client_max_window_bits without a
  * value (RFC 7692 §7.1.2.2). */
-int wsx_pmd_parse(const char *e, size_t len, bool offer, wsx_pmd_params *p);
+int wsx__pmd_parse(const char *e, size_t len, bool offer, wsx_pmd_params *p);
 
 /* Write "permessage-deflate" and p's parameters (window bits only when
  * nonzero; WSX_PMD_NOVALUE gives the bare name) into out[0..cap) with a
  * NUL. Returns the length or WSX_ENOSPC. */
-int wsx_pmd_format(char *out, size_t cap, const wsx_pmd_params *p);
+int wsx__pmd_format(char *out, size_t cap, const wsx_pmd_params *p);
 
 #endif

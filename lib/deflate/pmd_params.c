@@ -1,26 +1,22 @@
-/* pmd_params.c - the Sec-WebSocket-Extensions grammar (RFC 6455 §9.1) as
- * permessage-deflate uses it (RFC 7692 §7.1): list elements, parameters
- * with token or quoted-string values, and formatting of an element. */
+/* pmd_params.c - the parameters of a permessage-deflate element (RFC 7692
+ * §7.1) with token or quoted-string values, and formatting of an element;
+ * the element list itself is the core's (RFC 6455 §9.1, wsx_http_list_next). */
 #include <string.h>
 
+#include "../core/http_chars.h"
 #include "pmd.h"
 
-static bool is_ows(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* RFC 9110 §5.6.2 tchar. */
+/* The token and whitespace classes are the core's (lib/core/http_chars.h),
+ * so the two layers agree on one HTTP grammar; the list of elements is
+ * split by wsx_http_list_next. */
 static bool is_tchar(char c)
 {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return wsx_http_is_tchar((uint8_t)c);
 }
 
 static size_t skip_ows(const char *v, size_t len, size_t i)
 {
-    while (i < len && is_ows(v[i]))
+    while (i < len && wsx_http_is_ows((uint8_t)v[i]))
         i++;
     return i;
 }
@@ -43,33 +39,6 @@ static bool name_is(const char *s, size_t n, const char *name)
         if (c != name[i])
             return false;
     }
-    return true;
-}
-
-bool wsx_ext_next(const char *v, size_t len, size_t *pos, const char **e,
-                  size_t *elen)
-{
-    size_t i = *pos;
-    while (i < len && (is_ows(v[i]) || v[i] == ','))
-        i++;
-    if (i >= len) {
-        *pos = len;
-        return false;
-    }
-    size_t start = i;
-    bool quoted = false;
-    for (; i < len && (quoted || v[i] != ','); i++) {
-        if (v[i] == '"')
-            quoted = !quoted;
-        else if (quoted && v[i] == '\\' && i + 1 < len)
-            i++;
-    }
-    size_t stop = i;
-    while (stop > start && is_ows(v[stop - 1]))
-        stop--;
-    *e = v + start;
-    *elen = stop - start;
-    *pos = i;
     return true;
 }
 
@@ -112,7 +81,7 @@ static size_t read_value(const char *v, size_t len, size_t i, char *buf,
     return stop;
 }
 
-int wsx_pmd_parse(const char *e, size_t len, bool offer, wsx_pmd_params *p)
+int wsx__pmd_parse(const char *e, size_t len, bool offer, wsx_pmd_params *p)
 {
     size_t i = skip_ows(e, len, 0), stop = token_end(e, len, i);
     if (stop == i)
@@ -204,7 +173,7 @@ static bool append_bits(char *out, size_t cap, size_t *n, const char *name,
     return append(out, cap, n, num);
 }
 
-int wsx_pmd_format(char *out, size_t cap, const wsx_pmd_params *p)
+int wsx__pmd_format(char *out, size_t cap, const wsx_pmd_params *p)
 {
     size_t n = 0;
     if (!cap || !append(out, cap, &n, WSX_PMD_NAME) ||

@@ -122,7 +122,7 @@ int main(void)
     double t_memcpy = best_of(run_memcpy, NULL, 400);
     printf("memcpy 1 MiB:        %6.2f GB/s\n", MIB / t_memcpy / 1e9);
     const wsx_mask_variant *v;
-    size_t nv = wsx_mask_variants(&v);
+    size_t nv = wsx__mask_variants(&v);
     for (size_t i = 0; i < nv; i++) {
         cur_mask = &v[i];
         double t = best_of(run_mask, NULL, 400);

@@ -8,9 +8,6 @@
 #include "test.h"
 #include "conn_util.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 /* A client connection whose request has been sent; its accept key. */
 static void client_start(ep *e, wsx_config *cfg, wsx_callbacks *cb,
@@ -44,6 +41,7 @@ static void answer(int split, const char *head, int want_err,
     snprintf(resp, sizeof resp, head, accept);
     int r = feed_split(e.c, (const uint8_t *)resp, strlen(resp), split, &e.rng);
     CHECK_EQ(r, want_err);
+    CHECK_EQ(wsx_conn_http_status(e.c), want_status);
     CHECK_EQ(e.closes, want_err ? 1 : 0);
     CHECK_EQ(e.opens, want_err ? 0 : 1);
     if (want_err) {
@@ -128,6 +126,7 @@ static void test_server_side_status(void)
         CHECK_EQ(feed_split(e.c, (const uint8_t *)cases[i].req,
                             strlen(cases[i].req), 0, &e.rng),
                  cases[i].status == 101 ? 0 : wsx_conn_error(e.c));
+        CHECK_EQ(wsx_conn_http_status(e.c), cases[i].status);
         if (cases[i].status == 101) {
             CHECK_EQ(e.opens, 1);
             wsx_conn_eof(e.c);

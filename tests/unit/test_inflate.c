@@ -135,9 +135,9 @@ static void fixed_sym(bw *w, unsigned sym)
 static void fixed_match(bw *w, unsigned len, unsigned dist)
 {
     fixed_sym(w, 257 + len - 3);
-    unsigned dc = wsx_dfl_dist_code(dist);
+    unsigned dc = wsx__dfl_dist_code(dist);
     code(w, dc, 5);
-    put(w, dist - wsx_dfl_dist_base[dc], wsx_dfl_dist_extra[dc]);
+    put(w, dist - wsx__dfl_dist_base[dc], wsx__dfl_dist_extra[dc]);
 }
 
 /* Canonical codes for lens[0..n) (independent of the library's). */
@@ -168,7 +168,7 @@ static void dyn_header(bw *w, bool final, unsigned nlen, unsigned ndist,
     put(w, ndist - 1, 5);
     put(w, 19 - 4, 4);
     for (unsigned i = 0; i < 19; i++)
-        put(w, clen[wsx_dfl_clen_order[i]], 3);
+        put(w, clen[wsx__dfl_clen_order[i]], 3);
     for (size_t i = 0; i < nseq; i++) {
         code(w, cc[seq[i]], clen[seq[i]]);
         if (seq[i] >= 16)
@@ -753,7 +753,7 @@ static void test_huffman(void)
                 b = c;
             }
         }
-        wsx_huff_lengths(freq, n, maxbits, lens);
+        wsx__huff_lengths(freq, n, maxbits, lens);
         uint64_t kraft = 0;
         unsigned maxlen = 0;
         for (unsigned i = 0; i < n; i++) {
@@ -769,19 +769,19 @@ static void test_huffman(void)
     /* One used symbol still gets a two-symbol code; none gets two. */
     memset(freq, 0, sizeof freq);
     freq[5] = 10;
-    wsx_huff_lengths(freq, 30, 15, lens);
+    wsx__huff_lengths(freq, 30, 15, lens);
     CHECK(lens[5] == 1 && lens[0] == 1);
     memset(freq, 0, sizeof freq);
-    wsx_huff_lengths(freq, 30, 15, lens);
+    wsx__huff_lengths(freq, 30, 15, lens);
     CHECK(lens[0] == 1 && lens[1] == 1 && lens[2] == 0);
     /* Canonical codes, RFC 1951 §3.2.2's example: lengths 3,3,3,3,3,2,4,4
      * give 010,011,100,101,110,00,1110,1111 (here bit-reversed). */
     static const uint8_t ex[8] = {3, 3, 3, 3, 3, 2, 4, 4};
     static const uint16_t want[8] = {2, 3, 4, 5, 6, 0, 14, 15};
     uint16_t codes[8];
-    wsx_huff_codes(ex, 8, codes);
+    wsx__huff_codes(ex, 8, codes);
     for (int i = 0; i < 8; i++)
-        CHECK_EQ(codes[i], wsx_dfl_bitrev(want[i], ex[i]));
+        CHECK_EQ(codes[i], wsx__dfl_bitrev(want[i], ex[i]));
 }
 
 /* ---- deflate -> inflate round trips ---------------------------------- */
@@ -940,14 +940,14 @@ static void test_flushes(void)
 
 int main(void)
 {
-    test_known();
-    test_corrupt();
-    test_odd_valid();
-    test_window();
-    test_bomb();
-    test_alloc_paths();
-    test_huffman();
-    test_roundtrip();
-    test_flushes();
+    RUN(test_known);
+    RUN(test_corrupt);
+    RUN(test_odd_valid);
+    RUN(test_window);
+    RUN(test_bomb);
+    RUN(test_alloc_paths);
+    RUN(test_huffman);
+    RUN(test_roundtrip);
+    RUN(test_flushes);
     return test_summary("inflate");
 }
