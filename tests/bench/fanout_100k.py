@@ -102,9 +102,14 @@ def main():
     total = args.slow + args.fast
     subs = []
     t0 = time.monotonic()
-    for i, (_, port) in enumerate(servers):
+    for i in range(args.procs):
         out = os.path.join(tmp, "sub%d.json" % i)
-        subs.append((spawn([client, "sub", "ws://127.0.0.1:%d/" % port, str(share[i]),
+        # Two servers per client, so that no destination gets more than
+        # about 8,400 connections from one source address (see
+        # fanout_client.c on ephemeral ports); each server gets half of
+        # two clients.
+        pair = ",".join("ws://127.0.0.1:%d/" % servers[(i + k) % args.procs][1] for k in (0, 1))
+        subs.append((spawn([client, "sub", pair, str(share[i]),
                             str(total), str(args.slow), out], "sub%d" % i), out))
     until = t0 + args.connect_timeout
     all_ready = all([ready_by(p, until) for p, _ in subs])  # every subscription in place

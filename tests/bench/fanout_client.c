@@ -1,8 +1,8 @@
 /* fanout_client - one process of the 100k broadcast benchmark
  * (fanout_100k.sh), on the wsx loop. Two roles:
- *   fanout_client sub URL CONNS COUNT SLOW OUT  open CONNS connections to
- *       the pubsub example at URL (at most 256 handshakes at a time), each
- *       subscribing to "b"; print "ready" once the server has taken every
+ *   fanout_client sub URL[,URL...] CONNS COUNT SLOW OUT  open CONNS
+ *       connections to the pubsub processes at the URLs, in turns (at most
+ *       256 handshakes at a time), each subscribing to "b"; print "ready" once the server has taken every
  *       subscription, then record, for every message, the delay from the
  *       publisher's clock (CLOCK_MONOTONIC, one per machine) to arrival
  *       (a histogram of the messages numbered below SLOW, and per message
@@ -26,7 +26,8 @@
 #define IN_FLIGHT 256
 
 static wsx_loop *loop;
-static const char *url;
+static char *urls[16];
+static int nurls;
 static long conns, want, opened, ready, done_conns, started;
 static uint64_t hist[BUCKETS], seq_max_ns[MAX_SEQ], seq_count[MAX_SEQ],
     seq_sent_ns[MAX_SEQ];
@@ -150,7 +151,11 @@ static void open_more(void)
     while (started < conns && started - opened < IN_FLIGHT) {
         wsx_connect_opts o;
         wsx_connect_opts_init(&o);
-        o.url = url;
+        /* In turns: Linux hands out the ephemeral ports of one
+         * destination even ones first, and slows to a crawl past half
+         * of them (about 14,000 of 32768-60999), so no destination gets
+         * more than that from one source address. */
+        o.url = urls[started % nurls];
         o.callbacks = &cb;
         o.user = calloc(1, sizeof(sub));
         if (!o.user || wsx_loop_connect(loop, &o, NULL) < 0) {
@@ -194,7 +199,7 @@ static void pub_tick(wsx_timer *t, void *user)
 
 static int usage(void)
 {
-    fputs("usage: fanout_client sub URL CONNS COUNT SLOW OUT\n"
+    fputs("usage: fanout_client sub URL[,URL...] CONNS COUNT SLOW OUT\n"
           "       fanout_client pub COUNT FROM INTERVAL_MS URL...\n", stderr);
     return 2;
 }
@@ -209,7 +214,8 @@ int main(int argc, char **argv)
         return 1;
     wsx_callbacks_init(&cb);
     if (argc == 7 && !strcmp(argv[1], "sub")) {
-        url = argv[2];
+        for (char *u = strtok(argv[2], ","); u && nurls < 16; u = strtok(NULL, ","))
+            urls[nurls++] = u;
         conns = atol(argv[3]);
         want = atol(argv[4]);
         slow = strtoul(argv[5], NULL, 10);
