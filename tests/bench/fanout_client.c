@@ -151,10 +151,11 @@ static void open_more(void)
     while (started < conns && started - opened < IN_FLIGHT) {
         wsx_connect_opts o;
         wsx_connect_opts_init(&o);
-        /* In turns: Linux hands out the ephemeral ports of one
-         * destination even ones first, and slows to a crawl past half
-         * of them (about 14,000 of 32768-60999), so no destination gets
-         * more than that from one source address. */
+        /* In turns: Linux hands out the ephemeral ports towards one
+         * destination even ones first and slows to a crawl past them
+         * (about 14,000 of 32768-60999, counted over every process of
+         * the source address), so the driver keeps each server port
+         * under that. */
         o.url = urls[started % nurls];
         o.callbacks = &cb;
         o.user = calloc(1, sizeof(sub));
