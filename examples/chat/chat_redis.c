@@ -1,55 +1,16 @@
 /* chat_redis.c - rooms shared through one Redis stream (see chat_redis.h):
- * the outbox of events to XADD, the feed that XREADs them back in stream
- * order, and the replay of a returning member's missed events. */
+ * the outbox of events to XADD and the feed that XREADs them back in
+ * stream order; chat_replay.c serves members that come back. */
 #include "chat_redis.h"
 
 #include <errno.h>
-#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "redis_link.h"
-#include "stream_id.h"
-
-enum { PAGE = 256 }; /* entries per XREAD or XRANGE reply */
-
-/* An event waiting for its XADD to be acknowledged. */
-typedef struct outgoing {
-    struct outgoing *next;
-    struct chat_redis *r;
-    int inflight; /* XADD sent on the current connection */
-    int local;    /* already delivered here: tag it so the feed skips it */
-    char *room;   /* points into json's allocation */
-    size_t len;
-    char json[];
-} outgoing;
-
-/* A member replaying from since before it joins. */
-typedef struct resume {
-    struct resume *next;
-    struct chat_redis *r;
-    chat_member *m; /* NULL: the member left, drop at the reply */
-    char room[CHAT_NAME_MAX + 1], nick[CHAT_NAME_MAX + 1];
-    stream_id last;      /* the last id it has (since, then replayed ones) */
-    stream_id cursor_at; /* the feed's cursor when the XRANGE went out */
-} resume;
-
-struct chat_redis {
-    chat *ch;
-    redis_link *cmd;  /* XADD and XRANGE */
-    redis_link *feed; /* XREAD BLOCK, which holds its connection */
-    char history[24];
-    char tag[40];        /* this instance, on the events it delivered early */
-    stream_id cursor;    /* last id the feed delivered */
-    int cursor_known;    /* the feed has read the stream's end once */
-    int closing;         /* chat_redis_free runs: replies are dropped */
-    outgoing *out, **out_tail;
-    size_t out_count;
-    resume *resumes;
-};
+#include "chat_redis_impl.h"
 
 /* ---- the outbox: every room event goes out through XADD ------------- */
 
@@ -148,9 +109,8 @@ static const redisReply *entry_field(const redisReply *fields, const char *name)
     return NULL;
 }
 
-/* One entry [id, [field, value, ...]] read: 0, or -1 when malformed. */
-static int entry_read(const redisReply *e, stream_id *id, const redisReply **room,
-                      const redisReply **json, const redisReply **origin)
+int chat_redis_entry(const redisReply *e, stream_id *id, const redisReply **room,
+                     const redisReply **json, const redisReply **origin)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
         e->element[0]->type != REDIS_REPLY_STRING ||
@@ -170,7 +130,7 @@ static void deliver_entry(chat_redis *r, const redisReply *e)
 {
     stream_id id;
     const redisReply *room, *json, *origin;
-    if (entry_read(e, &id, &room, &json, &origin) < 0 ||
+    if (chat_redis_entry(e, &id, &room, &json, &origin) < 0 ||
         stream_id_cmp(id, r->cursor) <= 0)
         return;
     r->cursor = id;
@@ -243,122 +203,18 @@ static void feed_changed(redis_link *k, redisAsyncContext *ac, void *user)
                           CHAT_REDIS_KEY);
 }
 
-/* ---- replay: a returning member gets what it missed, then joins ------ */
-
-static void replay_next(resume *rs);
-
-/* The member joins the live room after its replay (err NULL) or without
- * one (err says why); either way rs is freed. */
-static void replay_end(resume *rs, const char *err)
-{
-    chat_redis *r = rs->r;
-    chat_member *m = rs->m;
-    resume **pp = &r->resumes;
-    while (*pp != rs)
-        pp = &(*pp)->next;
-    *pp = rs->next;
-    if (m && !r->closing) {
-        if (err)
-            chat_error(m, err);
-        chat_join(m, rs->room, rs->nick);
-    }
-    free(rs);
-}
-
-/* XRANGE's reply: the entries after rs->last. The feed delivers those
- * after its cursor to the room; the member needs the ones up to it. It
- * has them all once an entry beyond the cursor shows up, or once a short
- * page came back while the cursor stood still (anything the feed
- * delivered was in the stream before the XRANGE ran). */
-static void on_range(redisAsyncContext *ac, void *reply, void *priv)
-{
-    resume *rs = priv;
-    chat_redis *r = rs->r;
-    redisReply *rep = reply;
-    (void)ac;
-    if (!rs->m || r->closing || !rep || rep->type != REDIS_REPLY_ARRAY) {
-        replay_end(rs, "history is unavailable: Redis is away");
-        return;
-    }
-    int beyond = 0;
-    for (size_t i = 0; i < rep->elements && !beyond; i++) {
-        stream_id id;
-        const redisReply *room, *json, *origin;
-        if (entry_read(rep->element[i], &id, &room, &json, &origin) < 0)
-            continue;
-        beyond = stream_id_cmp(id, r->cursor) > 0;
-        if (beyond)
-            break;
-        rs->last = id;
-        if (strcmp(room->str, rs->room))
-            continue;
-        size_t n;
-        char *stamped = stream_id_stamp(json->str, json->len, id, &n);
-        if (stamped)
-            wsx_send(chat_member_conn(rs->m), WSX_TEXT, stamped, n);
-        free(stamped);
-    }
-    if (beyond || (rep->elements < PAGE &&
-                   !stream_id_cmp(r->cursor, rs->cursor_at)))
-        replay_end(rs, NULL);
-    else
-        replay_next(rs);
-}
-
-static void replay_next(resume *rs)
-{
-    chat_redis *r = rs->r;
-    redisAsyncContext *ac = redis_link_ctx(r->cmd);
-    if (!ac || !r->cursor_known) {
-        replay_end(rs, "history is unavailable: Redis is away");
-        return;
-    }
-    if (stream_id_cmp(rs->last, r->cursor) >= 0) {
-        replay_end(rs, NULL); /* nothing missed: the feed has the rest */
-        return;
-    }
-    char from[STREAM_ID_MAX + 1], count[8];
-    from[0] = '('; /* exclusive start, Redis 6.2 and later */
-    stream_id_format(rs->last, from + 1);
-    snprintf(count, sizeof count, "%d", PAGE);
-    rs->cursor_at = r->cursor;
-    const char *argv[] = {"XRANGE", CHAT_REDIS_KEY, from, "+", "COUNT", count};
-    if (redisAsyncCommandArgv(ac, on_range, rs, 6, argv, NULL) != REDIS_OK)
-        replay_end(rs, "history is unavailable: Redis is away");
-}
-
-static void forget(chat_member *m, void *user)
-{
-    chat_redis *r = user;
-    for (resume *rs = r->resumes; rs; rs = rs->next)
-        if (rs->m == m)
-            rs->m = NULL;
-}
+/* ---- setup ---------------------------------------------------------- */
 
 static int join_since(chat_member *m, const char *room, const char *nick,
                       const char *since, void *user)
 {
-    chat_redis *r = user;
-    stream_id last;
-    if (stream_id_parse(since, strlen(since), &last) < 0)
-        return WSX_EPROTO;
-    resume *rs = calloc(1, sizeof *rs);
-    if (!rs)
-        return WSX_ENOMEM;
-    forget(m, r); /* a second join overrides a replay still under way */
-    chat_leave(m);
-    rs->r = r;
-    rs->m = m;
-    rs->last = last;
-    strcpy(rs->room, room); /* chat_join_since checked the lengths */
-    strcpy(rs->nick, nick);
-    rs->next = r->resumes;
-    r->resumes = rs;
-    replay_next(rs);
-    return 0;
+    return chat_replay_start(user, m, room, nick, since);
 }
 
-/* ---- setup ---------------------------------------------------------- */
+static void forget(chat_member *m, void *user)
+{
+    chat_replay_forget(user, m);
+}
 
 static const chat_relay relay_ops = {publish, join_since, forget};
 
@@ -424,7 +280,6 @@ void chat_redis_free(chat_redis *r)
     redis_link_free(r->feed);
     while (r->out)
         out_remove(r, r->out);
-    while (r->resumes)
-        replay_end(r->resumes, NULL);
+    chat_replay_free_all(r);
     free(r);
 }
