@@ -9,20 +9,20 @@
 static void replay_next(resume *rs);
 
 /* The member joins the live room after its replay (err NULL) or without
- * one (err says why); either way rs is freed. */
+ * one (err says why); either way rs is freed. A send to a member whose
+ * peer is gone fails it at once and its on_close frees it: rs stays
+ * listed until the end, so that chat_replay_forget clears rs->m then. */
 static void replay_end(resume *rs, const char *err)
 {
     chat_redis *r = rs->r;
-    chat_member *m = rs->m;
+    if (rs->m && !r->closing && err)
+        chat_error(rs->m, err);
+    if (rs->m && !r->closing)
+        chat_join(rs->m, rs->room, rs->nick);
     resume **pp = &r->resumes;
     while (*pp != rs)
         pp = &(*pp)->next;
     *pp = rs->next;
-    if (m && !r->closing) {
-        if (err)
-            chat_error(m, err);
-        chat_join(m, rs->room, rs->nick);
-    }
     free(rs);
 }
 
@@ -42,7 +42,7 @@ static void on_range(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     int beyond = 0;
-    for (size_t i = 0; i < rep->elements && !beyond; i++) {
+    for (size_t i = 0; i < rep->elements && rs->m; i++) {
         stream_id id;
         const redisReply *room, *json, *origin;
         if (chat_redis_entry(rep->element[i], &id, &room, &json, &origin) < 0)
@@ -59,8 +59,8 @@ static void on_range(redisAsyncContext *ac, void *reply, void *priv)
             wsx_send(chat_member_conn(rs->m), WSX_TEXT, stamped, n);
         free(stamped);
     }
-    if (beyond || (rep->elements < PAGE &&
-                   !stream_id_cmp(r->cursor, rs->cursor_at)))
+    if (!rs->m || beyond ||
+        (rep->elements < PAGE && !stream_id_cmp(r->cursor, rs->cursor_at)))
         replay_end(rs, NULL);
     else
         replay_next(rs);
