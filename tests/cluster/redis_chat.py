@@ -1,14 +1,32 @@
 """redis_chat.py - three chat instances sharing rooms through a real
 redis-server: one order of events for clients on different instances, a
 client that comes back to another instance with "since" gets exactly what
-it missed, and Redis killed and restarted mid-test loses nothing."""
+it missed, one instance's feed cut while Redis stays up reads on from where
+it was, and Redis killed and restarted mid-test loses nothing."""
 import asyncio
 import json
+import re
+import subprocess
 
 import websockets
 
 from cluster_lib import (Client, free_port, id_key, kill, report, run,
                          start_chat, start_redis, stop_clean, wait_log)
+
+
+def feed_port(rport, pid):
+    """The local port of the XREAD connection that process pid keeps to
+    the Redis at rport, or None."""
+    clients = subprocess.run(["redis-cli", "-p", str(rport), "CLIENT", "LIST"],
+                             capture_output=True, text=True, timeout=5).stdout
+    xread = {int(m.group(1)) for m in re.finditer(r"addr=127\.0\.0\.1:(\d+) .*cmd=xread", clients)}
+    socks = subprocess.run(["ss", "-Htnp", "dport = :%d" % rport],
+                           capture_output=True, text=True, timeout=5).stdout
+    for line in socks.splitlines():
+        m = re.search(r"127\.0\.0\.1:(\d+)\s+\S+\s+.*pid=%d," % pid, line)
+        if m and int(m.group(1)) in xread:
+            return int(m.group(1))
+    return None
 
 
 async def main():
@@ -72,6 +90,20 @@ async def main():
         report(ev.get("type") == "error" and "since" in ev.get("message", ""),
                "a since that is no id is an error", ev)
 
+    # --- one instance's feed cut, Redis up: it reads on from its last id ---
+    port = feed_port(rport, insts[1].pid)
+    if report(port is not None, "the feed connection of chat1 is found"):
+        subprocess.run(["redis-cli", "-p", str(rport), "CLIENT", "KILL", "ADDR",
+                        "127.0.0.1:%d" % port], capture_output=True, timeout=5)
+        for i in range(10):  # at once: most land while chat1's feed is down
+            await a.say("gap%d" % i)
+        await b.until(lambda e: e.get("text") == "gap9")
+        report(wait_log(names[1], "redis feed 127.0.0.1:%d down" % rport, timeout=5),
+               "chat1 noticed its feed was cut")
+        got = [e["text"] for e in b.says() if e["text"].startswith("gap")]
+        report(got == ["gap%d" % i for i in range(10)],
+               "chat1 reconnects and delivers the gap, in order, once", got)
+
     # --- Redis killed and restarted mid-test -----------------------------
     kill(redis)
     for nm in names:
@@ -105,7 +137,8 @@ async def main():
         report(len(mine) == len(set(mine)) == 10, "%s sees its own messages once" % cl.nick, mine)
     await c2.until(lambda e: e.get("text") == "up-b4")
     total = {cl.nick: len(cl.says()) for cl in (a, b)}
-    report(total == {"a": 3 * n + 10 + 1 + 20, "b": 3 * n + 10 + 1 + 20},
+    want = 3 * n + 10 + 1 + 10 + 20  # room, missed, after, gap, Redis away and back
+    report(total == {"a": want, "b": want},
            "end-to-end message counts", total)
     for cl in (a, b, c2):
         await cl.ws.close()
