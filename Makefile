@@ -191,7 +191,8 @@ bench: lib
 	@$(MAKE) --no-print-directory -C tests/bench
 
 # Tools go to bin under names that say what they are.
-TOOLS := wsx-cat:wsx-cat wsx-load:wsx-load echo_server:wsx-echo-server
+TOOLS := wsx-cat:wsx-cat wsx-load:wsx-load echo_server:wsx-echo-server \
+         echo_client:wsx-echo-client
 HEADERS := $(notdir $(wildcard include/*.h))
 install: lib $(foreach t,$(TOOLS),$(BUILD)/examples/$(firstword $(subst :, ,$(t))))
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     cli_workers_init(&w, "echo_server", threads, backend);
     cli_workers_listen(&w, "echo_server", &o, &addr, NULL, "ws",
                        wsx_loop_backend_name(w.loops[0]));
-    int r = cli_workers_run(&w);
+    int r = cli_workers_run(&w, NULL, NULL);
     cli_workers_free(&w);
     return r < 0;
 }

@@ -1,26 +1,44 @@
 /* chat - chat rooms with nicknames over JSON messages, and the browser page
  * that uses them, served by one process: the page at /, the WebSocket at
- * any other path.
+ * any other path, and SSE, long polling and POST /send for clients
+ * without WebSocket (fallback.h).
  *
  * Client -> server, one JSON object per text message, keys in any order:
  *   {"type":"join","room":"lobby","nick":"ann"[,"since":"<id>"]}
  *   {"type":"say","text":"hi"}
  *   {"type":"leave"}
- * Server -> client: join, say and leave events of the room (with room and
- * nick, and with --redis an "id"), and {"type":"error","message":"..."}
- * for input it cannot use. Room state lives in room.c, the protocol
- * reader in protocol.c, the sharing of rooms in chat_redis.c (instances)
- * and chat_threads.c (threads). */
+ * Server -> client: join, say and leave events of the room (with room,
+ * nick and id), and {"type":"error","message":"..."} for input it cannot
+ * use. Room state lives in room.c, the protocol reader in protocol.c, the
+ * sharing of rooms in chat_redis.c (instances) and chat_threads.c
+ * (threads). */
 #include <string.h>
 
 #include "../common/cli.h"
 #include "../common/workers.h"
 #include "chat_redis.h"
 #include "chat_threads.h"
+#include "fallback.h"
 #include "page.h"
 #include "protocol.h"
 #include "wsx.h"
 #include "wsx_loop.h"
+
+/* What one loop serves; each thread sees its own (set by loop_start). */
+typedef struct loop_state {
+    chat *rooms;
+    chat_fallback *fallback;
+    chat_redis *redis;
+} loop_state;
+
+static loop_state loops[CLI_THREADS_MAX];
+static _Thread_local loop_state *here;
+
+static void loop_start(int index, void *arg)
+{
+    (void)arg;
+    here = &loops[index];
+}
 
 static void on_message(wsx_conn *c, const wsx_message *msg, void *user)
 {
@@ -28,10 +46,10 @@ static void on_message(wsx_conn *c, const wsx_message *msg, void *user)
     chat_read(user, msg);
 }
 
-/* user: the chat of the loop that accepted c, until it becomes m. */
 static void on_open(wsx_conn *c, void *user)
 {
-    chat_member *m = chat_member_new(user, c);
+    chat_member *m = chat_member_new(here->rooms, c);
+    (void)user;
     if (!m)
         wsx_close(c, WSX_CLOSE_INTERNAL, "out of memory");
     wsx_conn_set_user(c, m);
@@ -39,18 +57,22 @@ static void on_open(wsx_conn *c, void *user)
 
 static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 {
-    (void)c;
-    /* Before a 101, user is still the loop's chat: no member to free. */
-    if (ci->http_status == 101)
+    (void)ci;
+    if (wsx_conn_http_status(c) == 101)
         chat_member_free(user);
+    else
+        chat_fallback_closed(user, c); /* SSE, poll: NULL for others */
 }
 
-/* The page at /, "ok" at /healthz for a proxy's health checks, 404 for
+/* SSE and polling (fallback.h), the page at / (?transport=sse|poll
+ * included), "ok" at /healthz for a proxy's health checks, 404 for
  * anything else that is not a WebSocket upgrade. */
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
-    if (req->target_len == 1 && req->target[0] == '/')
+    if (chat_fallback_http(here->fallback, c, req))
+        return;
+    if (req->target[0] == '/' && (req->target_len == 1 || req->target[1] == '?'))
         wsx_http_respond(c, 200, "text/html; charset=utf-8", NULL, chat_page,
                          chat_page_len);
     else if (req->target_len == 8 && !memcmp(req->target, "/healthz", 8))
@@ -62,6 +84,7 @@ static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 static const char usage[] =
     "usage: chat [--host ADDR] [--port N] [--threads N]\n"
     "            [--redis HOST:PORT [--history N]]\n"
+    "            [--poll-timeout MS] [--heartbeat MS]\n"
     "Chat rooms: serves the page at / and the WebSocket beside it.\n"
     "  --host ADDR        address to listen on (default 127.0.0.1;\n"
     "                     0.0.0.0 or :: for every interface)\n"
@@ -71,7 +94,9 @@ static const char usage[] =
     "  --redis HOST:PORT  share the rooms with every instance using this\n"
     "                     Redis (default: none, rooms are this process's)\n"
     "  --history N        events the Redis stream keeps for clients that\n"
-    "                     come back with \"since\" (default 10000)\n";
+    "                     come back with \"since\" (default 10000)\n"
+    "  --poll-timeout MS  how long GET /poll waits for events (default 25000)\n"
+    "  --heartbeat MS     SSE comment heartbeat interval (default 15000)\n";
 
 int main(int argc, char **argv)
 {
@@ -79,6 +104,7 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(8080);
+    uint32_t poll_ms = 25000, beat_ms = 15000;
     const char *redis = NULL;
     long long history = 10000;
     int threads = 1;
@@ -87,6 +113,10 @@ int main(int argc, char **argv)
     for (const char *a; (a = cli_next(&c));) {
         if (cli_addr_option(&c, &addr))
             continue;
+        else if (!strcmp(a, "--poll-timeout"))
+            poll_ms = (uint32_t)cli_int(&c, 1, 3600000);
+        else if (!strcmp(a, "--heartbeat"))
+            beat_ms = (uint32_t)cli_int(&c, 0, 3600000);
         else if (!strcmp(a, "--redis"))
             redis = cli_value(&c);
         else if (!strcmp(a, "--history"))
@@ -110,26 +140,29 @@ int main(int argc, char **argv)
     o.config = &cfg;
     o.callbacks = &cb;
     cli_workers w;
-    chat *rooms[CLI_THREADS_MAX] = {0};
-    chat_redis *relays[CLI_THREADS_MAX] = {0};
+    chat *rooms[CLI_THREADS_MAX];
     cli_workers_init(&w, "chat", threads, WSX_LOOP_DEFAULT);
     for (int i = 0; i < threads; i++) {
         /* Each thread keeps its members; Redis or chat_threads shares
          * the rooms between them. */
-        if (!(rooms[i] = chat_new()))
+        loop_state *s = &loops[i];
+        if (!(rooms[i] = s->rooms = chat_new()) ||
+            !(s->fallback = chat_fallback_new(w.loops[i], s->rooms, poll_ms, beat_ms)))
             return CLI_EXIT_FAIL;
-        if (redis && !(relays[i] = chat_redis_new(rooms[i], w.loops[i], redis, history)))
+        if (redis && !(s->redis = chat_redis_new(s->rooms, w.loops[i], redis, history)))
             cli_fail(&c, "--redis needs HOST:PORT, HOST an IP address");
     }
     chat_threads *shared = NULL;
     if (!redis && threads > 1 && !(shared = chat_threads_new(rooms, w.loops, threads)))
         return CLI_EXIT_FAIL;
-    cli_workers_listen(&w, "chat", &o, &addr, (void *const *)rooms, "http",
+    cli_workers_listen(&w, "chat", &o, &addr, NULL, "http",
                        redis ? "shared through Redis" : "Ctrl-C stops");
-    int r = cli_workers_run(&w);
-    /* Relays first: their watchers and posts need the loops. */
-    for (int i = 0; i < threads; i++)
-        chat_redis_free(relays[i]);
+    int r = cli_workers_run(&w, loop_start, NULL);
+    /* Before the loops: their watchers, timers and posts are the loops'. */
+    for (int i = 0; i < threads; i++) {
+        chat_redis_free(loops[i].redis);
+        chat_fallback_free(loops[i].fallback);
+    }
     chat_threads_free(shared);
     cli_workers_free(&w);
     for (int i = 0; i < threads; i++)

@@ -45,16 +45,21 @@ static const char *handle(chat_member *m, const cJSON *o)
     return "unknown type (join, say or leave)";
 }
 
+const char *chat_apply(chat_member *m, const char *json, size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    const char *err = !o                 ? "not valid JSON"
+                      : cJSON_IsObject(o) ? handle(m, o)
+                                          : "a message must be a JSON object";
+    cJSON_Delete(o);
+    return err;
+}
+
 void chat_read(chat_member *m, const wsx_message *msg)
 {
     const char *err = "binary messages are not understood: send JSON text";
-    if (msg->opcode == WSX_TEXT) {
-        cJSON *o = cJSON_ParseWithLength((const char *)msg->data, msg->len);
-        err = !o                 ? "not valid JSON"
-              : cJSON_IsObject(o) ? handle(m, o)
-                                  : "a message must be a JSON object";
-        cJSON_Delete(o);
-    }
+    if (msg->opcode == WSX_TEXT)
+        err = chat_apply(m, (const char *)msg->data, msg->len);
     if (err)
         chat_error(m, err);
 }

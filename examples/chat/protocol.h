@@ -15,5 +15,8 @@
 
 /* Act on one message a member sent (room.h does the rest). */
 void chat_read(chat_member *m, const wsx_message *msg);
+/* The same for one JSON text from any transport (an HTTP POST body):
+ * returns NULL, or the error message instead of sending it. */
+const char *chat_apply(chat_member *m, const char *json, size_t len);
 
 #endif

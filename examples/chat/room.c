@@ -4,6 +4,7 @@
 #include "room.h"
 
 #include <cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ struct chat {
     void *observer_user;
     const chat_relay *relay;
     void *relay_user;
+    uint64_t last_id; /* of the last room event: ids increase by one */
 };
 
 chat *chat_new(void)
@@ -79,13 +81,25 @@ static int name_ok(const char *s)
     return n > 0 && n <= CHAT_NAME_MAX;
 }
 
-/* The event as compact JSON text; NULL when out of memory. */
-static char *event(const char *type, const room *r, const char *nick,
-                   const char *field, const char *value)
+/* A room event's id: a decimal string, opaque to the transports that
+ * carry it (SSE's id:, a poll's since=). */
+static const char *next_id(chat *ch, char buf[24])
+{
+    if (ch->relay)
+        return NULL; /* the relay numbers events (deliver counts them) */
+    snprintf(buf, 24, "%llu", (unsigned long long)++ch->last_id);
+    return buf;
+}
+
+/* The event as compact JSON text (with "id" when id is not NULL); NULL
+ * when out of memory. */
+static char *event(const char *type, const char *id, const room *r,
+                   const char *nick, const char *field, const char *value)
 {
     cJSON *o = cJSON_CreateObject();
     char *s = NULL;
     if (o && cJSON_AddStringToObject(o, "type", type) &&
+        (!id || cJSON_AddStringToObject(o, "id", id)) &&
         (!r || cJSON_AddStringToObject(o, "room", r->name)) &&
         (!nick || cJSON_AddStringToObject(o, "nick", nick)) &&
         (!field || cJSON_AddStringToObject(o, field, value)))
@@ -108,9 +122,12 @@ static int deliver(chat *ch, const room *r, const char *json, size_t len)
     wsx_shared *s = wsx_shared_new(NULL, WSX_TEXT, json, len);
     wsx_conn **to = malloc((r->count ? r->count : 1) * sizeof *to);
     if (s && to) {
+        if (ch->relay) /* chat_last_id: the observer's event, here too */
+            ch->last_id++;
         strcpy(name, r->name);
         for (chat_member *m = r->members; m; m = m->next)
-            to[n++] = m->conn;
+            if (m->conn)
+                to[n++] = m->conn;
         for (size_t i = 0; i < n; i++)
             wsx_send_shared(to[i], s);
         if (ch->observer)
@@ -179,7 +196,8 @@ void chat_leave(chat_member *m)
     room *r = m->room;
     if (!r)
         return;
-    broadcast(m->ch, r, event("leave", r, m->nick, NULL, NULL));
+    char id[24];
+    broadcast(m->ch, r, event("leave", next_id(m->ch, id), r, m->nick, NULL, NULL));
     if (m->prev)
         m->prev->next = m->next;
     else
@@ -207,7 +225,8 @@ int chat_join(chat_member *m, const char *room_name, const char *nick)
         r->members->prev = m;
     r->members = m;
     r->count++;
-    return broadcast(m->ch, r, event("join", r, nick, NULL, NULL));
+    char id[24];
+    return broadcast(m->ch, r, event("join", next_id(m->ch, id), r, nick, NULL, NULL));
 }
 
 int chat_join_since(chat_member *m, const char *room_name, const char *nick,
@@ -226,13 +245,15 @@ int chat_say(chat_member *m, const char *text)
         return WSX_ESTATE;
     if (strlen(text) > CHAT_TEXT_MAX)
         return WSX_EINVAL;
-    return broadcast(m->ch, m->room, event("say", m->room, m->nick, "text", text));
+    char id[24];
+    return broadcast(m->ch, m->room,
+                     event("say", next_id(m->ch, id), m->room, m->nick, "text", text));
 }
 
 void chat_error(chat_member *m, const char *msg)
 {
-    char *json = event("error", NULL, NULL, "message", msg);
-    if (json)
+    char *json = event("error", NULL, NULL, NULL, "message", msg);
+    if (json && m->conn)
         wsx_send(m->conn, WSX_TEXT, json, strlen(json));
     cJSON_free(json);
 }
@@ -258,6 +279,11 @@ void chat_each_room(const chat *ch, chat_room_fn fn, void *user)
 {
     for (const room *r = ch->rooms; r; r = r->next)
         fn(r->name, r->count, user);
+}
+
+uint64_t chat_last_id(const chat *ch)
+{
+    return ch->last_id;
 }
 
 size_t chat_member_count(const chat *ch)

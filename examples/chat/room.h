@@ -22,8 +22,9 @@ chat *chat_new(void);
 /* Free the state; every member must have been freed before. */
 void chat_free(chat *ch);
 
-/* A connection becomes a member, in no room yet. Returns NULL when out of
- * memory. */
+/* A connection becomes a member, in no room yet. c NULL: a member whose
+ * events reach it another way (the observer: SSE, long polling). Returns
+ * NULL when out of memory. */
 chat_member *chat_member_new(chat *ch, wsx_conn *c);
 /* The member leaves its room (the others get a leave event) and is
  * forgotten: call it from on_close. */
@@ -87,6 +88,13 @@ wsx_conn *chat_member_conn(const chat_member *m);
 /* Each room with at least one member, in no particular order. */
 typedef void (*chat_room_fn)(const char *room, size_t members, void *user);
 void chat_each_room(const chat *ch, chat_room_fn fn, void *user);
+/* Every room event (join, say, leave) carries "id": a decimal string,
+ * one more than the previous event's of any room. This is the id of the
+ * last one sent (0 before any): inside the observer, the event's own.
+ * With a relay the relay puts the "id" in the JSON, if any (chat_redis:
+ * its stream id; chat_threads: none), and this counts the events
+ * delivered here. */
+uint64_t chat_last_id(const chat *ch);
 /* Connections that are members (in a room or not). */
 size_t chat_member_count(const chat *ch);
 

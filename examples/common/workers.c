@@ -50,9 +50,19 @@ int cli_workers_listen(cli_workers *w, const char *prog, wsx_listen_opts *o,
     return port;
 }
 
-static void *run_thread(void *arg)
+typedef struct worker {
+    wsx_loop *loop;
+    int index;
+    cli_worker_fn start;
+    void *arg;
+} worker;
+
+static void *run_thread(void *p)
 {
-    return wsx_loop_run(arg) < 0 ? arg : NULL;
+    worker *k = p;
+    if (k->start)
+        k->start(k->index, k->arg);
+    return wsx_loop_run(k->loop) < 0 ? k : NULL;
 }
 
 static void shut_down(wsx_loop *l, void *arg)
@@ -61,16 +71,19 @@ static void shut_down(wsx_loop *l, void *arg)
     wsx_loop_shutdown(l);
 }
 
-int cli_workers_run(cli_workers *w)
+int cli_workers_run(cli_workers *w, cli_worker_fn start, void *arg)
 {
     pthread_t t[CLI_THREADS_MAX];
+    worker k[CLI_THREADS_MAX];
     int started = 1, failed = 0;
+    for (int i = 0; i < w->n; i++)
+        k[i] = (worker){w->loops[i], i, start, arg};
     for (; started < w->n; started++)
-        if (pthread_create(&t[started], NULL, run_thread, w->loops[started])) {
+        if (pthread_create(&t[started], NULL, run_thread, &k[started])) {
             failed = 1;
             break;
         }
-    if (!failed && wsx_loop_run(w->loops[0]) < 0)
+    if (!failed && run_thread(&k[0]))
         failed = 1;
     for (int i = 1; i < started; i++) {
         void *res;

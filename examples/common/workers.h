@@ -34,8 +34,11 @@ int cli_workers_listen(cli_workers *w, const char *prog, wsx_listen_opts *o,
                        const char *scheme, const char *note);
 /* Run every loop, loops 1..n-1 on threads of their own, until loop 0 ends
  * (a signal's graceful shutdown); then shut the others down and join
- * them. Returns 0, or -1 when a loop failed or a thread did not start. */
-int cli_workers_run(cli_workers *w);
+ * them. start (may be NULL) runs first on each loop's thread with its
+ * index, e.g. to set a thread-local pointer to that loop's state. Returns
+ * 0, or -1 when a loop failed or a thread did not start. */
+typedef void (*cli_worker_fn)(int index, void *arg);
+int cli_workers_run(cli_workers *w, cli_worker_fn start, void *arg);
 /* Free every loop (after cli_workers_run). */
 void cli_workers_free(cli_workers *w);
 
