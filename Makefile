@@ -66,10 +66,12 @@ EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_*.c))
 endif
-EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/tls.o
+EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/workers.o $(BUILD)/examples/obj/common/tls.o
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
 DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
+# chat --redis talks to Redis through hiredis (Debian libhiredis-dev).
+HIREDIS   := $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 LDLIBS    := -lm -pthread $(LDLIBS_EXTRA)
 
 .PHONY: all lib examples tests test check check-asan check-valgrind demo \
@@ -123,7 +125,7 @@ $(BUILD)/examples/libuv_%: examples/libuv_%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 
 $(BUILD)/examples/chat: $(CHAT_SRC:examples/%.c=$(BUILD)/examples/obj/%.o) $(EX_COMMON) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON))
+	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON)) $(HIREDIS)
 
 $(BUILD)/examples/%: examples/%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)

@@ -4,6 +4,7 @@
 
 #include "common/cli.h"
 #include "common/tls.h"
+#include "common/workers.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
 #include "wsx_loop.h"
@@ -24,7 +25,7 @@ static void on_fragment(wsx_conn *c, const wsx_message *m, void *user)
 
 static const char usage[] =
     "usage: echo_server [--host ADDR] [--port N] [--max-message BYTES]\n"
-    "                   [--streaming] [--poll] [--no-deflate]\n"
+    "                   [--streaming] [--poll] [--no-deflate] [--threads N]\n"
     "                   [--tls-cert FILE --tls-key FILE]\n"
     "Echoes every text and binary message.\n"
     "  --host ADDR          address to listen on (default 127.0.0.1;\n"
@@ -34,6 +35,8 @@ static const char usage[] =
     "  --streaming          echo each fragment as it arrives (fixed memory)\n"
     "  --poll               use the poll backend instead of epoll/kqueue\n"
     "  --no-deflate         do not agree to permessage-deflate\n"
+    "  --threads N          N event loops on N threads sharing the port\n"
+    "                       (SO_REUSEPORT; default 1)\n"
     CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE;
 
 int main(int argc, char **argv)
@@ -44,6 +47,8 @@ int main(int argc, char **argv)
     cli_addr addr = CLI_ADDR_INIT(9001);
     cli_tls tls = {0};
     wsx_loop_backend backend = WSX_LOOP_DEFAULT;
+    int threads = 1;
+    cli_workers w;
     cli c;
     wsx_config_init(&cfg, WSX_SERVER);
     wsx_callbacks_init(&cb);
@@ -66,19 +71,25 @@ int main(int argc, char **argv)
             backend = WSX_LOOP_POLL;
         } else if (!strcmp(a, "--no-deflate")) {
             cfg.extension = NULL;
+        } else if (!strcmp(a, "--threads")) {
+            threads = (int)cli_int(&c, 1, CLI_THREADS_MAX);
         } else {
             cli_unknown(&c);
         }
     }
     o.config = &cfg;
     o.callbacks = &cb;
+    /* One TLS context serves one loop's thread (wsx_tls.h). */
+    if (threads > 1 && tls.cert)
+        cli_fail(&c, "--tls-cert serves one thread: leave out --threads");
     const char *scheme = cli_tls_listen(&c, &tls, &o) ? "wss" : "ws";
-    wsx_loop *l = cli_loop_new("echo_server", backend);
+    cli_workers_init(&w, "echo_server", threads, backend);
     if (tls.ctx)
-        cli_tls_reload_on_hup("echo_server", l, &tls);
-    cli_listen("echo_server", l, &o, &addr, scheme, wsx_loop_backend_name(l));
-    int r = wsx_loop_run(l);
-    wsx_loop_free(l);
+        cli_tls_reload_on_hup("echo_server", w.loops[0], &tls);
+    cli_workers_listen(&w, "echo_server", &o, &addr, NULL, scheme,
+                       wsx_loop_backend_name(w.loops[0]));
+    int r = cli_workers_run(&w, NULL, NULL);
+    cli_workers_free(&w);
     wsx_tls_free(tls.ctx);
     return r < 0;
 }

@@ -22,8 +22,9 @@ static const char *handle(chat_member *m, const cJSON *o)
         const char *room = field(o, "room"), *nick = field(o, "nick");
         if (!room || !nick)
             return "join needs \"room\" and \"nick\" strings";
-        int r = chat_join(m, room, nick);
-        return r == WSX_EINVAL ? "room and nick must be 1 to 64 bytes"
+        int r = chat_join_since(m, room, nick, field(o, "since"));
+        return r == WSX_EINVAL  ? "room and nick must be 1 to 64 bytes"
+               : r == WSX_EPROTO ? "since must be an event id such as \"1700000000000-0\""
                : r < 0         ? wsx_strerror(r)
                                : NULL;
     }
