@@ -6,21 +6,30 @@
 
 #include "inflate_int.h"
 
-/* Copy n bytes from d - dist to d, forward, as LZ77 demands when the
- * regions overlap (a short distance repeats a pattern). */
+/* Copy n bytes (3..258) from d - dist to d, forward, as LZ77 demands
+ * when the regions overlap (a short distance repeats a pattern). Most
+ * matches are short: with dist >= 8 they go in 8-byte steps that read
+ * only bytes already written, the last step ending exactly at n (it
+ * rewrites a few bytes with their own values), so nothing past the
+ * match is touched and no library call is made. */
 static void copy_forward(uint8_t *d, uint32_t dist, uint32_t n)
 {
     const uint8_t *src = d - dist;
-    if (dist >= n) {
-        memcpy(d, src, n);
+    if (dist >= 8 && n >= 8) {
+        if (n > 64 && dist >= n) {
+            memcpy(d, src, n);
+            return;
+        }
+        for (uint32_t i = 0; i + 8 < n; i += 8)
+            memcpy(d + i, src + i, 8);
+        memcpy(d + n - 8, src + n - 8, 8);
+    } else if (dist >= 4 && n >= 4) {
+        memcpy(d, src, 4);
+        for (uint32_t i = 4; i + 4 < n; i += 4)
+            memcpy(d + i, src + i, 4);
+        memcpy(d + n - 4, src + n - 4, 4);
     } else if (dist == 1) {
         memset(d, *src, n);
-    } else if (dist >= 8) {
-        uint32_t i = 0;
-        for (; i + 8 <= n; i += 8)
-            memcpy(d + i, src + i, 8);
-        for (; i < n; i++)
-            d[i] = src[i];
     } else {
         for (uint32_t i = 0; i < n; i++)
             d[i] = src[i];
@@ -76,6 +85,15 @@ int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         unsigned kind = WSX_HD_KIND(e);
         if (kind == WSX_HD_LIT) {
             win[wpos++] = (uint8_t)WSX_HD_VAL(e);
+            /* 41 bits are left and a table code has at most 15: a
+             * literal that follows needs no refill (wlimit leaves room
+             * for it). Anything else waits for the next turn. */
+            e = lt[bits & lmask];
+            if (WSX_HD_LEN(e) && WSX_HD_KIND(e) == WSX_HD_LIT) {
+                bits >>= WSX_HD_LEN(e);
+                nbits -= WSX_HD_LEN(e);
+                win[wpos++] = (uint8_t)WSX_HD_VAL(e);
+            }
             continue;
         }
         if (kind != WSX_HD_BASE) {
@@ -102,7 +120,10 @@ int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         uint32_t hist = have0 + (wpos - pos0);
         if (dist > hist || dist > wsize)
             goto bad; /* beyond the window or before the output began */
-        wsx__inflate_copy(win, wpos, wsize, dist, length);
+        if (dist <= wpos)
+            copy_forward(win + wpos, dist, length);
+        else
+            wsx__inflate_copy(win, wpos, wsize, dist, length);
         wpos += length;
     }
     /* Give back the whole bytes the refill read ahead (only those of this
