@@ -174,17 +174,9 @@ static void store_le64(uint8_t *o, uint64_t v)
 /* The block's symbols, with the bit writer in local variables: through
  * s, every byte stored could alias s->bits, so the compiler would reload
  * and store it around each one. After each symbol (at most 48 bits) the
- * whole bytes leave in one 8-byte store, which 16 bytes of room allow.
- * Lengths 3..258 are looked up with their extra bits already attached. */
+ * whole bytes leave in one 8-byte store, which 16 bytes of room allow. */
 static int write_symbols(wsx_deflater *s, const trees *t)
 {
-    uint32_t lenc[WSX_DFL_MAX_MATCH + 1];
-    uint8_t lenn[WSX_DFL_MAX_MATCH + 1];
-    for (unsigned len = WSX_DFL_MIN_MATCH; len <= WSX_DFL_MAX_MATCH; len++) {
-        unsigned lc = wsx__dfl_len_code(len), ls = 257 + lc;
-        lenc[len] = t->lcode[ls] | (len - wsx__dfl_len_base[lc]) << t->llen[ls];
-        lenn[len] = (uint8_t)(t->llen[ls] + wsx__dfl_len_extra[lc]);
-    }
     uint64_t bits = s->bits;
     unsigned nbits = s->nbits;
     uint8_t *o = s->out + s->out_len, *oend = s->out + s->out_cap - 16;
@@ -204,9 +196,11 @@ static int write_symbols(wsx_deflater *s, const trees *t)
             bits |= (uint64_t)t->lcode[sy[0]] << nbits;
             nbits += t->llen[sy[0]];
         } else {
-            unsigned len = sy[0] + WSX_DFL_MIN_MATCH, dc = wsx__dfl_dist_code(dist);
-            bits |= (uint64_t)lenc[len] << nbits;
-            nbits += lenn[len];
+            unsigned len = sy[0] + WSX_DFL_MIN_MATCH, lc = wsx__dfl_len_code(len);
+            unsigned ls = 257 + lc, dc = wsx__dfl_dist_code(dist);
+            bits |= (uint64_t)(t->lcode[ls] | (len - wsx__dfl_len_base[lc]) << t->llen[ls])
+                    << nbits;
+            nbits += t->llen[ls] + wsx__dfl_len_extra[lc];
             bits |= (uint64_t)(t->dcode[dc] | (dist - wsx__dfl_dist_base[dc]) << t->dlen[dc])
                     << nbits;
             nbits += t->dlen[dc] + wsx__dfl_dist_extra[dc];
