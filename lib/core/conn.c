@@ -453,7 +453,8 @@ int wsx_conn_http_status(const wsx_conn *c)
 
 size_t wsx_buffered_amount(const wsx_conn *c)
 {
-    return c->out.len - c->out.off;
+    size_t held = c->cb->queued ? c->cb->queued(c, c->user) : 0;
+    return c->out.len - c->out.off + held;
 }
 
 bool wsx_close_code_valid(uint16_t code)

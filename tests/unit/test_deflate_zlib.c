@@ -436,12 +436,12 @@ int main(void)
     }
     zbuf = malloc(ZCAP);
     obuf = malloc(ZCAP);
-    test_zlib_to_wsx();
-    test_match_copies();
-    test_wsx_to_zlib();
-    test_random_roundtrips();
-    test_zlib_bomb();
-    test_ratio();
+    RUN(test_zlib_to_wsx);
+    RUN(test_match_copies);
+    RUN(test_wsx_to_zlib);
+    RUN(test_random_roundtrips);
+    RUN(test_zlib_bomb);
+    RUN(test_ratio);
     for (int c = 0; c < NCORPUS; c++)
         free(corp[c]);
     free(zbuf);

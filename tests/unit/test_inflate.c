@@ -959,15 +959,15 @@ static void test_code_tables(void)
 
 int main(void)
 {
-    test_code_tables();
-    test_known();
-    test_corrupt();
-    test_odd_valid();
-    test_window();
-    test_bomb();
-    test_alloc_paths();
-    test_huffman();
-    test_roundtrip();
-    test_flushes();
+    RUN(test_code_tables);
+    RUN(test_known);
+    RUN(test_corrupt);
+    RUN(test_odd_valid);
+    RUN(test_window);
+    RUN(test_bomb);
+    RUN(test_alloc_paths);
+    RUN(test_huffman);
+    RUN(test_roundtrip);
+    RUN(test_flushes);
     return test_summary("inflate");
 }

@@ -7,13 +7,16 @@
 #include "test.h"
 #include "utf8.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
-
 /* The variant under test: every case runs against each one this build
- * has and this CPU can run (portable, auto, SIMD). */
+ * has and this CPU can run (portable, auto, SIMD), as test_x/variant. */
 static wsx_utf8_fn utf8_validate = wsx_utf8_validate;
+
+#define RUN_VARIANT(fn, variant)                                              \
+    do {                                                                      \
+        char name_[64];                                                       \
+        snprintf(name_, sizeof name_, "%s/%s", #fn, variant);                 \
+        RUN_AS(name_, fn());                                                  \
+    } while (0)
 
 typedef struct utf8_case {
     const char *s;
@@ -415,16 +418,15 @@ int main(void)
     size_t nv = wsx__utf8_variants(&v);
     CHECK(nv >= 2);
     for (size_t i = 0; i < nv; i++) {
-        fprintf(stderr, "variant %s\n", v[i].name);
         utf8_validate = v[i].fn;
-        RUN(test_table);
-        RUN(test_all_code_points);
-        RUN(test_exhaustive_short);
-        RUN(test_fast_path);
-        RUN(test_random);
-        RUN(test_block_split);
-        RUN(test_dense_text);
-        RUN(test_sticky);
+        RUN_VARIANT(test_table, v[i].name);
+        RUN_VARIANT(test_all_code_points, v[i].name);
+        RUN_VARIANT(test_exhaustive_short, v[i].name);
+        RUN_VARIANT(test_fast_path, v[i].name);
+        RUN_VARIANT(test_random, v[i].name);
+        RUN_VARIANT(test_block_split, v[i].name);
+        RUN_VARIANT(test_dense_text, v[i].name);
+        RUN_VARIANT(test_sticky, v[i].name);
     }
     return test_summary("test_utf8");
 }
