@@ -224,7 +224,9 @@ static int validate(uint32_t *state, const uint8_t *p, size_t len,
                 s = REJECT;
         }
     }
-    s = run(s, p + i, len - i);
+    /* p may be NULL for an empty input: no pointer arithmetic then. */
+    if (i < len)
+        s = run(s, p + i, len - i);
     *state = (uint32_t)s;
     return s == REJECT ? WSX_EUTF8 : 0;
 }
