@@ -7,6 +7,12 @@
 #ifdef WSX_UTF8_AVX2
 #include <immintrin.h>
 
+#ifdef WSX_UTF8_AVX2_RUNTIME
+#define WSX_AVX2_FN __attribute__((target("avx2")))
+#else
+#define WSX_AVX2_FN
+#endif
+
 /* Every ill-formed sequence shows in one pair (previous byte, this byte),
  * except a missing or surplus third or fourth byte, which needs the bytes
  * two and three back. Each class of pair error is one bit; three tables,
@@ -85,8 +91,8 @@ typedef struct utf8_luts {
 } utf8_luts;
 
 /* Nonzero bytes where cur, following prev, is ill-formed. */
-__attribute__((target("avx2")))
-static __m256i block_errors(const utf8_luts *t, __m256i cur, __m256i prev)
+WSX_AVX2_FN static __m256i block_errors(const utf8_luts *t, __m256i cur,
+                                        __m256i prev)
 {
     __m256i p1 = WSX_BACK(cur, prev, 1);
     __m256i a = _mm256_shuffle_epi8(
@@ -107,10 +113,7 @@ static __m256i block_errors(const utf8_luts *t, __m256i cur, __m256i prev)
     return _mm256_xor_si256(must_cont, pairs);
 }
 
-#ifdef WSX_UTF8_AVX2_RUNTIME
-__attribute__((target("avx2")))
-#endif
-bool wsx__utf8_check_avx2(const uint8_t *p, size_t n)
+WSX_AVX2_FN bool wsx__utf8_check_avx2(const uint8_t *p, size_t n)
 {
     const utf8_luts t = {WSX_LUT(prev_high), WSX_LUT(prev_low),
                          WSX_LUT(this_high), _mm256_set1_epi8(0x0f)};
