@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/metrics.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
 #include "wsx_loop.h"
@@ -24,6 +25,7 @@ static void on_fragment(wsx_conn *c, const wsx_message *m, void *user)
 static const char usage[] =
     "usage: echo_server [--host ADDR] [--port N] [--max-message BYTES]\n"
     "                   [--streaming] [--poll] [--no-deflate]\n"
+    "                   [--metrics] [--metrics-port N]\n"
     "Echoes every text and binary message.\n"
     "  --host ADDR          address to listen on (default 127.0.0.1;\n"
     "                       0.0.0.0 or :: for every interface)\n"
@@ -31,7 +33,8 @@ static const char usage[] =
     "  --max-message BYTES  frame and message limit (default 16 MiB; 1009 above)\n"
     "  --streaming          echo each fragment as it arrives (fixed memory)\n"
     "  --poll               use the poll backend instead of epoll/kqueue\n"
-    "  --no-deflate         do not agree to permessage-deflate\n";
+    "  --no-deflate         do not agree to permessage-deflate\n"
+    CLI_METRICS_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -39,7 +42,9 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(9001);
-    wsx_loop_backend backend = WSX_LOOP_DEFAULT;
+    cli_metrics metrics = CLI_METRICS_INIT;
+    wsx_loop_opts lo;
+    wsx_loop_opts_init(&lo);
     cli c;
     wsx_config_init(&cfg, WSX_SERVER);
     wsx_callbacks_init(&cb);
@@ -50,7 +55,7 @@ int main(int argc, char **argv)
     cfg.extension = wsx_permessage_deflate();
     cli_init(&c, argc, argv, "echo_server", usage);
     for (const char *a; (a = cli_next(&c));) {
-        if (cli_addr_option(&c, &addr)) {
+        if (cli_addr_option(&c, &addr) || cli_metrics_option(&c, &metrics)) {
             continue;
         } else if (!strcmp(a, "--max-message")) {
             cfg.max_message_size = cfg.max_frame_size =
@@ -59,7 +64,7 @@ int main(int argc, char **argv)
             cfg.streaming = true;
             cb.on_fragment = on_fragment;
         } else if (!strcmp(a, "--poll")) {
-            backend = WSX_LOOP_POLL;
+            lo.backend = WSX_LOOP_POLL;
         } else if (!strcmp(a, "--no-deflate")) {
             cfg.extension = NULL;
         } else {
@@ -68,9 +73,14 @@ int main(int argc, char **argv)
     }
     o.config = &cfg;
     o.callbacks = &cb;
-    wsx_loop *l = cli_loop_new("echo_server", backend);
-    cli_listen("echo_server", l, &o, &addr, "ws", wsx_loop_backend_name(l));
+    cli_metrics_loop_opts("echo_server", &metrics, &lo);
+    cli_metrics_listen_opts(&metrics, &o);
+    wsx_loop *l = cli_loop_new_opts("echo_server", &lo);
+    int port = cli_listen("echo_server", l, &o, &addr, "ws",
+                          wsx_loop_backend_name(l));
+    cli_metrics_start("echo_server", &metrics, l, &addr, port);
     int r = wsx_loop_run(l);
     wsx_loop_free(l);
+    cli_metrics_free(&metrics);
     return r < 0;
 }

@@ -50,7 +50,13 @@ static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
 
 int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
 {
-    if (!o || o->size != sizeof *o || o->backlog <= 0)
+    return wsx__listen(l, o, true);
+}
+
+int wsx__listen(wsx_loop *l, const wsx_listen_opts *o, bool counted)
+{
+    if (!o || o->size != sizeof *o || o->backlog <= 0 ||
+        (o->metrics_path && !l->hub))
         return WSX_EINVAL;
     wsx_listener *ls = calloc(1, sizeof *ls);
     if (!ls)
@@ -61,6 +67,8 @@ int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
         free(ls);
         return r;
     }
+    ls->ep.metrics_path = o->metrics_path;
+    wsx__metrics_endpoint(l, &ls->ep, counted);
     uint16_t port = 0;
     int fd = wsx__net_listen(o->host, o->port, o->reuse_port, o->backlog, &port);
     if (fd < 0) {
@@ -128,6 +136,8 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
         ep.cfg.client.host = u.hostport;
     if (!ep.cfg.client.path)
         ep.cfg.client.path = u.target;
+    ep.metrics_path = NULL;
+    wsx__metrics_endpoint(l, &ep, true);
     int fd = wsx__net_connect(&u);
     if (fd < 0)
         return fd;

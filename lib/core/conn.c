@@ -455,6 +455,13 @@ int wsx_conn_error(const wsx_conn *c)
     return c->err;
 }
 
+/* Not in wsx.h: the event loop finds a connection's settings by it
+ * (declared in lib/adapters/loop_internal.h). */
+const wsx_callbacks *wsx__conn_callbacks(const wsx_conn *c)
+{
+    return c->cb;
+}
+
 int wsx_conn_http_status(const wsx_conn *c)
 {
     return c->http_status;
