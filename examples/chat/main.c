@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/metrics.h"
 #include "page.h"
 #include "protocol.h"
+#include "stats.h"
 #include "wsx.h"
 #include "wsx_loop.h"
 
@@ -41,10 +43,13 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
     chat_member_free(user); /* NULL for a connection that never opened */
 }
 
-/* The page at /, 404 for anything else that is not a WebSocket upgrade. */
+/* The page at /, the stats page at /stats (/metrics is the loop's), 404
+ * for anything else that is not a WebSocket upgrade. */
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
+    if (chat_stats_http(c, req))
+        return;
     if (req->target_len == 1 && req->target[0] == '/')
         wsx_http_respond(c, 200, "text/html; charset=utf-8", NULL, chat_page,
                          chat_page_len);
@@ -53,11 +58,13 @@ static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 }
 
 static const char usage[] =
-    "usage: chat [--host ADDR] [--port N]\n"
-    "Chat rooms: serves the page at / and the WebSocket beside it.\n"
-    "  --host ADDR  address to listen on (default 127.0.0.1;\n"
-    "               0.0.0.0 or :: for every interface)\n"
-    "  --port N     port (default 8080; 0: any free port)\n";
+    "usage: chat [--host ADDR] [--port N] [--metrics] [--metrics-port N]\n"
+    "Chat rooms: serves the page at / and the WebSocket beside it, live\n"
+    "statistics at /stats (with --metrics).\n"
+    "  --host ADDR          address to listen on (default 127.0.0.1;\n"
+    "                       0.0.0.0 or :: for every interface)\n"
+    "  --port N             port (default 8080; 0: any free port)\n"
+    CLI_METRICS_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -65,10 +72,12 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(8080);
+    cli_metrics metrics = CLI_METRICS_INIT;
+    wsx_loop_opts lo;
     cli c;
     cli_init(&c, argc, argv, "chat", usage);
     while (cli_next(&c))
-        if (!cli_addr_option(&c, &addr))
+        if (!cli_addr_option(&c, &addr) && !cli_metrics_option(&c, &metrics))
             cli_unknown(&c);
     wsx_config_init(&cfg, WSX_SERVER);
     /* A chat line is small: refuse big messages (1009) and let a member
@@ -84,12 +93,17 @@ int main(int argc, char **argv)
     o.config = &cfg;
     o.callbacks = &cb;
     rooms = chat_new();
-    wsx_loop *l = cli_loop_new("chat", WSX_LOOP_DEFAULT);
+    wsx_loop_opts_init(&lo);
+    cli_metrics_loop_opts("chat", &metrics, &lo);
+    cli_metrics_listen_opts(&metrics, &o);
+    wsx_loop *l = cli_loop_new_opts("chat", &lo);
     if (!rooms)
         return CLI_EXIT_FAIL;
-    cli_listen("chat", l, &o, &addr, "http", "Ctrl-C stops");
+    int port = cli_listen("chat", l, &o, &addr, "http", "Ctrl-C stops");
+    cli_metrics_start("chat", &metrics, l, &addr, port);
     int r = wsx_loop_run(l);
     wsx_loop_free(l);
+    cli_metrics_free(&metrics);
     chat_free(rooms);
     return r < 0;
 }
