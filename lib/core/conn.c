@@ -271,6 +271,7 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
     if (c->err)
         return c->err;
     wsx__enter(c);
+    wsx__m_feed(c);
     c->rx_seen = len > 0;
     size_t off = 0;
     while (off < len) {
@@ -294,6 +295,7 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
         }
         off += (size_t)n;
     }
+    wsx__m_feed(c);
     return wsx__leave(c, c->err);
 }
 

@@ -108,9 +108,17 @@ void wsx__m_failed(wsx_conn *c, uint16_t code);
 /* A message entered the send queue; the queue became empty. */
 void wsx__m_queued(wsx_conn *c);
 void wsx__m_drained(wsx_conn *c);
-/* The registry's clock, or 0 when it has none. */
-uint64_t wsx__m_now(const wsx_metrics *m);
-void wsx__m_handled(wsx_metrics *m, uint64_t since);
+/* Around a message callback: its start time (0 without a clock), then
+ * the observation. */
+uint64_t wsx__m_begin(wsx_metrics *m);
+void wsx__m_end(wsx_metrics *m, uint64_t since);
+
+/* wsx_conn_feed starts or ends: callbacks are chained only inside one. */
+static inline void wsx__m_feed(wsx_conn *c)
+{
+    if (c->cfg->metrics)
+        c->cfg->metrics->chain_ns = 0;
+}
 
 static inline void wsx__m_received(wsx_conn *c, uint8_t op, uint64_t len)
 {
@@ -218,10 +226,10 @@ static inline int wsx__cb_data(wsx_conn *c, const wsx_message *m,
 {
     if (!c->gone && fn) {
         wsx_metrics *reg = c->cfg->metrics;
-        uint64_t t = reg ? wsx__m_now(reg) : 0;
+        uint64_t t = reg ? wsx__m_begin(reg) : 0;
         fn(c, m, c->user);
         if (reg)
-            wsx__m_handled(reg, t);
+            wsx__m_end(reg, t);
     }
     return wsx__gone(c);
 }

@@ -83,8 +83,11 @@ static const uint64_t bound_ns[] = {WSX_METRICS_BUCKETS(WSX_BOUND_NS_)};
 #define WSX_BOUND_LE_(ns, le) le,
 static const char *const bound_le[] = {WSX_METRICS_BUCKETS(WSX_BOUND_LE_)};
 
-static void observe(wsx_histogram *h, uint64_t ns, uint64_t n)
+/* t1 - t0, or 0 for a clock that stepped back (a time-stamp counter
+ * read on two cores). */
+static void observe(wsx_histogram *h, uint64_t t0, uint64_t t1, uint64_t n)
 {
+    uint64_t ns = t1 > t0 ? t1 - t0 : 0;
     int i = 0;
     while (i < WSX_METRICS_NBUCKETS - 1 && ns > bound_ns[i])
         i++;
@@ -93,15 +96,26 @@ static void observe(wsx_histogram *h, uint64_t ns, uint64_t n)
     h->sum_ns += ns * n;
 }
 
-uint64_t wsx__m_now(const wsx_metrics *m)
+static uint64_t now(const wsx_metrics *m)
 {
-    return m->clock_ns ? m->clock_ns(m->clock_user) : 0;
+    return m->clock_ns(m->clock_user);
 }
 
-void wsx__m_handled(wsx_metrics *m, uint64_t since)
+uint64_t wsx__m_begin(wsx_metrics *m)
 {
-    if (m->clock_ns)
-        observe(&m->handler, wsx__m_now(m) - since, 1);
+    if (!m->clock_ns)
+        return 0;
+    return m->cb_ns = m->chain_ns ? m->chain_ns : now(m);
+}
+
+void wsx__m_end(wsx_metrics *m, uint64_t since)
+{
+    if (!m->clock_ns)
+        return;
+    uint64_t t = now(m);
+    observe(&m->handler, since, t, 1);
+    m->chain_ns = t;
+    m->cb_ns = 0;
 }
 
 void wsx__m_queued(wsx_conn *c)
@@ -110,7 +124,7 @@ void wsx__m_queued(wsx_conn *c)
     if (!m->clock_ns)
         return;
     if (c->q_msgs == 0)
-        c->q_since = wsx__m_now(m);
+        c->q_since = m->cb_ns ? m->cb_ns : now(m);
     if (c->q_msgs < UINT16_MAX)
         c->q_msgs++;
 }
@@ -120,7 +134,7 @@ void wsx__m_drained(wsx_conn *c)
     wsx_metrics *m = c->cfg->metrics;
     /* Once closing, q_since holds the close deadline (conn.h). */
     if (m && c->state == WSX_STATE_OPEN)
-        observe(&m->queue_wait, wsx__m_now(m) - c->q_since, c->q_msgs);
+        observe(&m->queue_wait, c->q_since, now(m), c->q_msgs);
     c->q_msgs = 0;
 }
 

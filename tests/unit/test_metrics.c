@@ -185,7 +185,7 @@ static const char *const expected[] = {
     "wsx_message_handler_seconds_bucket{le=\"0.25\"} 3\n",
     "wsx_message_handler_seconds_bucket{le=\"1\"} 3\n",
     "wsx_message_handler_seconds_bucket{le=\"+Inf\"} 3\n",
-    "wsx_message_handler_seconds_sum 0.000006000\n",
+    "wsx_message_handler_seconds_sum 0.000003000\n",
     "wsx_message_handler_seconds_count 3\n",
     "# HELP wsx_send_queue_wait_seconds Time from queueing a message to its last byte leaving.\n",
     "# TYPE wsx_send_queue_wait_seconds histogram\n",
@@ -210,9 +210,9 @@ static const char *const expected[] = {
     "wsx_send_queue_wait_seconds_count 3\n",
 };
 
-/* With a clock of 1 µs per reading, each handler call spans 2 µs (its
- * echo is queued in between) and each echo waits 2 µs (queued, handler
- * end, drained). */
+/* With a clock of 1 µs per reading, each handler call spans 1 µs (one
+ * reading before it, one after; its echo is stamped with the first) and
+ * each echo waits 2 µs (its handler's start to the drain's reading). */
 static void test_exposition(void)
 {
     wsx_metrics m;
@@ -266,6 +266,39 @@ static void test_add(void)
     CHECK_EQ(wsx_metrics_add(&sum, &b), WSX_EINVAL);
 }
 
+/* Messages that arrive in one input are timed one after the other: the
+ * end of one callback starts the next (three readings for two), and the
+ * chain breaks between inputs. */
+static void test_chained(void)
+{
+    wsx_metrics m;
+    ep e;
+    wsx_config cfg;
+    wsx_callbacks cb;
+    uint8_t in[64];
+    wsx_metrics_init(&m);
+    m.clock_ns = fake_clock;
+    server(&e, &cfg, &cb, &m);
+    feed_str(&e, rfc_request);
+    size_t n = client_frame(in, 0x81, "a", 1);
+    n += client_frame(in + n, 0x81, "b", 1);
+    uint64_t t0 = fake_ns;
+    wsx_conn_feed(e.c, in, n);
+    /* Three for the callbacks, one for the drain of both echoes. */
+    CHECK_EQ((fake_ns - t0) / 1000, 4);
+    CHECK_EQ(m.handler.count, 2);
+    CHECK_EQ(m.handler.sum_ns, 2000);
+    CHECK_EQ(m.queue_wait.count, 2);
+    CHECK_EQ(m.queue_wait.sum_ns, 2 * 3000);
+    CHECK_EQ(m.cb_ns, 0);
+    CHECK_EQ(m.chain_ns, 0);
+    t0 = fake_ns;
+    feed_frame(&e, 0x81, "c", 1);
+    CHECK_EQ((fake_ns - t0) / 1000, 3);
+    CHECK_EQ(m.handler.sum_ns, 3000);
+    ep_fini(&e);
+}
+
 /* More distinct codes than slots: the rest is counted as "other". */
 static void test_other(void)
 {
@@ -297,6 +330,7 @@ int main(void)
     RUN(test_counts);
     RUN(test_exposition);
     RUN(test_add);
+    RUN(test_chained);
     RUN(test_other);
     return test_summary("test_metrics");
 }
