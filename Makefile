@@ -24,7 +24,8 @@ UNAME     := $(shell uname -s)
 
 CORE_SRC    := $(sort $(wildcard lib/core/*.c))
 DEFLATE_SRC := $(sort $(wildcard lib/deflate/*.c))
-ADAPT_SRC   := $(filter-out lib/adapters/kqueue.c lib/adapters/epoll.c lib/adapters/tls_openssl.c,$(sort $(wildcard lib/adapters/*.c)))
+# lib/loop is the event loop; lib/adapters holds its poller backends.
+ADAPT_SRC   := $(sort $(wildcard lib/loop/*.c)) lib/adapters/poll.c
 ifeq ($(UNAME),Linux)
 ADAPT_SRC   += $(wildcard lib/adapters/epoll.c)
 else
@@ -89,7 +90,7 @@ $(PCFILE): Makefile
 	printf '$(call pc_text,$(PREFIX))' > $@
 
 # Tests and examples link the static library (internal headers allowed).
-TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/adapters -Itests/unit
+TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/loop -Itests/unit
 
 $(BUILD)/tests/%: tests/unit/%.c $(STATIC) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
@@ -144,7 +145,7 @@ examples: $(EX_BIN)
 tests: lib $(UNIT_BIN) $(E2E_BIN) examples $(BUILD)/tests/dashboard/test_telemetry
 
 test: tests
-	@sh tests/run.sh $(BUILD)
+	@WSX_T='$(T)' sh tests/run.sh $(BUILD)
 
 # Sanitizers: a separate build tree so flags never mix.
 check: check-asan check-valgrind
@@ -153,9 +154,9 @@ check-asan:
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  WSX_SANITIZED=1 sh tests/run.sh build/asan
+	  WSX_SANITIZED=1 WSX_T='$(T)' sh tests/run.sh build/asan
 check-valgrind: $(UNIT_BIN)
-	@WSX_VALGRIND=1 sh tests/run.sh $(BUILD) unit
+	@WSX_VALGRIND=1 WSX_T='$(T)' sh tests/run.sh $(BUILD) unit
 
 demo: $(BUILD)/examples/dashboard
 	@$(BUILD)/examples/dashboard --port 8080

@@ -454,7 +454,13 @@ typedef struct wsx_handshake_reply {
  * wsx_send*, wsx_ping are allowed in every callback but random; sends
  * from send go out in the same flush. wsx_conn_feed, wsx_conn_eof,
  * wsx_conn_flush, wsx_conn_tick and wsx_conn_advance must not be called
- * from a callback of the same connection. */
+ * from a callback of the same connection.
+ *
+ * A call on one connection runs that connection's callbacks, whoever
+ * makes it: wsx_send on B from a callback of A may find B's transport
+ * gone and run B's on_close before it returns. Code that walks a list of
+ * connections and sends to each must not hold on to what such an
+ * on_close frees: take the connections first, then send. */
 typedef struct wsx_callbacks {
     size_t size; /* set by wsx_callbacks_init */
     /* Write bytes to the transport. Return how many were taken (0..len),
@@ -493,6 +499,13 @@ typedef struct wsx_callbacks {
     void (*on_close)(wsx_conn *c, const wsx_close_info *ci, void *user);
     /* The send queue fell to low_water after the transport pushed back. */
     void (*on_drain)(wsx_conn *c, void *user);
+    /* Transport: bytes send() accepted that the transport still holds (a
+     * TLS stream's ciphertext, a userspace buffer). wsx_buffered_amount,
+     * the high-water mark and on_drain count them with the core's queue;
+     * call wsx_conn_flush once they have gone so that on_drain can fire.
+     * A pure query: it must not call into wsx. NULL: the transport holds
+     * nothing (wsx_loop sets send, random and queued itself). */
+    size_t (*queued)(const wsx_conn *c, void *user);
 } wsx_callbacks;
 
 WSX_API void wsx_callbacks_init_(wsx_callbacks *cb, size_t size);
@@ -587,7 +600,8 @@ WSX_API int wsx_ping(wsx_conn *c, const void *data, size_t len);
  * no code), reason at most 123 bytes of UTF-8. Returns 0, WSX_EINVAL,
  * WSX_ECLOSED when already closing. */
 WSX_API int wsx_close(wsx_conn *c, uint16_t code, const char *reason);
-/* Bytes queued and not yet taken by the transport. */
+/* Bytes queued and not yet on the wire as far as wsx knows: the core's
+ * queue plus what the transport's queued callback reports. */
 WSX_API size_t wsx_buffered_amount(const wsx_conn *c);
 
 /* Server: answer a non-upgrade request from on_http with a complete HTTP

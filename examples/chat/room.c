@@ -91,22 +91,32 @@ static char *event(const char *type, const room *r, const char *nick,
 }
 
 /* Frame once, queue on every member. A member whose queue is above the
- * high-water mark misses the event (WSX_EFULL) instead of growing it. */
+ * high-water mark misses the event (WSX_EFULL) instead of growing it.
+ * Queuing on a member whose peer is gone fails it at once, and its
+ * on_close may free members of this room (chat_member_free from the
+ * application): so the connections are taken first and the member list
+ * is not walked while sending. The room itself outlives the call, since
+ * the member the event is about is still in it. */
 static int broadcast(chat *ch, room *r, char *json)
 {
     if (!json)
         return WSX_ENOMEM;
-    size_t len = strlen(json);
+    size_t len = strlen(json), n = 0;
     wsx_shared *s = wsx_shared_new(NULL, WSX_TEXT, json, len);
-    if (s) {
+    wsx_conn **to = malloc((r->count ? r->count : 1) * sizeof *to);
+    if (s && to) {
         for (chat_member *m = r->members; m; m = m->next)
-            wsx_send_shared(m->conn, s);
-        wsx_shared_free(s);
+            to[n++] = m->conn;
+        for (size_t i = 0; i < n; i++)
+            wsx_send_shared(to[i], s);
         if (ch->observer)
             ch->observer(ch, r->name, json, len, ch->observer_user);
     }
+    int err = s && to ? 0 : WSX_ENOMEM;
+    wsx_shared_free(s);
+    free(to);
     cJSON_free(json);
-    return s ? 0 : WSX_ENOMEM;
+    return err;
 }
 
 static room *room_get(chat *ch, const char *name)

@@ -458,7 +458,7 @@ int wsx_conn_error(const wsx_conn *c)
 }
 
 /* Not in wsx.h: the event loop finds a connection's settings by it
- * (declared in lib/adapters/loop_internal.h). */
+ * (declared in lib/loop/loop_internal.h). */
 const wsx_callbacks *wsx__conn_callbacks(const wsx_conn *c)
 {
     return c->cb;
@@ -471,7 +471,8 @@ int wsx_conn_http_status(const wsx_conn *c)
 
 size_t wsx_buffered_amount(const wsx_conn *c)
 {
-    return c->out.len - c->out.off;
+    size_t held = c->cb->queued ? c->cb->queued(c, c->user) : 0;
+    return c->out.len - c->out.off + held;
 }
 
 bool wsx_close_code_valid(uint16_t code)

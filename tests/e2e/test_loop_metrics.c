@@ -5,9 +5,6 @@
  * listener path without a hub refused. */
 #include "e2e.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 static void echo(wsx_conn *c, const wsx_message *m, void *user)
 {

@@ -5,9 +5,6 @@
 #include "test.h"
 #include "wsx_metrics.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 /* A clock that advances 1 µs per reading: every duration is exact. */
 static uint64_t fake_ns;

@@ -6,7 +6,7 @@
 #ifndef WSX_LOOP_INTERNAL_H
 #define WSX_LOOP_INTERNAL_H
 
-#include "poller.h" /* first: it sets the feature macros */
+#include "../adapters/poller.h" /* first: it sets the feature macros */
 
 #include <pthread.h>
 #include <signal.h>
@@ -233,6 +233,7 @@ void wsx__sock_close(wsx_loop *l, wsx_sock *s);
 void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s);
 long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
 int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
+size_t wsx__sock_queued_cb(const wsx_conn *c, void *user);
 int wsx__loop_interest(wsx_loop *l, wsx_io *io, unsigned events);
 
 /* signal.c */

@@ -157,8 +157,7 @@ static void loop_add(wsx_metrics *out, const wsx_loop *l)
     wsx_metrics m = l->metrics;
     m.send_queue_bytes = m.paused = 0;
     for (const wsx_sock *s = l->socks; s; s = s->next) {
-        m.send_queue_bytes +=
-            wsx_buffered_amount(s->conn) + s->sops->queued(s->st);
+        m.send_queue_bytes += wsx_buffered_amount(s->conn); /* stream's too */
         m.paused += wsx__sock_paused(l, s);
     }
     wsx_metrics_add(out, &m);
