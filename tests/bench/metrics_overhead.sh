@@ -1,12 +1,12 @@
 #!/bin/sh
 # metrics_overhead.sh BUILD - what the metrics cost: echo_server without
 # and with --metrics (every connection counted, both histograms timed),
-# both running, loaded in turn by examples/wsx-load (16 B binary, 100
-# connections, 1 and 16 in flight), RUNS rounds interleaved so drift hits
-# both alike. Figure: echoed messages per second of server CPU time
-# (utime + stime from /proc), which the other sessions on a shared machine
-# disturb less than the wall-clock rate. Prints the medians and the
-# overhead; raw figures in BUILD/bench/metrics-raw.txt.
+# loaded at the same time by one examples/wsx-load each (16 B binary, 100
+# connections, 1 and 16 in flight), RUNS rounds. Figure: echoed messages
+# per second of server CPU time (utime + stime from /proc), which the
+# other sessions on a shared machine disturb less than the wall-clock
+# rate. Prints the medians and the overhead; raw figures in
+# BUILD/bench/metrics-raw.txt.
 #   RUNS=5 SECS=3 sh tests/bench/metrics_overhead.sh build
 set -u
 build=${1:-build}
@@ -41,16 +41,22 @@ cpu() { # pid -> utime + stime in ticks
 start off
 start on --metrics
 
+# Both servers are loaded at the same time, each by its own wsx-load, so
+# that whatever else the machine does in a round hits both alike.
 for r in $(seq "$runs"); do
     for inflight in 1 16; do
         for name in off on; do
-            pid=$(cat "$tmp/$name.pid")
-            c0=$(cpu "$pid")
-            out=$("$load" --url "ws://127.0.0.1:$(cat "$tmp/$name.port")/" --conns 100 \
-                --inflight $inflight --size 16 --warmup 0.5 --duration "$secs" 2>&1)
-            c1=$(cpu "$pid")
-            msgs=$(echo "$out" | sed -n 's/.* msgs=\([0-9]*\) .*/\1/p')
-            echo "$r $inflight $name $msgs $((c1 - c0))" >>"$raw"
+            echo "$(cpu "$(cat "$tmp/$name.pid")")" >"$tmp/$name.c0"
+            "$load" --url "ws://127.0.0.1:$(cat "$tmp/$name.port")/" --conns 100 \
+                --inflight $inflight --size 16 --warmup 0.5 --duration "$secs" \
+                >"$tmp/$name.load" 2>&1 &
+            echo $! >"$tmp/$name.lpid"
+        done
+        for name in off on; do
+            wait "$(cat "$tmp/$name.lpid")"
+            c1=$(cpu "$(cat "$tmp/$name.pid")")
+            msgs=$(sed -n 's/.* msgs=\([0-9]*\) .*/\1/p' "$tmp/$name.load")
+            echo "$r $inflight $name $msgs $((c1 - $(cat "$tmp/$name.c0")))" >>"$raw"
         done
     done
 done

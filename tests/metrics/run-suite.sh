@@ -35,12 +35,14 @@ cases() {
 }
 
 # start NAME CMD...: run CMD in the background, its output in $logs/NAME;
-# sets $port (and $mport when it prints a metrics URL on another port).
+# sets $port (and $mport when it prints a metrics URL on another port) and
+# NAME_pid (timeout's, which hands SIGTERM on and exits as CMD did).
 start() {
     name=$1
     shift
     timeout -k 5 85 "$@" >"$logs/$name" 2>&1 &
     pids="$pids $!"
+    eval "${name}_pid=$!"
     for _ in $(seq 50); do
         grep -q 'metrics at' "$logs/$name" && break
         sleep 0.1
@@ -240,6 +242,24 @@ else
         cases "$logs/browser" stats-page
     fi
 fi
+
+# Both servers leave on SIGTERM with status 0 and nothing from a
+# sanitizer (the ASan build: make check-asan).
+echo_pid=${echo_pid:-} chat_pid=${chat_pid:-}
+for name in echo chat; do
+    eval "pid=\$${name}_pid"
+    [ -n "$pid" ] || continue
+    kill -TERM "$pid"
+    wait "$pid"
+    st=$?
+    if grep -qE 'ERROR: |runtime error' "$logs/$name"; then
+        result FAIL "$name-clean-exit" "$(grep -A 8 -E 'ERROR: |runtime error' "$logs/$name" | head -n 10 | tr '\n' ' ')"
+    elif [ $st -ne 0 ]; then
+        result FAIL "$name-clean-exit" "status $st after SIGTERM"
+    else
+        result OK "$name-clean-exit"
+    fi
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
