@@ -258,7 +258,9 @@ WSX_API int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o,
  * events (at most one wake-up's work late) and never holds two at once.
  * The gauges wsx_send_queue_bytes and wsx_connections_paused are summed
  * over the sockets at that moment. Connections of the loop count from
- * their handshake; plain HTTP requests (a scrape included) do not. */
+ * their handshake; plain HTTP requests (a scrape included) do not. A
+ * loop's counts leave the sum when it is freed (Prometheus reads that as
+ * a counter reset). */
 
 /* Returns NULL when out of memory. */
 WSX_API wsx_metrics_hub *wsx_metrics_hub_new(void);

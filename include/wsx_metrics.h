@@ -47,9 +47,10 @@ typedef struct wsx_histogram {
     uint64_t sum_ns;
 } wsx_histogram;
 
-/* A count per (code, side) or per HTTP status, for the values that occur.
- * Codes beyond the table's room are counted under code 0 (exposed as
- * "other"), so totals stay exact. */
+/* A count per (code, side) or per HTTP status, for the values that occur,
+ * in order of first occurrence. What finds no room is counted in the
+ * last slot under key 0, exposed as code="other" (side "local"), so
+ * totals stay exact. */
 #define WSX_METRICS_CLOSE_SLOTS 24
 #define WSX_METRICS_STATUS_SLOTS 12
 typedef struct wsx_metrics_slot {

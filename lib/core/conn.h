@@ -99,12 +99,24 @@ int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
                 size_t reason_len, bool clean, bool remote, int err);
 
 /* ---- metrics (metrics.c) ----------------------------------------------
- * Each hook costs one test of cfg->metrics when no registry is set. */
-void wsx__m_opened(wsx_conn *c);
-/* c leaves the open or closing state: closed, or freed while open. */
-void wsx__m_closed(wsx_conn *c, uint16_t code, bool remote);
-void wsx__m_refused(wsx_conn *c, int status);
-void wsx__m_failed(wsx_conn *c, uint16_t code);
+ * Each hook costs one test of cfg->metrics when no registry is set. Built
+ * with -DWSX_NO_METRICS (firmware short of flash: 1 KiB of Cortex-M4
+ * .text) they compile to nothing and wsx_config.metrics is ignored. */
+static inline wsx_metrics *wsx__metrics(const wsx_conn *c)
+{
+#ifdef WSX_NO_METRICS
+    (void)c;
+    return NULL;
+#else
+    return c->cfg->metrics;
+#endif
+}
+
+/* The out-of-line halves, called only when wsx__metrics(c) is set. */
+void wsx__m_opened_(wsx_conn *c);
+void wsx__m_closed_(wsx_conn *c, uint16_t code, bool remote);
+void wsx__m_refused_(wsx_conn *c, int status);
+void wsx__m_failed_(wsx_conn *c, uint16_t code);
 /* A message entered the send queue; the queue became empty. */
 void wsx__m_queued(wsx_conn *c);
 void wsx__m_drained(wsx_conn *c);
@@ -113,16 +125,42 @@ void wsx__m_drained(wsx_conn *c);
 uint64_t wsx__m_begin(wsx_metrics *m);
 void wsx__m_end(wsx_metrics *m, uint64_t since);
 
+static inline void wsx__m_opened(wsx_conn *c)
+{
+    if (wsx__metrics(c))
+        wsx__m_opened_(c);
+}
+
+/* c leaves the open or closing state: closed, or (code 0) freed while
+ * open without a close. */
+static inline void wsx__m_closed(wsx_conn *c, uint16_t code, bool remote)
+{
+    if (wsx__metrics(c))
+        wsx__m_closed_(c, code, remote);
+}
+
+static inline void wsx__m_refused(wsx_conn *c, int status)
+{
+    if (wsx__metrics(c))
+        wsx__m_refused_(c, status);
+}
+
+static inline void wsx__m_failed(wsx_conn *c, uint16_t code)
+{
+    if (wsx__metrics(c))
+        wsx__m_failed_(c, code);
+}
+
 /* wsx_conn_feed starts or ends: callbacks are chained only inside one. */
 static inline void wsx__m_feed(wsx_conn *c)
 {
-    if (c->cfg->metrics)
+    if (wsx__metrics(c))
         c->cfg->metrics->chain_ns = 0;
 }
 
 static inline void wsx__m_received(wsx_conn *c, uint8_t op, uint64_t len)
 {
-    wsx_metrics *m = c->cfg->metrics;
+    wsx_metrics *m = wsx__metrics(c);
     if (m) {
         m->messages_received[op == WSX_BINARY]++;
         m->bytes_received += len;
@@ -132,7 +170,7 @@ static inline void wsx__m_received(wsx_conn *c, uint8_t op, uint64_t len)
 static inline void wsx__m_sent(wsx_conn *c, uint8_t op, bool first,
                                uint64_t len)
 {
-    wsx_metrics *m = c->cfg->metrics;
+    wsx_metrics *m = wsx__metrics(c);
     if (m) {
         m->bytes_sent += len;
         if (first) {
@@ -147,7 +185,7 @@ static inline void wsx__m_sent(wsx_conn *c, uint8_t op, bool first,
 enum { WSX__M_PING_IN, WSX__M_PONG_IN, WSX__M_PING_OUT, WSX__M_PONG_OUT };
 static inline void wsx__m_control(wsx_conn *c, int i)
 {
-    wsx_metrics *m = c->cfg->metrics;
+    wsx_metrics *m = wsx__metrics(c);
     if (m)
         (&m->pings_received)[i]++;
 }
@@ -225,7 +263,7 @@ static inline int wsx__cb_data(wsx_conn *c, const wsx_message *m,
                                           void *))
 {
     if (!c->gone && fn) {
-        wsx_metrics *reg = c->cfg->metrics;
+        wsx_metrics *reg = wsx__metrics(c);
         uint64_t t = reg ? wsx__m_begin(reg) : 0;
         fn(c, m, c->user);
         if (reg)

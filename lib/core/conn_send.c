@@ -138,7 +138,7 @@ static void arm_drain(wsx_conn *c);
 static void after_output(wsx_conn *c)
 {
     if (c->out.off == c->out.len) {
-        if (c->q_msgs)
+        if (c->q_msgs && wsx__metrics(c))
             wsx__m_drained(c);
         c->out.off = c->out.len = 0;
         if (c->out.cap > WSX_BUF_KEEP)

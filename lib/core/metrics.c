@@ -138,41 +138,36 @@ void wsx__m_drained(wsx_conn *c)
     c->q_msgs = 0;
 }
 
-void wsx__m_opened(wsx_conn *c)
+void wsx__m_opened_(wsx_conn *c)
 {
     wsx_metrics *m = c->cfg->metrics;
-    if (m) {
-        m->connections_total++;
-        m->connections_open++;
-    }
+    m->connections_total++;
+    m->connections_open++;
 }
 
-void wsx__m_closed(wsx_conn *c, uint16_t code, bool remote)
+void wsx__m_closed_(wsx_conn *c, uint16_t code, bool remote)
 {
     wsx_metrics *m = c->cfg->metrics;
-    if (!m)
-        return;
     m->connections_open--;
     /* Code 0: freed while open, no close to count. */
     if (code)
         slot(m->closes, WSX_METRICS_CLOSE_SLOTS, code, remote)->count++;
 }
 
-void wsx__m_refused(wsx_conn *c, int status)
+void wsx__m_refused_(wsx_conn *c, int status)
 {
     wsx_metrics *m = c->cfg->metrics;
-    if (m)
-        slot(m->refused, WSX_METRICS_STATUS_SLOTS, (uint16_t)status, 0)->count++;
+    slot(m->refused, WSX_METRICS_STATUS_SLOTS, (uint16_t)status, 0)->count++;
 }
 
 static const uint16_t error_code[WSX_METRICS_NERRORS] = {
     WSX_CLOSE_PROTOCOL_ERROR, WSX_CLOSE_INVALID_DATA, WSX_CLOSE_POLICY,
     WSX_CLOSE_TOO_BIG, WSX_CLOSE_INTERNAL};
 
-void wsx__m_failed(wsx_conn *c, uint16_t code)
+void wsx__m_failed_(wsx_conn *c, uint16_t code)
 {
     wsx_metrics *m = c->cfg->metrics;
-    for (int i = 0; m && i < WSX_METRICS_NERRORS; i++)
+    for (int i = 0; i < WSX_METRICS_NERRORS; i++)
         if (error_code[i] == code)
             m->protocol_errors[i]++;
 }
