@@ -62,9 +62,10 @@ for r in $(seq "$runs"); do
 done
 
 # Medians of msgs per CPU second (the warm-up's CPU is counted too: the
-# same for both, so the ratio holds).
+# same for both), and the median of each round's on/off ratio, which
+# cancels what a round's load did to both.
 awk -v tck="$tck" '
-    { v = $4 / ($5 / tck); k = $2 " " $3; n[k]++; x[k, n[k]] = v }
+    { v = $4 / ($5 / tck); k = $2 " " $3; n[k]++; x[k, n[k]] = v; y[$1, $2, $3] = v }
     function median(k,   i, j, t, m) {
         m = n[k]
         for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
@@ -72,10 +73,13 @@ awk -v tck="$tck" '
         return m % 2 ? x[k, (m + 1) / 2] : (x[k, m / 2] + x[k, m / 2 + 1]) / 2
     }
     END {
-        print "| in flight | metrics off: msgs per server CPU-s | metrics on | overhead |"
-        print "|---:|---:|---:|---:|"
+        print "| in flight | metrics off: msgs per server CPU-s | metrics on | overhead (medians) | overhead (median of paired rounds) |"
+        print "|---:|---:|---:|---:|---:|"
         for (f = 1; f <= 16; f += 15) {
             off = median(f " off"); on = median(f " on")
-            printf "| %d | %.0f | %.0f | %.1f %% |\n", f, off, on, 100 * (off - on) / off
+            for (r = 1; r <= n[f " off"]; r++) x[f " ratio", r] = y[r, f, "on"] / y[r, f, "off"]
+            n[f " ratio"] = n[f " off"]
+            printf "| %d | %.0f | %.0f | %.1f %% | %.1f %% |\n", f, off, on,
+                100 * (off - on) / off, 100 * (1 - median(f " ratio"))
         }
     }' "$raw"
