@@ -4,6 +4,7 @@
 
 #include "common/cli.h"
 #include "common/metrics.h"
+#include "common/workers.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
 #include "wsx_loop.h"
@@ -24,7 +25,7 @@ static void on_fragment(wsx_conn *c, const wsx_message *m, void *user)
 
 static const char usage[] =
     "usage: echo_server [--host ADDR] [--port N] [--max-message BYTES]\n"
-    "                   [--streaming] [--poll] [--no-deflate]\n"
+    "                   [--streaming] [--poll] [--no-deflate] [--threads N]\n"
     "                   [--metrics] [--metrics-port N]\n"
     "Echoes every text and binary message.\n"
     "  --host ADDR          address to listen on (default 127.0.0.1;\n"
@@ -34,6 +35,8 @@ static const char usage[] =
     "  --streaming          echo each fragment as it arrives (fixed memory)\n"
     "  --poll               use the poll backend instead of epoll/kqueue\n"
     "  --no-deflate         do not agree to permessage-deflate\n"
+    "  --threads N          N event loops on N threads sharing the port\n"
+    "                       (SO_REUSEPORT; default 1)\n"
     CLI_METRICS_USAGE;
 
 int main(int argc, char **argv)
@@ -44,11 +47,13 @@ int main(int argc, char **argv)
     cli_addr addr = CLI_ADDR_INIT(9001);
     cli_metrics metrics = CLI_METRICS_INIT;
     wsx_loop_opts lo;
-    wsx_loop_opts_init(&lo);
+    int threads = 1;
+    cli_workers w;
     cli c;
     wsx_config_init(&cfg, WSX_SERVER);
     wsx_callbacks_init(&cb);
     wsx_listen_opts_init(&o);
+    wsx_loop_opts_init(&lo);
     cb.on_message = on_message;
     /* permessage-deflate (RFC 7692) is agreed when the client offers it,
      * as browsers always do. */
@@ -67,6 +72,8 @@ int main(int argc, char **argv)
             lo.backend = WSX_LOOP_POLL;
         } else if (!strcmp(a, "--no-deflate")) {
             cfg.extension = NULL;
+        } else if (!strcmp(a, "--threads")) {
+            threads = (int)cli_int(&c, 1, CLI_THREADS_MAX);
         } else {
             cli_unknown(&c);
         }
@@ -75,12 +82,12 @@ int main(int argc, char **argv)
     o.callbacks = &cb;
     cli_metrics_loop_opts("echo_server", &metrics, &lo);
     cli_metrics_listen_opts(&metrics, &o);
-    wsx_loop *l = cli_loop_new_opts("echo_server", &lo);
-    int port = cli_listen("echo_server", l, &o, &addr, "ws",
-                          wsx_loop_backend_name(l));
-    cli_metrics_start("echo_server", &metrics, l, &addr, port);
-    int r = wsx_loop_run(l);
-    wsx_loop_free(l);
+    cli_workers_init(&w, "echo_server", threads, &lo);
+    int port = cli_workers_listen(&w, "echo_server", &o, &addr, NULL, "ws",
+                                  wsx_loop_backend_name(w.loops[0]));
+    cli_metrics_start("echo_server", &metrics, w.loops[0], &addr, port);
+    int r = cli_workers_run(&w, NULL, NULL);
+    cli_workers_free(&w);
     cli_metrics_free(&metrics);
     return r < 0;
 }

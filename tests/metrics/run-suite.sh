@@ -1,8 +1,9 @@
 #!/bin/sh
 # run-suite.sh - metrics (wsx_metrics.h, the loop's /metrics): echo_server
-# --metrics --metrics-port 0 under known traffic (traffic.py), the exact
-# counts scraped with curl on both ports, histogram counts, promtool check
-# metrics; the metrics port's 404/405; a real Prometheus scraping
+# --threads 2 --metrics --metrics-port 0 under known traffic (traffic.py),
+# the exact counts (summed over both loops) scraped with curl on both
+# ports, histogram counts, promtool check metrics; the metrics port's
+# 404/405; a real Prometheus scraping
 # echo_server (up == 1, a non-zero message rate while wsx-load runs, every
 # dashboard query accepted); promtool on examples/grafana; chat's /stats
 # page in headless Chromium (stats_browser.py, screenshot kept in
@@ -71,7 +72,8 @@ else
 fi
 
 # --- exact counts ----------------------------------------------------------------
-start echo "$echo_server" --port 0 --metrics --metrics-port 0
+# Two loops on two threads: every count below is the sum of both.
+start echo "$echo_server" --port 0 --threads 2 --metrics --metrics-port 0
 if [ -z "$port" ] || [ -z "$mport" ]; then
     result FAIL echo-start "$(tail -n 3 "$logs/echo" | tr '\n' ' ')"
 else
