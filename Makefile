@@ -66,7 +66,7 @@ EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_*.c))
 endif
-EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/workers.o $(BUILD)/examples/obj/common/tls.o
+EX_COMMON := $(patsubst examples/%.c,$(BUILD)/examples/obj/%.o,$(wildcard examples/common/*.c))
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
 DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)

@@ -4,6 +4,7 @@
 
 #include "common/cli.h"
 #include "common/tls.h"
+#include "common/metrics.h"
 #include "common/workers.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
@@ -27,6 +28,7 @@ static const char usage[] =
     "usage: echo_server [--host ADDR] [--port N] [--max-message BYTES]\n"
     "                   [--streaming] [--poll] [--no-deflate] [--threads N]\n"
     "                   [--tls-cert FILE --tls-key FILE]\n"
+    "                   [--metrics] [--metrics-port N]\n"
     "Echoes every text and binary message.\n"
     "  --host ADDR          address to listen on (default 127.0.0.1;\n"
     "                       0.0.0.0 or :: for every interface)\n"
@@ -37,7 +39,7 @@ static const char usage[] =
     "  --no-deflate         do not agree to permessage-deflate\n"
     "  --threads N          N event loops on N threads sharing the port\n"
     "                       (SO_REUSEPORT; default 1)\n"
-    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE;
+    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE CLI_METRICS_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -46,20 +48,23 @@ int main(int argc, char **argv)
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(9001);
     cli_tls tls = {0};
-    wsx_loop_backend backend = WSX_LOOP_DEFAULT;
+    cli_metrics metrics = CLI_METRICS_INIT;
+    wsx_loop_opts lo;
     int threads = 1;
     cli_workers w;
     cli c;
     wsx_config_init(&cfg, WSX_SERVER);
     wsx_callbacks_init(&cb);
     wsx_listen_opts_init(&o);
+    wsx_loop_opts_init(&lo);
     cb.on_message = on_message;
     /* permessage-deflate (RFC 7692) is agreed when the client offers it,
      * as browsers always do. */
     cfg.extension = wsx_permessage_deflate();
     cli_init(&c, argc, argv, "echo_server", usage);
     for (const char *a; (a = cli_next(&c));) {
-        if (cli_addr_option(&c, &addr) || cli_tls_option(&c, &tls, WSX_SERVER)) {
+        if (cli_addr_option(&c, &addr) || cli_tls_option(&c, &tls, WSX_SERVER) ||
+            cli_metrics_option(&c, &metrics)) {
             continue;
         } else if (!strcmp(a, "--max-message")) {
             cfg.max_message_size = cfg.max_frame_size =
@@ -68,7 +73,7 @@ int main(int argc, char **argv)
             cfg.streaming = true;
             cb.on_fragment = on_fragment;
         } else if (!strcmp(a, "--poll")) {
-            backend = WSX_LOOP_POLL;
+            lo.backend = WSX_LOOP_POLL;
         } else if (!strcmp(a, "--no-deflate")) {
             cfg.extension = NULL;
         } else if (!strcmp(a, "--threads")) {
@@ -83,13 +88,17 @@ int main(int argc, char **argv)
     if (threads > 1 && tls.cert)
         cli_fail(&c, "--tls-cert serves one thread: leave out --threads");
     const char *scheme = cli_tls_listen(&c, &tls, &o) ? "wss" : "ws";
-    cli_workers_init(&w, "echo_server", threads, backend);
+    cli_metrics_loop_opts("echo_server", &metrics, &lo);
+    cli_metrics_listen_opts(&metrics, &o);
+    cli_workers_init(&w, "echo_server", threads, &lo);
     if (tls.ctx)
         cli_tls_reload_on_hup("echo_server", w.loops[0], &tls);
-    cli_workers_listen(&w, "echo_server", &o, &addr, NULL, scheme,
-                       wsx_loop_backend_name(w.loops[0]));
+    int port = cli_workers_listen(&w, "echo_server", &o, &addr, NULL, scheme,
+                                  wsx_loop_backend_name(w.loops[0]));
+    cli_metrics_start("echo_server", &metrics, w.loops[0], &addr, port);
     int r = cli_workers_run(&w, NULL, NULL);
     cli_workers_free(&w);
+    cli_metrics_free(&metrics);
     wsx_tls_free(tls.ctx);
     return r < 0;
 }

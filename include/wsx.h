@@ -347,6 +347,7 @@ typedef struct wsx_extension {
 /* ------------------------------------------------------------------ */
 
 typedef struct wsx_conn wsx_conn;
+typedef struct wsx_metrics wsx_metrics; /* wsx_metrics.h */
 
 typedef enum wsx_role { WSX_SERVER = 0, WSX_CLIENT = 1 } wsx_role;
 
@@ -395,6 +396,8 @@ typedef struct wsx_config {
     wsx_client_opts client;    /* client role: the request to send */
     const wsx_extension *extension; /* NULL: no extension */
     const void *extension_config;   /* passed to the extension */
+    wsx_metrics *metrics;      /* counts this config's connections
+                                  (wsx_metrics.h); NULL: none */
 } wsx_config;
 
 /* Fill cfg with defaults for a role: 16 MiB frame and message limits,

@@ -29,6 +29,7 @@
 #define WSX_LOOP_H
 
 #include "wsx.h"
+#include "wsx_metrics.h"
 #include "wsx_stream.h"
 
 #ifdef __cplusplus
@@ -36,6 +37,7 @@ extern "C" {
 #endif
 
 typedef struct wsx_loop wsx_loop;
+typedef struct wsx_metrics_hub wsx_metrics_hub; /* see "metrics" below */
 
 /* Readiness backends. DEFAULT picks the best one built in: epoll on
  * Linux, kqueue on BSD and macOS, poll elsewhere. */
@@ -62,6 +64,11 @@ typedef struct wsx_loop_opts {
                                      shutdown (a second one stops at once);
                                      at most one loop per process */
     uint32_t shutdown_timeout_ms; /* graceful shutdown bound; default 2000 */
+    wsx_metrics_hub *metrics;     /* count every connection of the loop
+                                     (whose config names no registry of
+                                     its own) into a registry of the
+                                     loop's, summed with the other loops
+                                     of this hub; NULL: no metrics */
 } wsx_loop_opts;
 
 WSX_API void wsx_loop_opts_init_(wsx_loop_opts *o, size_t size);
@@ -182,6 +189,11 @@ typedef struct wsx_listen_opts {
                                  layer; NULL: plain TCP */
     void *stream_ctx;         /* given to stream->open; must outlive the
                                  listener */
+    const char *metrics_path; /* e.g. "/metrics": a GET of this path (a
+                                 query allowed) is answered by the loop
+                                 with its hub's exposition before
+                                 on_http sees it; needs opts.metrics;
+                                 must outlive the listener */
 } wsx_listen_opts;
 
 WSX_API void wsx_listen_opts_init_(wsx_listen_opts *o, size_t size);
@@ -295,6 +307,38 @@ WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
  * Returns 0 otherwise. */
 WSX_API int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o,
                              wsx_conn **out);
+
+/* ---- metrics ------------------------------------------------------ *
+ * A hub joins the registries (wsx_metrics.h) of several loops, one per
+ * thread, so that a scrape on any of them reports the sum. Each loop
+ * writes its own registry with plain additions; a loop holds a mutex of
+ * its own while it handles a wake-up (not while it waits), and a sum
+ * takes each loop's mutex in turn, so it sees every loop between two
+ * events (at most one wake-up's work late) and never holds two at once.
+ * The gauges wsx_send_queue_bytes and wsx_connections_paused are summed
+ * over the sockets at that moment. Connections of the loop count from
+ * their handshake; plain HTTP requests (a scrape included) do not. A
+ * loop's counts leave the sum when it is freed (Prometheus reads that as
+ * a counter reset). */
+
+/* Returns NULL when out of memory. */
+WSX_API wsx_metrics_hub *wsx_metrics_hub_new(void);
+/* Free a hub after every loop that joined it is freed. NULL: nothing. */
+WSX_API void wsx_metrics_hub_free(wsx_metrics_hub *h);
+/* out = the sum of the hub's loops (out need not be initialised; its
+ * clock is none). From any thread; on a loop's thread inside one of its
+ * callbacks, pass that loop as self (its own mutex is let go during the
+ * sum so that two loops scraping each other cannot deadlock), else
+ * NULL. */
+WSX_API void wsx_metrics_hub_sum(wsx_metrics_hub *h, wsx_loop *self,
+                                 wsx_metrics *out);
+/* Serve GET /metrics (any other path: 404; upgrades refused with 404) on
+ * a listener of its own at host:port (host NULL: every interface; port 0:
+ * any free one), e.g. on a private address. Its requests are not counted.
+ * Returns the port, WSX_EINVAL when the loop has no hub, or as
+ * wsx_loop_listen. */
+WSX_API int wsx_loop_metrics_listen(wsx_loop *l, const char *host,
+                                    uint16_t port);
 
 #ifdef __cplusplus
 }

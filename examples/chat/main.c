@@ -16,12 +16,14 @@
 
 #include "../common/cli.h"
 #include "../common/tls.h"
+#include "../common/metrics.h"
 #include "../common/workers.h"
 #include "chat_redis.h"
 #include "chat_threads.h"
 #include "fallback.h"
 #include "page.h"
 #include "protocol.h"
+#include "stats.h"
 #include "wsx.h"
 #include "wsx_loop.h"
 
@@ -71,7 +73,7 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
-    if (chat_fallback_http(here->fallback, c, req))
+    if (chat_fallback_http(here->fallback, c, req) || chat_stats_http(c, req))
         return;
     if (req->target[0] == '/' && (req->target_len == 1 || req->target[1] == '?'))
         wsx_http_respond(c, 200, "text/html; charset=utf-8", NULL, chat_page,
@@ -87,6 +89,7 @@ static const char usage[] =
     "            [--redis HOST:PORT [--history N]]\n"
     "            [--poll-timeout MS] [--heartbeat MS]\n"
     "            [--tls-cert FILE --tls-key FILE]\n"
+    "            [--metrics] [--metrics-port N]\n"
     "Chat rooms: serves the page at / and the WebSocket beside it.\n"
     "  --host ADDR        address to listen on (default 127.0.0.1;\n"
     "                     0.0.0.0 or :: for every interface)\n"
@@ -99,6 +102,8 @@ static const char usage[] =
     "                     come back with \"since\" (default 10000)\n"
     "  --poll-timeout MS  how long GET /poll waits for events (default 25000)\n"
     "  --heartbeat MS     SSE comment heartbeat interval (default 15000)\n"
+    "  --metrics, --metrics-port N  Prometheus metrics at /metrics (on port\n"
+    "                     N), live statistics drawn from them at /stats\n"
     CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE;
 
 int main(int argc, char **argv)
@@ -112,10 +117,12 @@ int main(int argc, char **argv)
     const char *redis = NULL;
     long long history = 10000;
     int threads = 1;
+    cli_metrics metrics = CLI_METRICS_INIT;
+    wsx_loop_opts lo;
     cli c;
     cli_init(&c, argc, argv, "chat", usage);
     for (const char *a; (a = cli_next(&c));) {
-        if (cli_addr_option(&c, &addr))
+        if (cli_addr_option(&c, &addr) || cli_metrics_option(&c, &metrics))
             continue;
         else if (!strcmp(a, "--poll-timeout"))
             poll_ms = (uint32_t)cli_int(&c, 1, 3600000);
@@ -145,7 +152,10 @@ int main(int argc, char **argv)
     o.callbacks = &cb;
     cli_workers w;
     chat *rooms[CLI_THREADS_MAX];
-    cli_workers_init(&w, "chat", threads, WSX_LOOP_DEFAULT);
+    wsx_loop_opts_init(&lo);
+    cli_metrics_loop_opts("chat", &metrics, &lo);
+    cli_metrics_listen_opts(&metrics, &o);
+    cli_workers_init(&w, "chat", threads, &lo);
     for (int i = 0; i < threads; i++) {
         /* Each thread keeps its members; Redis or chat_threads shares
          * the rooms between them. */
@@ -164,8 +174,10 @@ int main(int argc, char **argv)
         cli_fail(&c, "--tls-cert serves one thread: leave out --threads");
     if (cli_tls_listen(&c, &tls, &o))
         cli_tls_reload_on_hup("chat", w.loops[0], &tls);
-    cli_workers_listen(&w, "chat", &o, &addr, NULL, tls.ctx ? "https" : "http",
-                       redis ? "shared through Redis" : "Ctrl-C stops");
+    int port = cli_workers_listen(&w, "chat", &o, &addr, NULL,
+                                  tls.ctx ? "https" : "http",
+                                  redis ? "shared through Redis" : "Ctrl-C stops");
+    cli_metrics_start("chat", &metrics, w.loops[0], &addr, port);
     int r = cli_workers_run(&w, loop_start, NULL);
     /* Before the loops: their watchers, timers and posts are the loops'. */
     for (int i = 0; i < threads; i++) {
@@ -177,5 +189,6 @@ int main(int argc, char **argv)
     wsx_tls_free(tls.ctx);
     for (int i = 0; i < threads; i++)
         chat_free(rooms[i]);
+    cli_metrics_free(&metrics);
     return r < 0;
 }

@@ -8,16 +8,15 @@
 #include <string.h>
 
 void cli_workers_init(cli_workers *w, const char *prog, int n,
-                      wsx_loop_backend backend)
+                      const wsx_loop_opts *opts)
 {
+    wsx_loop_opts lo = *opts;
     memset(w, 0, sizeof *w);
     w->n = n;
     /* Signals go to one loop only (wsx_loop_opts.handle_signals). */
-    w->loops[0] = cli_loop_new(prog, backend);
+    w->loops[0] = cli_loop_new_opts(prog, &lo);
+    lo.handle_signals = false;
     for (int i = 1; i < n; i++) {
-        wsx_loop_opts lo;
-        wsx_loop_opts_init(&lo);
-        lo.backend = backend;
         w->loops[i] = wsx_loop_new(&lo);
         if (!w->loops[i]) {
             fprintf(stderr, "%s: cannot create event loop %d: %s\n", prog, i,

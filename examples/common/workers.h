@@ -21,10 +21,10 @@ typedef struct cli_workers {
     wsx_loop *loops[CLI_THREADS_MAX];
 } cli_workers;
 
-/* Make n loops (1..CLI_THREADS_MAX); loop 0 handles the signals. Exits 1
- * when one cannot be made. */
+/* Make n loops (1..CLI_THREADS_MAX) with opts (backend, metrics hub...);
+ * loop 0 handles the signals. Exits 1 when one cannot be made. */
 void cli_workers_init(cli_workers *w, const char *prog, int n,
-                      wsx_loop_backend backend);
+                      const wsx_loop_opts *opts);
 /* Listen on a with every loop (SO_REUSEPORT when n > 1; a port 0 becomes
  * the one the first loop got), loop i with user[i] as o->user when user
  * is not NULL, and print the startup line once. Exits 1 when the address

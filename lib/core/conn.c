@@ -65,6 +65,9 @@ void wsx__buf_release(wsx_conn *c, wsx_buf *b)
 
 static void conn_destroy(wsx_conn *c)
 {
+    /* Freed while open, without on_close: it is no longer open either. */
+    if (c->state == WSX_STATE_OPEN || c->state == WSX_STATE_CLOSING)
+        wsx__m_closed(c, 0, false);
     if (c->ext_state)
         c->cfg->extension->destroy(c->ext_state, &c->cfg->alloc);
     if (c->protocol)
@@ -185,6 +188,8 @@ int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
 {
     if (c->state == WSX_STATE_CLOSED)
         return 0;
+    if (c->state == WSX_STATE_OPEN || c->state == WSX_STATE_CLOSING)
+        wsx__m_closed(c, code, remote);
     c->state = WSX_STATE_CLOSED;
     c->rstate = WSX_RD_DISCARD;
     c->hstate = WSX_HTTP_NONE;
@@ -253,8 +258,10 @@ void wsx__fail(wsx_conn *c, int err)
     c->err = err;
     uint16_t code = WSX_CLOSE_ABNORMAL;
     if (transport_ok &&
-        (c->state == WSX_STATE_OPEN || c->state == WSX_STATE_CLOSING))
+        (c->state == WSX_STATE_OPEN || c->state == WSX_STATE_CLOSING)) {
         code = close_code_for(err);
+        wsx__m_failed(c, code);
+    }
     if (code != WSX_CLOSE_ABNORMAL && c->state == WSX_STATE_OPEN)
         wsx__queue_close(c, code, NULL, 0);
     wsx__closed(c, code, NULL, 0, false, false, err);
@@ -267,6 +274,7 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
     if (c->err)
         return c->err;
     wsx__enter(c);
+    wsx__m_feed(c);
     c->rx_seen = len > 0;
     size_t off = 0;
     while (off < len) {
@@ -293,6 +301,7 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
         }
         off += (size_t)n;
     }
+    wsx__m_feed(c);
     return wsx__leave(c, c->err);
 }
 
@@ -357,8 +366,10 @@ static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
     if (cfg->ping_interval_ms && !c->ping_out) {
         uint64_t t = after(c->rx_at, cfg->ping_interval_ms);
         if (now >= t) {
-            if (wsx__queue_frame(c, WSX_PING, 0, true, NULL, 0) == 0)
+            if (wsx__queue_frame(c, WSX_PING, 0, true, NULL, 0) == 0) {
                 c->ping_out = true;
+                wsx__m_control(c, WSX__M_PING_OUT);
+            }
         } else {
             next = earliest(next, t);
         }
@@ -480,6 +491,13 @@ const char *wsx_conn_protocol(const wsx_conn *c)
 int wsx_conn_error(const wsx_conn *c)
 {
     return c->err;
+}
+
+/* Not in wsx.h: the event loop finds a connection's settings by it
+ * (declared in lib/loop/loop_internal.h). */
+const wsx_callbacks *wsx__conn_callbacks(const wsx_conn *c)
+{
+    return c->cb;
 }
 
 int wsx_conn_http_status(const wsx_conn *c)

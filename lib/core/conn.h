@@ -5,6 +5,7 @@
 #define WSX_CONN_H
 
 #include "wsx.h"
+#include "wsx_metrics.h"
 
 /* A growable byte buffer; bytes [off, len) are live. */
 typedef struct wsx_buf {
@@ -62,8 +63,14 @@ struct wsx_conn {
     wsx_buf out;              /* bytes queued for the transport */
     uint8_t *ctl;             /* split control frame payload (<= 125) */
     uint64_t rx_at;           /* last time input was seen (tick clock) */
-    uint64_t deadline;        /* handshake or close deadline, or
+    union {
+        uint64_t deadline;    /* handshake or close deadline, or
                                  WSX_NO_DEADLINE */
+        /* While open, when no deadline runs: when the oldest message of
+         * the current send backlog was queued (registry clock, ns). One
+         * field for both keeps idle connections at their size. */
+        uint64_t q_since;
+    };
     uint64_t msg_len;         /* decoded bytes of the message so far */
     int err;                  /* sticky fatal error */
     uint32_t utf8;            /* validator state of the text message */
@@ -95,6 +102,7 @@ struct wsx_conn {
         } http;
     };
     uint16_t http_status;     /* see wsx_conn_http_status */
+    uint16_t q_msgs;          /* messages in that backlog (metrics) */
     uint8_t busy;             /* nesting depth of public calls */
     bool rx_seen;             /* input since the last tick */
     bool msg_encoded;         /* message being received has RSV1 */
@@ -114,6 +122,98 @@ void wsx__buf_release(wsx_conn *c, wsx_buf *b);
 void wsx__fail(wsx_conn *c, int err);
 int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
                 size_t reason_len, bool clean, bool remote, int err);
+
+/* ---- metrics (metrics.c) ----------------------------------------------
+ * Each hook costs one test of cfg->metrics when no registry is set. Built
+ * with -DWSX_NO_METRICS (firmware short of flash: 1 KiB of Cortex-M4
+ * .text) they compile to nothing and wsx_config.metrics is ignored. */
+static inline wsx_metrics *wsx__metrics(const wsx_conn *c)
+{
+#ifdef WSX_NO_METRICS
+    (void)c;
+    return NULL;
+#else
+    return c->cfg->metrics;
+#endif
+}
+
+/* The out-of-line halves, called only when wsx__metrics(c) is set. */
+void wsx__m_opened_(wsx_conn *c);
+void wsx__m_closed_(wsx_conn *c, uint16_t code, bool remote);
+void wsx__m_refused_(wsx_conn *c, int status);
+void wsx__m_failed_(wsx_conn *c, uint16_t code);
+/* A message entered the send queue; the queue became empty. */
+void wsx__m_queued(wsx_conn *c);
+void wsx__m_drained(wsx_conn *c);
+/* Around a message callback: its start time (0 without a clock), then
+ * the observation. */
+uint64_t wsx__m_begin(wsx_metrics *m);
+void wsx__m_end(wsx_metrics *m, uint64_t since);
+
+static inline void wsx__m_opened(wsx_conn *c)
+{
+    if (wsx__metrics(c))
+        wsx__m_opened_(c);
+}
+
+/* c leaves the open or closing state: closed, or (code 0) freed while
+ * open without a close. */
+static inline void wsx__m_closed(wsx_conn *c, uint16_t code, bool remote)
+{
+    if (wsx__metrics(c))
+        wsx__m_closed_(c, code, remote);
+}
+
+static inline void wsx__m_refused(wsx_conn *c, int status)
+{
+    if (wsx__metrics(c))
+        wsx__m_refused_(c, status);
+}
+
+static inline void wsx__m_failed(wsx_conn *c, uint16_t code)
+{
+    if (wsx__metrics(c))
+        wsx__m_failed_(c, code);
+}
+
+/* wsx_conn_feed starts or ends: callbacks are chained only inside one. */
+static inline void wsx__m_feed(wsx_conn *c)
+{
+    if (wsx__metrics(c))
+        c->cfg->metrics->chain_ns = 0;
+}
+
+static inline void wsx__m_received(wsx_conn *c, uint8_t op, uint64_t len)
+{
+    wsx_metrics *m = wsx__metrics(c);
+    if (m) {
+        m->messages_received[op == WSX_BINARY]++;
+        m->bytes_received += len;
+    }
+}
+
+static inline void wsx__m_sent(wsx_conn *c, uint8_t op, bool first,
+                               uint64_t len)
+{
+    wsx_metrics *m = wsx__metrics(c);
+    if (m) {
+        m->bytes_sent += len;
+        if (first) {
+            m->messages_sent[op == WSX_BINARY]++;
+            wsx__m_queued(c);
+        }
+    }
+}
+
+/* Control frames: i indexes pings_received, pongs_received, pings_sent,
+ * pongs_sent (adjacent in wsx_metrics). */
+enum { WSX__M_PING_IN, WSX__M_PONG_IN, WSX__M_PING_OUT, WSX__M_PONG_OUT };
+static inline void wsx__m_control(wsx_conn *c, int i)
+{
+    wsx_metrics *m = wsx__metrics(c);
+    if (m)
+        (&m->pings_received)[i]++;
+}
 
 /* ---- entering the engine, and calling out of it ----------------------
  * Every public function that can run a callback brackets itself with
@@ -182,17 +282,18 @@ static inline int wsx__cb_open(wsx_conn *c)
     return wsx__gone(c);
 }
 
-static inline int wsx__cb_message(wsx_conn *c, const wsx_message *m)
+/* on_message or on_fragment, timed into the registry's histogram. */
+static inline int wsx__cb_data(wsx_conn *c, const wsx_message *m,
+                               void (*fn)(wsx_conn *, const wsx_message *,
+                                          void *))
 {
-    if (!c->gone && c->cb->on_message)
-        c->cb->on_message(c, m, c->user);
-    return wsx__gone(c);
-}
-
-static inline int wsx__cb_fragment(wsx_conn *c, const wsx_message *m)
-{
-    if (!c->gone && c->cb->on_fragment)
-        c->cb->on_fragment(c, m, c->user);
+    if (!c->gone && fn) {
+        wsx_metrics *reg = wsx__metrics(c);
+        uint64_t t = reg ? wsx__m_begin(reg) : 0;
+        fn(c, m, c->user);
+        if (reg)
+            wsx__m_end(reg, t);
+    }
     return wsx__gone(c);
 }
 

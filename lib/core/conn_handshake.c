@@ -21,6 +21,7 @@ static int open_conn(wsx_conn *c)
     c->rstate = WSX_RD_HEADER;
     c->deadline = WSX_NO_DEADLINE;
     c->http_status = 101;
+    wsx__m_opened(c);
     return wsx__cb_open(c);
 }
 
@@ -30,6 +31,7 @@ int wsx__reject(wsx_conn *c, int status, int err)
     char head[256];
     int n = wsx_http_build_error(head, sizeof head, status, NULL);
     c->http_status = (uint16_t)status;
+    wsx__m_refused(c, status);
     if (n > 0) {
         int r = wsx__send_direct(c, head, (size_t)n);
         if (r == WSX__EGONE)
@@ -190,8 +192,10 @@ static int client_handshake(wsx_conn *c, const wsx_http_response *res)
      * WebSocket client that means failing, with the status kept for
      * on_close (a 401 asks for credentials, a 503 to come back later). */
     c->http_status = (uint16_t)res->status;
-    if (res->status != 101)
+    if (res->status != 101) {
+        wsx__m_refused(c, res->status);
         return WSX_EREFUSED;
+    }
     if (!wsx_http_has_token(h, n, "Upgrade", "websocket") ||
         !wsx_http_has_token(h, n, "Connection", "upgrade"))
         return WSX_EHANDSHAKE;

@@ -85,13 +85,17 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         if (!n && !last)
             return 0;
         c->msg_len += n;
+        if (last)
+            wsx__m_received(c, c->msg_op, c->msg_len);
         m.data = p ? p : (const uint8_t *)"";
         m.len = n;
-        return wsx__cb_fragment(c, &m);
+        return wsx__cb_data(c, &m, c->cb->on_fragment);
     }
     if (n > cfg->max_message_size - c->msg_len)
         return WSX_ETOOBIG;
     c->msg_len += n;
+    if (last)
+        wsx__m_received(c, c->msg_op, c->msg_len);
     if (last && c->in.len == 0) {
         /* Zero copy: the whole message is in the caller's buffer. An
          * empty one still gets a valid pointer. */
@@ -112,7 +116,7 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
         m.len = c->in.len;
     }
     m.first = true;
-    return wsx__cb_message(c, &m);
+    return wsx__cb_data(c, &m, c->cb->on_message);
 }
 
 /* A WSX__EGONE from on_fragment stops the inflater (wsx_emit_fn). */
@@ -187,6 +191,7 @@ static int control(wsx_conn *c, const uint8_t *p, size_t n)
 {
     switch (c->fh.opcode) {
     case WSX_PING:
+        wsx__m_control(c, WSX__M_PING_IN);
         /* §5.5.2: answer with a Pong carrying the same data, unless we
          * already sent our Close. */
         if (c->state == WSX_STATE_OPEN) {
@@ -194,9 +199,12 @@ static int control(wsx_conn *c, const uint8_t *p, size_t n)
             /* Closed from the random callback: no pong after the close. */
             if (r < 0 && r != WSX_ECLOSED)
                 return r;
+            if (r == 0)
+                wsx__m_control(c, WSX__M_PONG_OUT);
         }
         return wsx__cb_control(c, WSX_PING, p, n);
     case WSX_PONG:
+        wsx__m_control(c, WSX__M_PONG_IN);
         c->ping_out = false;
         return wsx__cb_control(c, WSX_PONG, p, n);
     default:

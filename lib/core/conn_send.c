@@ -138,6 +138,8 @@ static void arm_drain(wsx_conn *c);
 static void after_output(wsx_conn *c)
 {
     if (c->out.off == c->out.len) {
+        if (c->q_msgs && wsx__metrics(c))
+            wsx__m_drained(c);
         c->out.off = c->out.len = 0;
         if (c->out.cap > WSX_BUF_KEEP)
             wsx__buf_release(c, &c->out);
@@ -248,6 +250,7 @@ int wsx_send_fragment(wsx_conn *c, wsx_opcode op, const void *data,
         r = wsx__queue_frame(c, first ? (uint8_t)op : WSX_CONTINUATION, 0,
                              fin, data, len);
     if (r >= 0) {
+        wsx__m_sent(c, (uint8_t)op, first, len);
         if (fin)
             c->sstate = WSX_SEND_IDLE;
         else if (first)
@@ -265,6 +268,7 @@ int wsx_send(wsx_conn *c, wsx_opcode op, const void *data, size_t len)
 
 int wsx_ping(wsx_conn *c, const void *data, size_t len)
 {
+    int r;
     if (len > 125 || (len && !data))
         return WSX_EINVAL;
     if (c->err)
@@ -272,7 +276,10 @@ int wsx_ping(wsx_conn *c, const void *data, size_t len)
     if (c->state != WSX_STATE_OPEN)
         return c->state == WSX_STATE_HANDSHAKE ? WSX_ESTATE : WSX_ECLOSED;
     wsx__enter(c);
-    return wsx__leave(c, wsx__queue_frame(c, WSX_PING, 0, true, data, len));
+    r = wsx__queue_frame(c, WSX_PING, 0, true, data, len);
+    if (r == 0)
+        wsx__m_control(c, WSX__M_PING_OUT);
+    return wsx__leave(c, r);
 }
 
 int wsx_close(wsx_conn *c, uint16_t code, const char *reason)
@@ -357,7 +364,10 @@ int wsx_send_shared(wsx_conn *c, const wsx_shared *s)
     if (c->sstate != WSX_SEND_IDLE)
         return WSX_ESTATE;
     wsx__enter(c);
-    return wsx__leave(c, wsx__queue(c, s->bytes, s->len));
+    r = wsx__queue(c, s->bytes, s->len);
+    if (r == 0)
+        wsx__m_sent(c, s->op, true, s->len - s->hlen);
+    return wsx__leave(c, r);
 }
 
 /* ---- plain HTTP answers ---------------------------------------------- */

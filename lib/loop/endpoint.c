@@ -51,7 +51,13 @@ static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
 
 int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
 {
-    if (!o || o->size != sizeof *o || o->backlog <= 0)
+    return wsx__listen(l, o, true);
+}
+
+int wsx__listen(wsx_loop *l, const wsx_listen_opts *o, bool counted)
+{
+    if (!o || o->size != sizeof *o || o->backlog <= 0 ||
+        (o->metrics_path && !l->hub))
         return WSX_EINVAL;
     wsx_listener *ls = calloc(1, sizeof *ls);
     if (!ls)
@@ -62,6 +68,8 @@ int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o)
         free(ls);
         return r;
     }
+    ls->ep.metrics_path = o->metrics_path;
+    wsx__metrics_endpoint(l, &ls->ep, counted);
     uint16_t port = 0;
     int fd = wsx__net_listen(o->host, o->port, o->reuse_port, o->backlog, &port);
     if (fd < 0) {
@@ -157,6 +165,8 @@ int wsx__connect(wsx_loop *l, const wsx_connect_opts *o,
         ep.cfg.client.host = u.hostport;
     if (!ep.cfg.client.path)
         ep.cfg.client.path = u.target;
+    ep.metrics_path = NULL;
+    wsx__metrics_endpoint(l, &ep, true);
     if (rc) /* sees every close first, to decide on the next attempt */
         ep.cb.on_close = wsx__reconnect_on_close;
     int fd = wsx__net_connect(&u);

@@ -79,6 +79,10 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
     if (ops->add(l->poller, fds[0], WSX_POLL_IN, &l->wake) < 0 ||
         pthread_mutex_init(&l->mu, NULL) != 0)
         goto fail;
+    if (opts->metrics && wsx__metrics_join(l, opts->metrics) < 0) {
+        pthread_mutex_destroy(&l->mu);
+        goto fail;
+    }
     if (opts->handle_signals)
         l->handle_signals = wsx__signal_take(l->wake_w) == 0;
     l->now = wsx__clock_ms();
@@ -155,7 +159,10 @@ void wsx_loop_free(wsx_loop *l)
     if (!l)
         return;
     l->phase = WSX_PHASE_SHUTDOWN; /* closing below is no reason to retry */
+    wsx__metrics_lock(l);
     close_all(l);
+    wsx__metrics_unlock(l);
+    wsx__metrics_leave(l);
     free_dead(l);
     close_listeners(l);
     wsx__reconnect_free_all(l);
@@ -357,6 +364,7 @@ int wsx_loop_run(wsx_loop *l)
     wsx_poll_event ev[WSX_EVENT_BATCH];
     int ret = 0;
     l->stop = false;
+    wsx__metrics_lock(l);
     l->now = wsx__clock_ms();
     /* Output queued while the loop was not running had nowhere to go. */
     mark_all_dirty(l);
@@ -372,7 +380,9 @@ int wsx_loop_run(wsx_loop *l)
             close_all(l);
             continue;
         }
+        wsx__metrics_unlock(l);
         int n = l->ops->wait(l->poller, ev, WSX_EVENT_BATCH, wait_ms(l));
+        wsx__metrics_lock(l);
         if (n < 0) {
             ret = WSX_EIO;
             break;
@@ -385,5 +395,6 @@ int wsx_loop_run(wsx_loop *l)
     end_of_wakeup(l);
     if (l->phase == WSX_PHASE_SHUTDOWN && !l->nsocks)
         l->phase = WSX_PHASE_RUN;
+    wsx__metrics_unlock(l);
     return ret;
 }

@@ -67,6 +67,8 @@ typedef struct wsx_endpoint {
     void *user;
     const wsx_stream_ops *stream; /* never NULL */
     void *stream_ctx;
+    const char *metrics_path;     /* served by metrics.c, or NULL */
+    void (*app_http)(wsx_conn *, const wsx_http_request *, void *);
 } wsx_endpoint;
 
 /* The connection's transport pointer (wsx_conn_transport) is its socket,
@@ -195,6 +197,10 @@ struct wsx_loop {
     size_t rnd_pos;         /* bytes of rnd used; starts full (empty) */
     wsx_tls *tls_client;    /* wss:// without a stream of the caller's:
                                made at the first such connect */
+    wsx_metrics_hub *hub;   /* NULL: no metrics */
+    bool mlocked;           /* mmu is held by the loop's thread */
+    pthread_mutex_t mmu;    /* held while a wake-up is handled */
+    wsx_metrics metrics;    /* every connection of the loop counts here */
 };
 
 /* heap.c: a binary min-heap on (io->deadline, io->seq); O(log n) per
@@ -248,9 +254,11 @@ void wsx__watch_reap(wsx_loop *l);
 /* Room in the heap for every socket, listener and timer (+extra). */
 int wsx__loop_reserve(wsx_loop *l, size_t extra);
 
-/* endpoint.c: accepting on a listener that turned readable; one connect
+/* endpoint.c: accepting on a listener that turned readable; a listener
+ * whose connections count into the loop's registry, or not; one connect
  * attempt (rc: the reconnect policy it belongs to, or NULL). */
 void wsx__listener_ready(wsx_loop *l, wsx_listener *ls);
+int wsx__listen(wsx_loop *l, const wsx_listen_opts *o, bool counted);
 int wsx__connect(wsx_loop *l, const wsx_connect_opts *o,
                  struct wsx_reconnector *rc, wsx_conn **out);
 
@@ -260,5 +268,21 @@ int wsx__reconnect_start(wsx_loop *l, const wsx_connect_opts *o,
 void wsx__reconnect_on_close(wsx_conn *c, const wsx_close_info *ci,
                              void *user);
 void wsx__reconnect_free_all(wsx_loop *l);
+
+/* metrics.c: the loop's registry and its hub. */
+int wsx__metrics_join(wsx_loop *l, wsx_metrics_hub *h);
+void wsx__metrics_leave(wsx_loop *l);
+/* The loop's thread takes its registry's mutex for a wake-up and lets it
+ * go before it waits (nothing without a hub). */
+void wsx__metrics_lock(wsx_loop *l);
+void wsx__metrics_unlock(wsx_loop *l);
+/* Count ep's connections into the loop's registry (counted) and serve
+ * ep->metrics_path ahead of the application's on_http. */
+void wsx__metrics_endpoint(wsx_loop *l, wsx_endpoint *ep, bool counted);
+/* sock.c: a server socket not read while its output is backlogged. */
+bool wsx__sock_paused(const wsx_loop *l, const wsx_sock *s);
+/* The core's (conn.c): the callbacks a connection was made with, which
+ * lead to its endpoint. */
+const wsx_callbacks *wsx__conn_callbacks(const wsx_conn *c);
 
 #endif

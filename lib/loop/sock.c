@@ -186,7 +186,7 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
 
 /* Servers only: two peers that both stop reading while their output is
  * backlogged (a large message each way) would wait on each other. */
-static bool paused(const wsx_loop *l, const wsx_sock *s)
+bool wsx__sock_paused(const wsx_loop *l, const wsx_sock *s)
 {
     return l->read_pause && !(s->io.flags & WSX_SOCK_CLIENT) &&
            wsx_buffered_amount(s->conn) > l->read_pause;
@@ -206,7 +206,7 @@ static void sock_read(wsx_loop *l, wsx_sock *s)
         long n = s->sops->read(s->st, s->io.fd, l->rbuf, l->rbuf_size);
         if (n > 0) {
             if (wsx_conn_feed(s->conn, l->rbuf, (size_t)n) < 0 ||
-                (tcp && (size_t)n < l->rbuf_size) || paused(l, s))
+                (tcp && (size_t)n < l->rbuf_size) || wsx__sock_paused(l, s))
                 return;
             continue;
         }
@@ -317,11 +317,11 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
     unsigned sw = s->sops->wants(s->st);
     unsigned want = out || (sw & WSX_STREAM_WRITE) ? WSX_POLL_OUT : 0u;
     if (!(s->io.flags & WSX_SOCK_EOF) &&
-        (!(out && paused(l, s)) || (sw & WSX_STREAM_READ)))
+        (!(out && wsx__sock_paused(l, s)) || (sw & WSX_STREAM_READ)))
         want |= WSX_POLL_IN;
     wsx__loop_interest(l, &s->io, want);
     /* Input the stream already holds is read at the next wake-up. */
-    if ((sw & WSX_STREAM_INPUT) && !paused(l, s) &&
+    if ((sw & WSX_STREAM_INPUT) && !wsx__sock_paused(l, s) &&
         !(s->io.flags & (WSX_SOCK_EOF | WSX_SOCK_KILL)))
         wsx__heap_set(&l->timers, &s->io, l->now);
     if ((done || wsx_conn_state(c) == WSX_STATE_CLOSED) &&

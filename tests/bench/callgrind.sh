@@ -6,7 +6,8 @@
 # by N2 - N1, so the handshakes, closes and first-message allocations of
 # both loads cancel out. SERVER: wsx (default), wslay, lws.
 #   sh tests/bench/callgrind.sh build/perf wsx
-# Env: CONNS (10), INFLIGHT (1), SIZE (16), N1 (2000), N2 (22000).
+# Env: CONNS (10), INFLIGHT (1), SIZE (16), N1 (2000), N2 (22000), ARGS
+# (more server options, e.g. ARGS=--metrics).
 set -u
 build=${1:-build}
 shift 2>/dev/null
@@ -25,7 +26,7 @@ for s in $servers; do
     port=$((port + 1))
     rm -f "$out/$s".*
     valgrind --tool=callgrind --callgrind-out-file="$out/$s.%p" \
-        "$bin" --host 127.0.0.1 --port $port >/dev/null 2>&1 &
+        "$bin" --host 127.0.0.1 --port $port ${ARGS:-} >/dev/null 2>&1 &
     pid=$!
     url=ws://127.0.0.1:$port/
     i=0

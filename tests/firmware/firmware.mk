@@ -2,7 +2,8 @@
 # and run by `make cross` (included from the Makefile). Three builds of
 # the core and permessage-deflate, each an archive so that the linker
 # takes only what an image uses:
-#   fw      -DWSX_NO_MALLOC: what firmware ships (echo images, fw tests)
+#   fw      -DWSX_NO_MALLOC -DWSX_NO_METRICS: what firmware ships (echo
+#           images, fw tests); the metrics hooks cost 1 KiB of .text
 #   unit    with malloc: the portable unit tests of tests/unit, unchanged
 #   strict  fw plus -mno-unaligned-access: every access the C code makes
 #           through a misaligned word pointer faults under UNALIGN_TRP
@@ -13,7 +14,7 @@ FW_DIR    := tests/firmware
 FW_CFLAGS  = $(WARN) -Os -g $(FW_ARCH) -ffunction-sections -fdata-sections \
              -Iinclude -Ilib/core -Ilib/deflate -Itests/unit -I$(FW_DIR)
 FW_LDFLAGS = $(FW_ARCH) -nostartfiles -T $(FW_DIR)/mps2-an386.ld -Wl,--gc-sections
-FW_VAR_fw     := -DWSX_NO_MALLOC
+FW_VAR_fw     := -DWSX_NO_MALLOC -DWSX_NO_METRICS
 FW_VAR_unit   :=
 FW_VAR_strict := -DWSX_NO_MALLOC -mno-unaligned-access
 FW_HARNESS := startup fw_sys

@@ -91,6 +91,7 @@ typedef struct wsx_config {
     wsx_client_opts client;
     const wsx_extension *extension;
     const void *extension_config;
+    void *metrics; /* wsx_metrics *, unused here */
 } wsx_config;
 
 void wsx_config_init_(wsx_config *cfg, size_t size, int role);
