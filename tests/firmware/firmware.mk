@@ -19,7 +19,7 @@ FW_VAR_unit   :=
 FW_VAR_strict := -DWSX_NO_MALLOC -mno-unaligned-access
 FW_HARNESS := startup fw_sys
 FW_HDRS   := $(wildcard include/*.h lib/*/*.h $(FW_DIR)/*.h tests/unit/*.h)
-FW_QEMU   := timeout 120 qemu-system-arm -M mps2-an386 -nographic \
+FW_QEMU   := timeout 300 qemu-system-arm -M mps2-an386 -nographic \
              -semihosting-config enable=on,target=native -kernel
 # The portable unit tests (zlib is not on the target).
 FW_UNIT   := $(filter-out test_deflate_zlib,$(UNIT_SRC:tests/unit/%.c=%))
