@@ -70,6 +70,7 @@ static void conn_destroy(wsx_conn *c)
     if (c->protocol)
         wsx__free(c, c->protocol, strlen(c->protocol) + 1);
     wsx__free(c, c->ctl, 125);
+    wsx__guard_free(c);
     wsx__buf_release(c, &c->in);
     wsx__buf_release(c, &c->out);
     wsx__free(c, c, sizeof *c);
@@ -95,6 +96,10 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
     c->state = WSX_STATE_HANDSHAKE;
     c->rstate = WSX_RD_HTTP;
     c->deadline = WSX_NO_DEADLINE;
+    if (wsx__guard_new(c) < 0) {
+        conn_destroy(c);
+        return NULL;
+    }
     if (cfg->role == WSX_CLIENT) {
         /* The random callback runs here and may free the connection; the
          * request stays queued (no flush: the transport is not there). */
@@ -174,6 +179,8 @@ int wsx__cb_handshake(wsx_conn *c, const wsx_handshake *hs,
         return WSX__EGONE;
     if (!status)
         return 0;
+    if (status == WSX_HANDSHAKE_PENDING && c->cfg->role == WSX_SERVER)
+        return status;
     return status >= 400 && status <= 599 ? status : 403;
 }
 
@@ -211,6 +218,7 @@ static uint16_t close_code_for(int err)
     case WSX_ETOOBIG:
         return WSX_CLOSE_TOO_BIG;
     case WSX_EPOLICY:
+    case WSX_EQUOTA:
         return WSX_CLOSE_POLICY;
     default:
         return WSX_CLOSE_INTERNAL;
@@ -240,12 +248,18 @@ static int http_status_for(int err)
  * handshake), then report and discard everything after. Sticky. */
 void wsx__fail(wsx_conn *c, int err)
 {
+    wsx__fail_why(c, err, NULL);
+}
+
+void wsx__fail_why(wsx_conn *c, int err, const char *why)
+{
+    size_t why_len = why ? strlen(why) : 0;
     if (c->err || c->state == WSX_STATE_CLOSED)
         return;
     bool transport_ok = err != WSX_EIO && err != WSX_EPEERCLOSED;
     if (c->state == WSX_STATE_HANDSHAKE && c->cfg->role == WSX_SERVER &&
         transport_ok) {
-        wsx__reject(c, http_status_for(err), err);
+        wsx__reject(c, http_status_for(err), NULL, err);
         return;
     }
     c->err = err;
@@ -253,18 +267,17 @@ void wsx__fail(wsx_conn *c, int err)
     if (transport_ok && c->state != WSX_STATE_HANDSHAKE)
         code = close_code_for(err);
     if (code != WSX_CLOSE_ABNORMAL && c->state == WSX_STATE_OPEN)
-        wsx__queue_close(c, code, NULL, 0);
-    wsx__closed(c, code, NULL, 0, false, false, err);
+        wsx__queue_close(c, code, why, why_len);
+    wsx__closed(c, code, (const uint8_t *)why, why_len, false, false, err);
 }
 
 /* ---- input -------------------------------------------------------- */
 
-int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
+/* Run the reader over buf[0..len). Returns the bytes consumed: all of
+ * them, unless the reader paused for a quota (or for a pending
+ * handshake decision, whose input fails the handshake). */
+static size_t consume(wsx_conn *c, uint8_t *buf, size_t len)
 {
-    if (c->err)
-        return c->err;
-    wsx__enter(c);
-    c->rx_seen = len > 0;
     size_t off = 0;
     while (off < len) {
         long n;
@@ -276,6 +289,11 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
         case WSX_RD_PAYLOAD:
             n = wsx__read_frames(c, buf + off, len - off);
             break;
+        case WSX_RD_PENDING:
+            n = WSX_EPROTO; /* RFC 6455 §4.1: the client waits for 101 */
+            break;
+        case WSX_RD_PAUSED:
+            return off;
         default: /* WSX_RD_DISCARD */
             n = (long)(len - off);
             break;
@@ -283,9 +301,29 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
         if (n < 0) {
             if (n != WSX__EGONE)
                 wsx__fail(c, (int)n);
-            break;
+            return len;
         }
         off += (size_t)n;
+    }
+    return off;
+}
+
+int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
+{
+    if (c->err)
+        return c->err;
+    wsx__enter(c);
+    c->rx_seen = len > 0;
+    size_t used = consume(c, buf, len);
+    if (used < len && !c->gone) {
+        wsx_buf *h = wsx__guard_held(c);
+        int r = wsx__buf_reserve(c, h, len - used);
+        if (r < 0) {
+            wsx__fail(c, r);
+        } else {
+            memcpy(h->p + h->len, buf + used, len - used);
+            h->len += len - used;
+        }
     }
     return wsx__leave(c, c->err);
 }
@@ -360,11 +398,38 @@ static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
     return next;
 }
 
+/* A throttled reader: once the waiting frame's quota has refilled,
+ * start it and run the held input, which may pause again at a later
+ * frame. Returns when to look again. */
+static uint64_t tick_paused(wsx_conn *c, uint64_t now)
+{
+    while (c->rstate == WSX_RD_PAUSED) {
+        uint64_t at = wsx__guard_wait(c, now);
+        if (at)
+            return at;
+        int r = wsx__frame_admitted(c);
+        if (r < 0) {
+            if (r != WSX__EGONE)
+                wsx__fail(c, r);
+            break;
+        }
+        wsx_buf *h = wsx__guard_held(c);
+        /* The reader may fail or close, but only destroy frees h. */
+        h->off += consume(c, h->p + h->off, h->len - h->off);
+        if (c->gone)
+            break;
+    }
+    if (!c->gone && c->rstate != WSX_RD_PAUSED)
+        wsx__buf_release(c, wsx__guard_held(c));
+    return WSX_NO_DEADLINE;
+}
+
 uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
 {
     const wsx_config *cfg = c->cfg;
     uint64_t next = WSX_NO_DEADLINE;
     wsx__enter(c);
+    wsx_conn_clock(c, now);
     /* The first tick starts the silence clocks (idle, keep-alive). */
     if (c->rx_seen || !c->ticked)
         c->rx_at = now;
@@ -381,6 +446,8 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
     }
     if (c->state == WSX_STATE_OPEN)
         next = tick_open(c, now, idle);
+    if (c->rstate == WSX_RD_PAUSED)
+        next = earliest(next, tick_paused(c, now));
     /* Also when the idle timeout closed just now. */
     if (c->state == WSX_STATE_CLOSING) {
         if (c->deadline == WSX_NO_DEADLINE)

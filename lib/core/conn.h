@@ -17,7 +17,10 @@ typedef enum wsx_rstate {
     WSX_RD_HTTP = 0, /* accumulating the handshake head */
     WSX_RD_HEADER,   /* a frame header, possibly split */
     WSX_RD_PAYLOAD,  /* payload bytes of the current frame */
-    WSX_RD_DISCARD   /* closed or failed: input is dropped */
+    WSX_RD_DISCARD,  /* closed or failed: input is dropped */
+    WSX_RD_PENDING,  /* server: on_handshake left the decision pending */
+    WSX_RD_PAUSED    /* throttled: a frame header waits for its quota,
+                        later input is held (quota.c) */
 } wsx_rstate;
 
 /* Outgoing fragmented message (wsx_send_fragment) in progress. */
@@ -48,6 +51,7 @@ struct wsx_conn {
     wsx_buf in;               /* handshake head, then message assembly */
     wsx_buf out;              /* bytes queued for the transport */
     uint8_t *ctl;             /* split control frame payload (<= 125) */
+    struct wsx__guard *guard; /* quotas, when configured (quota.c) */
     uint64_t rx_at;           /* last time input was seen (tick clock) */
     uint64_t deadline;        /* handshake or close deadline, or
                                  WSX_NO_DEADLINE */
@@ -74,7 +78,7 @@ struct wsx_conn {
     uint8_t busy;             /* nesting depth of public calls */
     bool rx_seen;             /* input since the last tick */
     bool msg_encoded;         /* message being received has RSV1 */
-    /* Rarely written flags share a byte (sizeof(wsx_conn) stays 216). */
+    /* Rarely written flags share a byte (sizeof(wsx_conn) stays 224). */
     bool gone : 1;            /* freed from a callback: see wsx__enter */
     bool ticked : 1;          /* wsx_conn_tick ran at least once */
     bool ping_out : 1;        /* keep-alive ping awaiting its pong */
@@ -87,6 +91,9 @@ void wsx__free(wsx_conn *c, void *p, size_t n);
 int wsx__buf_reserve(wsx_conn *c, wsx_buf *b, size_t n);
 void wsx__buf_release(wsx_conn *c, wsx_buf *b);
 void wsx__fail(wsx_conn *c, int err);
+/* wsx__fail with a close reason (a short static string), e.g. the name
+ * of the quota that tripped. */
+void wsx__fail_why(wsx_conn *c, int err, const char *why);
 int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
                 size_t reason_len, bool clean, bool remote, int err);
 
@@ -199,10 +206,28 @@ static inline int wsx__cb_drain(wsx_conn *c)
 /* conn_handshake.c */
 long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n);
 int wsx__client_start(wsx_conn *c);
-int wsx__reject(wsx_conn *c, int status, int err);
+int wsx__reject(wsx_conn *c, int status, const wsx_handshake_reply *reply,
+                int err);
 
 /* conn_recv.c */
 long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n);
+/* Start the frame whose header is in c->fh once its quota admitted it
+ * (the reader's path, and the resumption of a throttled one). */
+int wsx__frame_admitted(wsx_conn *c);
+
+/* quota.c: token buckets and the fragment count of the current message.
+ * The state exists only when cfg sets a guard. */
+int wsx__guard_new(wsx_conn *c);
+void wsx__guard_free(wsx_conn *c);
+/* For the frame in c->fh: 0 to go on (charged), 1 to pause (throttle
+ * policy; the caller sets WSX_RD_PAUSED), or a negative code after
+ * failing the connection with the quota's name. */
+int wsx__guard_frame(wsx_conn *c);
+/* Paused: 0 when the waiting frame is admitted now (charged), else the
+ * clock value at which it will be. */
+uint64_t wsx__guard_wait(wsx_conn *c, uint64_t now);
+/* Input that arrived while paused, in order. */
+wsx_buf *wsx__guard_held(wsx_conn *c);
 
 /* conn_send.c */
 int wsx__queue(wsx_conn *c, const void *p, size_t n);
