@@ -670,16 +670,20 @@ WSX_API int wsx_conn_http_status(const wsx_conn *c);
  * still runs while a decision is pending (it answers 408), and input
  * that arrives meanwhile fails the handshake with 400 (RFC 6455 §4.1: a
  * client waits for the 101). Not from a callback of this connection.
- * Returns 0, WSX_ESTATE when no decision is pending (already decided,
- * timed out, closed), or the error that failed the connection. */
+ * Returns 0; the sticky error of a connection that already ended
+ * (WSX_ETIMEOUT when the timeout answered first, WSX_EHANDSHAKE after a
+ * refusal, or the error the answer itself met); WSX_ESTATE when no
+ * decision is pending. */
 WSX_API int wsx_conn_accept(wsx_conn *c, const wsx_handshake_reply *reply);
 /* Server, at any time before the upgrade is answered (a pending
  * decision, or before the request has arrived: a transport refusing a
  * peer over its limits): answer status (400..599) with reply's extra
  * headers and body (reply may be NULL) and end the connection
  * (on_close: 1006, error WSX_EHANDSHAKE, http_status = status).
- * Returns 0, WSX_EINVAL for a status outside 400..599, WSX_ESTATE after
- * the handshake, or the connection's error. */
+ * Returns 0 once the refusal is queued, WSX_EINVAL for a status outside
+ * 400..599, WSX_ESTATE after the handshake, or the sticky error of a
+ * connection that already ended. Not from a callback of this
+ * connection. */
 WSX_API int wsx_conn_refuse(wsx_conn *c, int status,
                             const wsx_handshake_reply *reply);
 

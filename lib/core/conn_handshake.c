@@ -210,7 +210,9 @@ static int decide(wsx_conn *c, int status, const wsx_handshake_reply *reply)
         wsx__fail(c, r);
     if (!c->gone && c->state != WSX_STATE_HANDSHAKE)
         wsx__buf_release(c, &c->in);
-    return wsx__leave(c, c->err);
+    r = wsx__leave(c, c->err);
+    /* A refusal that went out is the call's success. */
+    return status && r == WSX_EHANDSHAKE ? 0 : r;
 }
 
 int wsx_conn_accept(wsx_conn *c, const wsx_handshake_reply *reply)
