@@ -3,6 +3,7 @@
  * second, and a cap on frames per message. Sans-I/O: time is the
  * caller's clock as given to wsx_conn_clock/wsx_conn_tick. */
 #include "conn.h"
+#include "rate.h"
 
 #include <string.h>
 
@@ -12,12 +13,8 @@ enum { Q_MSG, Q_BYTE, Q_CTL, Q_N };
 static const char *const quota_name[Q_N] = {"message rate", "byte rate",
                                             "control rate"};
 
-/* Tokens are counted in thousandths: a bucket refilling at per_sec units
- * a second gains exactly per_sec of them a millisecond, with no rounding
- * at any rate. May go negative: the debt of a frame above the burst. */
 struct wsx__guard {
-    int64_t tokens[Q_N];
-    uint64_t at;          /* clock of the last refill */
+    wsx__bucket bucket[Q_N];
     uint64_t now;         /* the latest clock the caller gave */
     wsx_buf held;         /* input received while paused */
     wsx_quota_trips trips;
@@ -31,11 +28,6 @@ static const wsx_rate *rate_of(const wsx_config *cfg, int q)
                          : &cfg->control_rate;
 }
 
-static int64_t capacity(const wsx_rate *r)
-{
-    return (int64_t)(r->burst ? r->burst : r->per_sec) * 1000;
-}
-
 int wsx__guard_new(wsx_conn *c)
 {
     const wsx_config *cfg = c->cfg;
@@ -46,8 +38,9 @@ int wsx__guard_new(wsx_conn *c)
     if (!g)
         return WSX_ENOMEM;
     memset(g, 0, sizeof *g);
+    /* Full from the start: the first clock seen only refills further. */
     for (int q = 0; q < Q_N; q++)
-        g->tokens[q] = capacity(rate_of(cfg, q));
+        wsx__bucket_init(&g->bucket[q], rate_of(cfg, q), 0);
     c->guard = g;
     return 0;
 }
@@ -61,28 +54,6 @@ void wsx__guard_free(wsx_conn *c)
     }
 }
 
-static void refill(wsx_conn *c, struct wsx__guard *g)
-{
-    if (g->now <= g->at)
-        return;
-    uint64_t dt = g->now - g->at;
-    g->at = g->now;
-    for (int q = 0; q < Q_N; q++) {
-        const wsx_rate *r = rate_of(c->cfg, q);
-        int64_t cap = capacity(r);
-        if (!r->per_sec || g->tokens[q] >= cap)
-            continue;
-        /* Compared before multiplying: dt may be any clock distance. */
-        uint64_t missing = (uint64_t)(cap - g->tokens[q]);
-        if (dt >= missing / r->per_sec + 1)
-            g->tokens[q] = cap;
-        else
-            g->tokens[q] += (int64_t)(dt * r->per_sec);
-        if (g->tokens[q] > cap)
-            g->tokens[q] = cap;
-    }
-}
-
 /* What the frame in c->fh costs in each bucket, in thousandths. */
 static void frame_cost(const wsx_conn *c, int64_t cost[Q_N])
 {
@@ -92,22 +63,24 @@ static void frame_cost(const wsx_conn *c, int64_t cost[Q_N])
     cost[Q_CTL] = op == WSX_PING || op == WSX_PONG ? 1000 : 0;
 }
 
-/* How many thousandths bucket q lacks for the frame (0: enough). A cost
- * above the burst needs a full bucket (see wsx_rate). */
-static int64_t shortfall(const wsx_conn *c, int q, const int64_t cost[Q_N])
+/* Refill every bucket to the latest clock; the first one short for the
+ * frame's cost, or Q_N. */
+static int first_short(wsx_conn *c, const int64_t cost[Q_N])
 {
-    const wsx_rate *r = rate_of(c->cfg, q);
-    if (!r->per_sec || !cost[q])
-        return 0;
-    int64_t cap = capacity(r);
-    int64_t need = cost[q] < cap ? cost[q] : cap;
-    return c->guard->tokens[q] < need ? need - c->guard->tokens[q] : 0;
+    struct wsx__guard *g = c->guard;
+    int found = Q_N;
+    for (int q = Q_N - 1; q >= 0; q--) {
+        wsx__bucket_refill(&g->bucket[q], rate_of(c->cfg, q), g->now);
+        if (wsx__bucket_short(&g->bucket[q], rate_of(c->cfg, q), cost[q]))
+            found = q;
+    }
+    return found;
 }
 
 static void charge(struct wsx__guard *g, const int64_t cost[Q_N])
 {
     for (int q = 0; q < Q_N; q++)
-        g->tokens[q] -= cost[q];
+        g->bucket[q].tokens -= cost[q];
 }
 
 static uint32_t *trip_counter(struct wsx__guard *g, int q)
@@ -138,10 +111,7 @@ int wsx__guard_frame(wsx_conn *c)
     }
     int64_t cost[Q_N];
     frame_cost(c, cost);
-    refill(c, g);
-    int q = 0;
-    while (q < Q_N && !shortfall(c, q, cost))
-        q++;
+    int q = first_short(c, cost);
     if (q == Q_N) {
         charge(g, cost);
         return 0;
@@ -159,21 +129,23 @@ uint64_t wsx__guard_wait(wsx_conn *c, uint64_t now)
     if (now > g->now)
         g->now = now;
     frame_cost(c, cost);
-    refill(c, g);
+    if (first_short(c, cost) == Q_N) {
+        charge(g, cost);
+        return 0;
+    }
     /* Buckets refill independently: the frame passes when the slowest
-     * has enough, rounded up to the millisecond at which it has. */
+     * has enough. */
     uint64_t wait = 0;
     for (int q = 0; q < Q_N; q++) {
-        uint64_t per = rate_of(c->cfg, q)->per_sec;
-        uint64_t w = per ? ((uint64_t)shortfall(c, q, cost) + per - 1) / per : 0;
+        const wsx_rate *r = rate_of(c->cfg, q);
+        int64_t s = wsx__bucket_short(&g->bucket[q], r, cost[q]);
+        uint64_t w = s ? wsx__bucket_wait(r, s) : 0;
         if (w > wait)
             wait = w;
     }
-    if (wait) /* saturating, like every deadline (conn.c) */
-        return wait < WSX_NO_DEADLINE - 1 - g->now ? g->now + wait
-                                                   : WSX_NO_DEADLINE - 1;
-    charge(g, cost);
-    return 0;
+    /* Saturating, like every deadline (conn.c). */
+    return wait < WSX_NO_DEADLINE - 1 - g->now ? g->now + wait
+                                               : WSX_NO_DEADLINE - 1;
 }
 
 wsx_buf *wsx__guard_held(wsx_conn *c)
