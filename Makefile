@@ -57,7 +57,7 @@ EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
 endif
-EX_COMMON := $(BUILD)/examples/obj/common/cli.o
+EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/guards.o
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
 DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)

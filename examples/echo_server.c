@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/guards.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
 #include "wsx_loop.h"
@@ -31,26 +32,29 @@ static const char usage[] =
     "  --max-message BYTES  frame and message limit (default 16 MiB; 1009 above)\n"
     "  --streaming          echo each fragment as it arrives (fixed memory)\n"
     "  --poll               use the poll backend instead of epoll/kqueue\n"
-    "  --no-deflate         do not agree to permessage-deflate\n";
+    "  --no-deflate         do not agree to permessage-deflate\n"
+    "Guards (defaults: README \"Guards\"):\n" CLI_GUARDS_USAGE;
 
 int main(int argc, char **argv)
 {
     wsx_config cfg;
     wsx_callbacks cb;
     wsx_listen_opts o;
+    wsx_loop_opts lo;
     cli_addr addr = CLI_ADDR_INIT(9001);
-    wsx_loop_backend backend = WSX_LOOP_DEFAULT;
     cli c;
     wsx_config_init(&cfg, WSX_SERVER);
     wsx_callbacks_init(&cb);
     wsx_listen_opts_init(&o);
+    wsx_loop_opts_init(&lo);
+    cli_guards_echo(&cfg, &lo);
     cb.on_message = on_message;
     /* permessage-deflate (RFC 7692) is agreed when the client offers it,
      * as browsers always do. */
     cfg.extension = wsx_permessage_deflate();
     cli_init(&c, argc, argv, "echo_server", usage);
     for (const char *a; (a = cli_next(&c));) {
-        if (cli_addr_option(&c, &addr)) {
+        if (cli_addr_option(&c, &addr) || cli_guards_option(&c, &cfg, &lo)) {
             continue;
         } else if (!strcmp(a, "--max-message")) {
             cfg.max_message_size = cfg.max_frame_size =
@@ -59,7 +63,7 @@ int main(int argc, char **argv)
             cfg.streaming = true;
             cb.on_fragment = on_fragment;
         } else if (!strcmp(a, "--poll")) {
-            backend = WSX_LOOP_POLL;
+            lo.backend = WSX_LOOP_POLL;
         } else if (!strcmp(a, "--no-deflate")) {
             cfg.extension = NULL;
         } else {
@@ -68,7 +72,7 @@ int main(int argc, char **argv)
     }
     o.config = &cfg;
     o.callbacks = &cb;
-    wsx_loop *l = cli_loop_new("echo_server", backend);
+    wsx_loop *l = cli_loop_new_opts("echo_server", &lo);
     cli_listen("echo_server", l, &o, &addr, "ws", wsx_loop_backend_name(l));
     int r = wsx_loop_run(l);
     wsx_loop_free(l);

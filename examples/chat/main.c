@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/guards.h"
 #include "page.h"
 #include "protocol.h"
 #include "wsx.h"
@@ -57,20 +58,24 @@ static const char usage[] =
     "Chat rooms: serves the page at / and the WebSocket beside it.\n"
     "  --host ADDR  address to listen on (default 127.0.0.1;\n"
     "               0.0.0.0 or :: for every interface)\n"
-    "  --port N     port (default 8080; 0: any free port)\n";
+    "  --port N     port (default 8080; 0: any free port)\n"
+    "Guards (defaults: README \"Guards\"):\n" CLI_GUARDS_USAGE;
 
 int main(int argc, char **argv)
 {
     wsx_config cfg;
     wsx_callbacks cb;
     wsx_listen_opts o;
+    wsx_loop_opts lo;
     cli_addr addr = CLI_ADDR_INIT(8080);
     cli c;
+    wsx_config_init(&cfg, WSX_SERVER);
+    wsx_loop_opts_init(&lo);
+    cli_guards_chat(&cfg, &lo);
     cli_init(&c, argc, argv, "chat", usage);
     while (cli_next(&c))
-        if (!cli_addr_option(&c, &addr))
+        if (!cli_addr_option(&c, &addr) && !cli_guards_option(&c, &cfg, &lo))
             cli_unknown(&c);
-    wsx_config_init(&cfg, WSX_SERVER);
     /* A chat line is small: refuse big messages (1009) and let a member
      * that does not read miss events rather than queue them forever. */
     cfg.max_message_size = cfg.max_frame_size = 16 * 1024;
@@ -84,7 +89,7 @@ int main(int argc, char **argv)
     o.config = &cfg;
     o.callbacks = &cb;
     rooms = chat_new();
-    wsx_loop *l = cli_loop_new("chat", WSX_LOOP_DEFAULT);
+    wsx_loop *l = cli_loop_new_opts("chat", &lo);
     if (!rooms)
         return CLI_EXIT_FAIL;
     cli_listen("chat", l, &o, &addr, "http", "Ctrl-C stops");

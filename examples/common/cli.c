@@ -125,8 +125,13 @@ wsx_loop *cli_loop_new(const char *prog, wsx_loop_backend backend)
     wsx_loop_opts lo;
     wsx_loop_opts_init(&lo);
     lo.backend = backend;
-    lo.handle_signals = true;
-    wsx_loop *l = wsx_loop_new(&lo);
+    return cli_loop_new_opts(prog, &lo);
+}
+
+wsx_loop *cli_loop_new_opts(const char *prog, wsx_loop_opts *lo)
+{
+    lo->handle_signals = true;
+    wsx_loop *l = wsx_loop_new(lo);
     if (!l) {
         fprintf(stderr, "%s: cannot create the event loop: %s\n", prog,
                 strerror(errno));
