@@ -472,7 +472,16 @@ typedef struct wsx_config {
      * origin_required. */
     const char *const *origins;
     bool origin_required;
+    /* The code that enforces the rates, fragments and origins above:
+     * set it to wsx_guards(). NULL (the default) leaves that code out of
+     * the program, for firmware that counts every byte of flash;
+     * wsx_conn_new refuses a config that sets a guard without it. */
+    const struct wsx_guard_ops *guards;
 } wsx_config;
+
+/* The guards' implementation, for wsx_config.guards. */
+typedef struct wsx_guard_ops wsx_guard_ops;
+WSX_API const wsx_guard_ops *wsx_guards(void);
 
 /* Fill cfg with defaults for a role: 16 MiB frame and message limits,
  * 8 KiB header limit, high water 0 (unbounded) and low water 0, 10 s
@@ -521,7 +530,8 @@ typedef struct wsx_handshake_reply {
                                   Retry-After) */
     const void *body;          /* a refusal's body (text/plain); NULL:
                                   wsx's short default text */
-    size_t body_len;
+    size_t body_len;           /* a refusal's head and body fit in 512
+                                  bytes, or go out without the extras */
 } wsx_handshake_reply;
 
 /* on_handshake's return value for a decision made later: see

@@ -82,6 +82,7 @@ int cli_guards_option(cli *c, wsx_config *cfg, wsx_loop_opts *lo)
 
 void cli_guards_echo(wsx_config *cfg, wsx_loop_opts *lo)
 {
+    cfg->guards = wsx_guards();
     /* Throttling only delays: no conformance case can fail on it, and a
      * flooder is slowed by TCP instead of taking the whole server. */
     cfg->quota_policy = WSX_QUOTA_THROTTLE;
@@ -103,6 +104,7 @@ void cli_guards_echo(wsx_config *cfg, wsx_loop_opts *lo)
 
 void cli_guards_chat(wsx_config *cfg, wsx_loop_opts *lo)
 {
+    cfg->guards = wsx_guards();
     /* Nobody types 20 lines a second: a client that does is a bot. */
     cfg->quota_policy = WSX_QUOTA_CLOSE;
     cfg->message_rate = (wsx_rate){20, 40};

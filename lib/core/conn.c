@@ -70,7 +70,8 @@ static void conn_destroy(wsx_conn *c)
     if (c->protocol)
         wsx__free(c, c->protocol, strlen(c->protocol) + 1);
     wsx__free(c, c->ctl, 125);
-    wsx__guard_free(c);
+    if (c->guard)
+        c->cfg->guards->detach(c);
     wsx__buf_release(c, &c->in);
     wsx__buf_release(c, &c->out);
     wsx__free(c, c, sizeof *c);
@@ -86,6 +87,12 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
         return NULL;
     if (cfg->role == WSX_CLIENT && !cb->random)
         return NULL;
+    /* A guard asked for without the code that enforces it would leave the
+     * server open while its author believes it guarded. */
+    if (!cfg->guards && (cfg->message_rate.per_sec || cfg->byte_rate.per_sec ||
+                         cfg->control_rate.per_sec || cfg->max_fragments ||
+                         cfg->origins || cfg->origin_required))
+        return NULL;
     wsx_conn *c = cfg->alloc.malloc(sizeof *c, cfg->alloc.user);
     if (!c)
         return NULL;
@@ -96,7 +103,7 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
     c->state = WSX_STATE_HANDSHAKE;
     c->rstate = WSX_RD_HTTP;
     c->deadline = WSX_NO_DEADLINE;
-    if (wsx__guard_new(c) < 0) {
+    if (cfg->guards && cfg->guards->attach(c) < 0) {
         conn_destroy(c);
         return NULL;
     }
@@ -273,10 +280,7 @@ void wsx__fail_why(wsx_conn *c, int err, const char *why)
 
 /* ---- input -------------------------------------------------------- */
 
-/* Run the reader over buf[0..len). Returns the bytes consumed: all of
- * them, unless the reader paused for a quota (or for a pending
- * handshake decision, whose input fails the handshake). */
-static size_t consume(wsx_conn *c, uint8_t *buf, size_t len)
+size_t wsx__consume(wsx_conn *c, uint8_t *buf, size_t len)
 {
     size_t off = 0;
     while (off < len) {
@@ -314,16 +318,11 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
         return c->err;
     wsx__enter(c);
     c->rx_seen = len > 0;
-    size_t used = consume(c, buf, len);
+    size_t used = wsx__consume(c, buf, len);
     if (used < len && !c->gone) {
-        wsx_buf *h = wsx__guard_held(c);
-        int r = wsx__buf_reserve(c, h, len - used);
-        if (r < 0) {
+        int r = c->cfg->guards->hold(c, buf + used, len - used);
+        if (r < 0)
             wsx__fail(c, r);
-        } else {
-            memcpy(h->p + h->len, buf + used, len - used);
-            h->len += len - used;
-        }
     }
     return wsx__leave(c, c->err);
 }
@@ -398,38 +397,11 @@ static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
     return next;
 }
 
-/* A throttled reader: once the waiting frame's quota has refilled,
- * start it and run the held input, which may pause again at a later
- * frame. Returns when to look again. */
-static uint64_t tick_paused(wsx_conn *c, uint64_t now)
-{
-    while (c->rstate == WSX_RD_PAUSED) {
-        uint64_t at = wsx__guard_wait(c, now);
-        if (at)
-            return at;
-        int r = wsx__frame_admitted(c);
-        if (r < 0) {
-            if (r != WSX__EGONE)
-                wsx__fail(c, r);
-            break;
-        }
-        wsx_buf *h = wsx__guard_held(c);
-        /* The reader may fail or close, but only destroy frees h. */
-        h->off += consume(c, h->p + h->off, h->len - h->off);
-        if (c->gone)
-            break;
-    }
-    if (!c->gone && c->rstate != WSX_RD_PAUSED)
-        wsx__buf_release(c, wsx__guard_held(c));
-    return WSX_NO_DEADLINE;
-}
-
 uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
 {
     const wsx_config *cfg = c->cfg;
     uint64_t next = WSX_NO_DEADLINE;
     wsx__enter(c);
-    wsx_conn_clock(c, now);
     /* The first tick starts the silence clocks (idle, keep-alive). */
     if (c->rx_seen || !c->ticked)
         c->rx_at = now;
@@ -446,8 +418,8 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
     }
     if (c->state == WSX_STATE_OPEN)
         next = tick_open(c, now, idle);
-    if (c->rstate == WSX_RD_PAUSED)
-        next = earliest(next, tick_paused(c, now));
+    if (c->guard)
+        next = earliest(next, cfg->guards->tick(c, now));
     /* Also when the idle timeout closed just now. */
     if (c->state == WSX_STATE_CLOSING) {
         if (c->deadline == WSX_NO_DEADLINE)

@@ -209,25 +209,36 @@ int wsx__client_start(wsx_conn *c);
 int wsx__reject(wsx_conn *c, int status, const wsx_handshake_reply *reply,
                 int err);
 
+/* conn.c: run the reader over buf[0..len). Returns the bytes consumed:
+ * all of them, unless the reader paused for a quota (or for a pending
+ * handshake decision, whose input fails the handshake). */
+size_t wsx__consume(wsx_conn *c, uint8_t *buf, size_t len);
+
 /* conn_recv.c */
 long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n);
 /* Start the frame whose header is in c->fh once its quota admitted it
  * (the reader's path, and the resumption of a throttled one). */
 int wsx__frame_admitted(wsx_conn *c);
 
-/* quota.c: token buckets and the fragment count of the current message.
- * The state exists only when cfg sets a guard. */
-int wsx__guard_new(wsx_conn *c);
-void wsx__guard_free(wsx_conn *c);
-/* For the frame in c->fh: 0 to go on (charged), 1 to pause (throttle
- * policy; the caller sets WSX_RD_PAUSED), or a negative code after
- * failing the connection with the quota's name. */
-int wsx__guard_frame(wsx_conn *c);
-/* Paused: 0 when the waiting frame is admitted now (charged), else the
- * clock value at which it will be. */
-uint64_t wsx__guard_wait(wsx_conn *c, uint64_t now);
-/* Input that arrived while paused, in order. */
-wsx_buf *wsx__guard_held(wsx_conn *c);
+/* quota.c: token buckets, the fragment count of the current message and
+ * the Origin allow-list. Reached only through cfg->guards (wsx_guards()),
+ * so that a program that sets no guard links none of it; c->guard exists
+ * only then. */
+struct wsx_guard_ops {
+    int (*attach)(wsx_conn *c);
+    void (*detach)(wsx_conn *c);
+    /* For the frame in c->fh: 0 to go on (charged), 1 to pause (throttle
+     * policy; the caller sets WSX_RD_PAUSED), or a negative code after
+     * failing the connection with the quota's name. */
+    int (*frame)(wsx_conn *c);
+    /* The clock moved to now: a paused reader resumes once the waiting
+     * frame's quota has refilled. Returns when to look again. */
+    uint64_t (*tick)(wsx_conn *c, uint64_t now);
+    /* Keep input that arrived while paused, after the rest: 0 or
+     * WSX_ENOMEM. */
+    int (*hold)(wsx_conn *c, const uint8_t *p, size_t n);
+    bool (*origin_ok)(const wsx_conn *c, const wsx_http_request *req);
+};
 
 /* conn_send.c */
 int wsx__queue(wsx_conn *c, const void *p, size_t n);

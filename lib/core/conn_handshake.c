@@ -32,35 +32,32 @@ static int open_conn(wsx_conn *c)
 int wsx__reject(wsx_conn *c, int status, const wsx_handshake_reply *reply,
                 int err)
 {
+    /* Refusals are short: on the stack, and extras that do not fit leave
+     * the bare status (see wsx_handshake_reply). */
+    char head[512];
     const char *extra = reply ? reply->extra_headers : NULL;
     const void *body = reply ? reply->body : NULL;
     size_t body_len = body ? reply->body_len : 0;
-    size_t cap = 256 + (extra ? strlen(extra) : 0) + body_len;
-    char stack[512], *head = stack;
     c->http_status = (uint16_t)status;
-    if (cap > sizeof stack && !(head = wsx__alloc(c, cap)))
-        cap = 0; /* as if it did not fit: no answer, just the close */
-    int n = !cap ? WSX_ENOSPC
-            : body ? wsx_http_build_response(head, cap, status, "text/plain",
-                                             extra, body_len)
-                   : wsx_http_build_error(head, cap, status, extra);
-    if (n > 0 && body) {
+    int n = body_len >= sizeof head ? WSX_ENOSPC
+            : body ? wsx_http_build_response(head, sizeof head - body_len, status,
+                                             "text/plain", extra, body_len)
+                   : wsx_http_build_error(head, sizeof head, status, extra);
+    if (n >= 0 && body) {
         memcpy(head + n, body, body_len);
         n += (int)body_len;
+    } else if (n < 0) {
+        n = wsx_http_build_error(head, sizeof head, status, NULL);
     }
     if (n > 0) {
         int r = wsx__send_direct(c, head, (size_t)n);
         if (r == WSX__EGONE)
-            err = r;
+            return r;
         /* A head cut short by an allocation failure is a transport
          * error. */
-        else if (r == WSX_EIO)
+        if (r == WSX_EIO)
             err = WSX_EIO;
     }
-    if (head != stack && cap)
-        wsx__free(c, head, cap);
-    if (err == WSX__EGONE)
-        return err;
     c->err = err;
     return wsx__closed(c, WSX_CLOSE_ABNORMAL, NULL, 0, false, false, err);
 }
@@ -134,21 +131,6 @@ static int server_answer(wsx_conn *c, const wsx_http_request *req, int status,
     return open_conn(c);
 }
 
-/* An Origin outside cfg->origins is refused before the application sees
- * the request: browsers send Origin on every WebSocket request (RFC 6455
- * §10.2), and a page from another site must not ride the user's cookies
- * (cross-site WebSocket hijacking). */
-static bool origin_ok(const wsx_conn *c, const wsx_http_request *req)
-{
-    const wsx_config *cfg = c->cfg;
-    const wsx_header *o = wsx_http_find(req->headers, req->num_headers, "Origin");
-    if (!cfg->origins)
-        return true;
-    if (!o)
-        return !cfg->origin_required;
-    return wsx_origin_allowed(cfg->origins, o->value, o->value_len);
-}
-
 static int server_handshake(wsx_conn *c, const wsx_http_request *req,
                             const uint8_t *head, size_t head_len)
 {
@@ -164,7 +146,7 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req,
     }
     if (r < 0)
         return r;
-    if (!origin_ok(c, req))
+    if (c->cfg->guards && !c->cfg->guards->origin_ok(c, req))
         return wsx__reject(c, 403, NULL, WSX_EHANDSHAKE);
     wsx_handshake hs = {req, NULL};
     wsx_handshake_reply reply = {NULL, NULL, NULL, 0};

@@ -213,8 +213,8 @@ static int payload(wsx_conn *c, uint8_t *p, size_t n);
 static int frame_begin(wsx_conn *c)
 {
     int r = check_frame(c, &c->fh);
-    if (r == 0)
-        r = wsx__guard_frame(c);
+    if (r == 0 && c->guard)
+        r = c->cfg->guards->frame(c);
     if (r == 1) {
         c->rstate = WSX_RD_PAUSED;
         return 0;

@@ -1,7 +1,8 @@
 /* quota.c - guards against a peer that floods with well-formed frames:
  * token buckets for messages, payload bytes and control frames per
- * second, and a cap on frames per message. Sans-I/O: time is the
- * caller's clock as given to wsx_conn_clock/wsx_conn_tick. */
+ * second, a cap on frames per message, and the Origin allow-list; all
+ * behind wsx_guards() (conn.h). Sans-I/O: time is the caller's clock as
+ * given to wsx_conn_clock/wsx_conn_tick. */
 #include "conn.h"
 #include "rate.h"
 
@@ -28,12 +29,9 @@ static const wsx_rate *rate_of(const wsx_config *cfg, int q)
                          : &cfg->control_rate;
 }
 
-int wsx__guard_new(wsx_conn *c)
+static int guard_attach(wsx_conn *c)
 {
     const wsx_config *cfg = c->cfg;
-    if (!cfg->message_rate.per_sec && !cfg->byte_rate.per_sec &&
-        !cfg->control_rate.per_sec && !cfg->max_fragments)
-        return 0;
     struct wsx__guard *g = wsx__alloc(c, sizeof *g);
     if (!g)
         return WSX_ENOMEM;
@@ -45,13 +43,11 @@ int wsx__guard_new(wsx_conn *c)
     return 0;
 }
 
-void wsx__guard_free(wsx_conn *c)
+static void guard_detach(wsx_conn *c)
 {
-    if (c->guard) {
-        wsx__buf_release(c, &c->guard->held);
-        wsx__free(c, c->guard, sizeof *c->guard);
-        c->guard = NULL;
-    }
+    wsx__buf_release(c, &c->guard->held);
+    wsx__free(c, c->guard, sizeof *c->guard);
+    c->guard = NULL;
 }
 
 /* What the frame in c->fh costs in each bucket, in thousandths. */
@@ -96,11 +92,9 @@ static int trip(wsx_conn *c, const char *why)
     return c->gone ? WSX__EGONE : WSX_EQUOTA;
 }
 
-int wsx__guard_frame(wsx_conn *c)
+static int guard_frame(wsx_conn *c)
 {
     struct wsx__guard *g = c->guard;
-    if (!g)
-        return 0;
     uint8_t op = c->fh.opcode;
     if (!(op & 0x8)) {
         g->frags = op == WSX_CONTINUATION ? g->frags + 1 : 1;
@@ -122,12 +116,12 @@ int wsx__guard_frame(wsx_conn *c)
     return 1;
 }
 
-uint64_t wsx__guard_wait(wsx_conn *c, uint64_t now)
+/* Paused: 0 when the waiting frame is admitted now (charged), else the
+ * clock value at which it will be. */
+static uint64_t guard_wait(wsx_conn *c)
 {
     struct wsx__guard *g = c->guard;
     int64_t cost[Q_N];
-    if (now > g->now)
-        g->now = now;
     frame_cost(c, cost);
     if (first_short(c, cost) == Q_N) {
         charge(g, cost);
@@ -148,9 +142,66 @@ uint64_t wsx__guard_wait(wsx_conn *c, uint64_t now)
                                                : WSX_NO_DEADLINE - 1;
 }
 
-wsx_buf *wsx__guard_held(wsx_conn *c)
+static int guard_hold(wsx_conn *c, const uint8_t *p, size_t n)
 {
-    return &c->guard->held;
+    wsx_buf *h = &c->guard->held;
+    int r = wsx__buf_reserve(c, h, n);
+    if (r == 0) {
+        memcpy(h->p + h->len, p, n);
+        h->len += n;
+    }
+    return r;
+}
+
+/* A throttled reader: once the waiting frame's quota has refilled, start
+ * it and run the held input, which may pause again at a later frame. */
+static uint64_t guard_tick(wsx_conn *c, uint64_t now)
+{
+    wsx_buf *h = &c->guard->held;
+    if (now > c->guard->now)
+        c->guard->now = now;
+    while (c->rstate == WSX_RD_PAUSED) {
+        uint64_t at = guard_wait(c);
+        if (at)
+            return at;
+        int r = wsx__frame_admitted(c);
+        if (r < 0) {
+            if (r != WSX__EGONE)
+                wsx__fail(c, r);
+            break;
+        }
+        /* The reader may fail or close, but only destroy frees h. */
+        h->off += wsx__consume(c, h->p + h->off, h->len - h->off);
+        if (c->gone)
+            break;
+    }
+    if (!c->gone && h->p)
+        wsx__buf_release(c, h);
+    return WSX_NO_DEADLINE;
+}
+
+/* An Origin outside cfg->origins is refused before the application sees
+ * the request: browsers send Origin on every WebSocket request (RFC 6455
+ * §10.2), and a page from another site must not ride the user's cookies
+ * (cross-site WebSocket hijacking). */
+static bool guard_origin_ok(const wsx_conn *c, const wsx_http_request *req)
+{
+    const wsx_config *cfg = c->cfg;
+    const wsx_header *o = wsx_http_find(req->headers, req->num_headers, "Origin");
+    if (!cfg->origins)
+        return true;
+    if (!o)
+        return !cfg->origin_required;
+    return wsx_origin_allowed(cfg->origins, o->value, o->value_len);
+}
+
+static const wsx_guard_ops guard_ops = {guard_attach, guard_detach,
+                                        guard_frame,  guard_tick,
+                                        guard_hold,   guard_origin_ok};
+
+const wsx_guard_ops *wsx_guards(void)
+{
+    return &guard_ops;
 }
 
 void wsx_conn_clock(wsx_conn *c, uint64_t now)

@@ -202,6 +202,7 @@ static void test_throttle_through_loop(void)
     e2e_server s;
     memset(&s, 0, sizeof s);
     wsx_config_init(&s.cfg, WSX_SERVER);
+    s.cfg.guards = wsx_guards();
     s.cfg.message_rate.per_sec = 50;
     s.cfg.message_rate.burst = 10;
     s.cfg.quota_policy = WSX_QUOTA_THROTTLE;
@@ -240,6 +241,7 @@ static void test_close_policy_through_loop(void)
     e2e_server s;
     memset(&s, 0, sizeof s);
     wsx_config_init(&s.cfg, WSX_SERVER);
+    s.cfg.guards = wsx_guards();
     s.cfg.message_rate.per_sec = 5;
     s.cfg.message_rate.burst = 5;
     wsx_callbacks_init(&s.cb);

@@ -198,6 +198,7 @@ static void hs_init(hs_case *h, int answer)
 {
     memset(h, 0, sizeof *h);
     wsx_config_init(&h->cfg, WSX_SERVER);
+    h->cfg.guards = wsx_guards();
     ep_callbacks(&h->cb);
     h->cb.on_handshake = hs_handshake;
     h->answer = answer;
@@ -283,6 +284,21 @@ static void test_refusal_with_headers_and_body(void)
     CHECK_EQ(h.e.close_http, 401);
     CHECK_EQ(h.e.close_error, WSX_EHANDSHAKE);
     CHECK(wsx_conn_done(h.e.c));
+    ep_fini(&h.e);
+
+    /* Extras beyond the 512 bytes of a refusal: the bare status. */
+    static char big[600];
+    memset(big, 'b', sizeof big);
+    hs_init(&h, 401);
+    h.reply.extra_headers = "WWW-Authenticate: Bearer\r\n";
+    h.reply.body = big;
+    h.reply.body_len = sizeof big;
+    hs_start(&h);
+    n = request(req, "/chat", NULL);
+    CHECK_EQ(wsx_conn_feed(h.e.c, (uint8_t *)req, n), WSX_EHANDSHAKE);
+    CHECK(out_has(&h.e, "HTTP/1.1 401 Unauthorized\r\n"));
+    CHECK(!out_has(&h.e, "WWW-Authenticate"));
+    CHECK(!out_has(&h.e, "bbbb"));
     ep_fini(&h.e);
 
     hs_init(&h, 429);

@@ -48,6 +48,7 @@ static void gc_init(guard_case *g)
 {
     memset(g, 0, sizeof *g);
     wsx_config_init(&g->cfg, WSX_SERVER);
+    g->cfg.guards = wsx_guards();
 }
 
 /* n client frames of opcode b0 with `len`-byte payloads, one buffer. */
@@ -313,21 +314,30 @@ static void test_throttle_bytes_and_free(void)
     ep_fini(&g.e); /* frees while paused: ASan and valgrind check */
 }
 
-/* Without a guard configured nothing is allocated for one. */
-static void test_no_guard_no_cost(void)
+/* Without wsx_guards() nothing is allocated for guards, and a config
+ * that asks for one without it is refused rather than left unguarded. */
+static void test_guards_cost_and_absence(void)
 {
     test_alloc ta;
     memset(&ta, 0, sizeof ta);
     guard_case g;
     gc_init(&g);
+    g.cfg.guards = NULL;
     g.cfg.alloc = test_allocator(&ta);
     ep_callbacks(&g.cb);
     wsx_conn *c = wsx_conn_new(&g.cfg, &g.cb, &g);
+    CHECK(c != NULL);
     long plain = ta.allocs;
     wsx_conn_free(c);
     g.cfg.message_rate.per_sec = 1;
+    CHECK(wsx_conn_new(&g.cfg, &g.cb, &g) == NULL);
+    g.cfg.message_rate.per_sec = 0;
+    g.cfg.origins = (const char *const[]){"http://a", NULL};
+    CHECK(wsx_conn_new(&g.cfg, &g.cb, &g) == NULL);
+    g.cfg.guards = wsx_guards();
+    long before = ta.allocs;
     c = wsx_conn_new(&g.cfg, &g.cb, &g);
-    CHECK_EQ(ta.allocs - plain, plain + 1); /* the connection and its guard */
+    CHECK_EQ(ta.allocs - before, plain + 1); /* the connection and its guard */
     wsx_conn_free(c);
     CHECK_EQ(ta.live, 0);
     /* Allocation failure of the guard fails wsx_conn_new cleanly. */
@@ -346,6 +356,6 @@ int main(void)
     RUN(test_fragments);
     RUN(test_throttle);
     RUN(test_throttle_bytes_and_free);
-    RUN(test_no_guard_no_cost);
+    RUN(test_guards_cost_and_absence);
     return test_summary("guard");
 }
