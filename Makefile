@@ -24,7 +24,8 @@ UNAME     := $(shell uname -s)
 
 CORE_SRC    := $(sort $(wildcard lib/core/*.c))
 DEFLATE_SRC := $(sort $(wildcard lib/deflate/*.c))
-ADAPT_SRC   := $(filter-out lib/adapters/kqueue.c lib/adapters/epoll.c lib/adapters/tls_openssl.c,$(sort $(wildcard lib/adapters/*.c)))
+# lib/loop is the event loop; lib/adapters holds its poller backends.
+ADAPT_SRC   := $(sort $(wildcard lib/loop/*.c)) lib/adapters/poll.c
 ifeq ($(UNAME),Linux)
 ADAPT_SRC   += $(wildcard lib/adapters/epoll.c)
 else
@@ -57,10 +58,13 @@ EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
 endif
-EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/guards.o
+EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/workers.o \
+             $(BUILD)/examples/obj/common/guards.o
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
 DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
+# chat --redis talks to Redis through hiredis (Debian libhiredis-dev).
+HIREDIS   := $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 # chat --jwt-secret needs libjwt; without it the option says so.
 HAVE_JWT  := $(shell pkg-config --exists libjwt 2>/dev/null && echo 1)
 JWT_LIBS  := $(if $(HAVE_JWT),$(shell pkg-config --libs libjwt))
@@ -92,7 +96,7 @@ $(PCFILE): Makefile
 	printf '$(call pc_text,$(PREFIX))' > $@
 
 # Tests and examples link the static library (internal headers allowed).
-TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/adapters -Itests/unit
+TESTCFLAGS = $(CFLAGS_ALL) -D_DEFAULT_SOURCE -Ilib/core -Ilib/deflate -Ilib/loop -Itests/unit
 
 $(BUILD)/tests/%: tests/unit/%.c $(STATIC) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
@@ -118,7 +122,7 @@ $(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(EX_COMMON) $(STATIC) $(EX_
 $(BUILD)/examples/obj/chat/auth.o: EXCFLAGS += $(if $(HAVE_JWT),-DCHAT_HAVE_JWT $(shell pkg-config --cflags libjwt))
 $(BUILD)/examples/chat: $(CHAT_SRC:examples/%.c=$(BUILD)/examples/obj/%.o) $(EX_COMMON) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON)) $(JWT_LIBS)
+	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON)) $(HIREDIS) $(JWT_LIBS)
 
 $(BUILD)/examples/%: examples/%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)
@@ -148,7 +152,7 @@ examples: $(EX_BIN)
 tests: lib $(UNIT_BIN) $(E2E_BIN) examples $(BUILD)/tests/dashboard/test_telemetry
 
 test: tests
-	@sh tests/run.sh $(BUILD)
+	@WSX_T='$(T)' sh tests/run.sh $(BUILD)
 
 # Sanitizers: a separate build tree so flags never mix.
 check: check-asan check-valgrind
@@ -157,9 +161,9 @@ check-asan:
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  WSX_SANITIZED=1 sh tests/run.sh build/asan
+	  WSX_SANITIZED=1 WSX_T='$(T)' sh tests/run.sh build/asan
 check-valgrind: $(UNIT_BIN)
-	@WSX_VALGRIND=1 sh tests/run.sh $(BUILD) unit
+	@WSX_VALGRIND=1 WSX_T='$(T)' sh tests/run.sh $(BUILD) unit
 
 demo: $(BUILD)/examples/dashboard
 	@$(BUILD)/examples/dashboard --port 8080
@@ -192,7 +196,8 @@ bench: lib
 	@$(MAKE) --no-print-directory -C tests/bench
 
 # Tools go to bin under names that say what they are.
-TOOLS := wsx-cat:wsx-cat wsx-load:wsx-load echo_server:wsx-echo-server
+TOOLS := wsx-cat:wsx-cat wsx-load:wsx-load echo_server:wsx-echo-server \
+         echo_client:wsx-echo-client
 HEADERS := $(notdir $(wildcard include/*.h))
 install: lib $(foreach t,$(TOOLS),$(BUILD)/examples/$(firstword $(subst :, ,$(t))))
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -63,24 +63,33 @@ static void subscribe(topic *t, wsx_conn *c)
     t->subs[t->n++] = c;
 }
 
-/* Encode once, send many; the high-water mark decides who is too slow. */
+/* Encode once, send many; the high-water mark decides who is too slow.
+ * The subscribers are copied first: a send that finds a peer gone runs
+ * its on_close, which takes it out of t->subs (see wsx.h). */
 static void publish(topic *t, const uint8_t *msg, size_t len)
 {
     wsx_shared *s = wsx_shared_new(NULL, WSX_TEXT, msg, len);
-    if (!s)
+    size_t n = t->n;
+    wsx_conn **to = malloc((n ? n : 1) * sizeof *to);
+    if (!s || !to) {
+        wsx_shared_free(s);
+        free(to);
         return;
+    }
+    memcpy(to, t->subs, n * sizeof *to);
     published++;
-    for (size_t i = 0; i < t->n; i++) {
-        int r = wsx_send_shared(t->subs[i], s);
+    for (size_t i = 0; i < n; i++) {
+        int r = wsx_send_shared(to[i], s);
         if (r == 0) {
             delivered++;
         } else if (r == WSX_EFULL && disconnect_slow) {
             cut_off++;
-            wsx_close(t->subs[i], WSX_CLOSE_POLICY, "too slow");
+            wsx_close(to[i], WSX_CLOSE_POLICY, "too slow");
         } else {
             dropped++;
         }
     }
+    free(to);
     wsx_shared_free(s);
 }
 

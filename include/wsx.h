@@ -312,7 +312,10 @@ WSX_API int wsx_http_build_accept(char *out, size_t cap, const char *key,
 WSX_API int wsx_http_build_error(char *out, size_t cap, int status,
                                  const char *extra_headers);
 /* A complete response with a body (Content-Length, Connection: close).
- * content_type may be NULL. */
+ * content_type may be NULL. body_len WSX_HTTP_UNTIL_CLOSE: no
+ * Content-Length, the body ends when the connection closes (RFC 9112
+ * §6.3 rule 8), for a response streamed by wsx_http_stream_begin. */
+#define WSX_HTTP_UNTIL_CLOSE SIZE_MAX
 WSX_API int wsx_http_build_response(char *out, size_t cap, int status,
                                     const char *content_type,
                                     const char *extra_headers, size_t body_len);
@@ -389,7 +392,9 @@ typedef enum wsx_state {
     WSX_STATE_HANDSHAKE = 0, /* opening handshake in progress */
     WSX_STATE_OPEN,          /* messages flow both ways */
     WSX_STATE_CLOSING,       /* our close frame sent, awaiting the peer's */
-    WSX_STATE_CLOSED         /* done: flush what is pending, then close */
+    WSX_STATE_CLOSED,        /* done: flush what is pending, then close */
+    WSX_STATE_HTTP           /* server: a plain HTTP request held open or
+                                streaming its response (wsx_http.h) */
 } wsx_state;
 
 /* Close codes (RFC 6455 §7.4.1). */
@@ -554,7 +559,13 @@ typedef struct wsx_handshake_reply {
  * wsx_send*, wsx_ping are allowed in every callback but random; sends
  * from send go out in the same flush. wsx_conn_feed, wsx_conn_eof,
  * wsx_conn_flush, wsx_conn_tick and wsx_conn_advance must not be called
- * from a callback of the same connection. */
+ * from a callback of the same connection.
+ *
+ * A call on one connection runs that connection's callbacks, whoever
+ * makes it: wsx_send on B from a callback of A may find B's transport
+ * gone and run B's on_close before it returns. Code that walks a list of
+ * connections and sends to each must not hold on to what such an
+ * on_close frees: take the connections first, then send. */
 typedef struct wsx_callbacks {
     size_t size; /* set by wsx_callbacks_init */
     /* Write bytes to the transport. Return how many were taken (0..len),
@@ -596,6 +607,13 @@ typedef struct wsx_callbacks {
     void (*on_close)(wsx_conn *c, const wsx_close_info *ci, void *user);
     /* The send queue fell to low_water after the transport pushed back. */
     void (*on_drain)(wsx_conn *c, void *user);
+    /* Transport: bytes send() accepted that the transport still holds (a
+     * TLS stream's ciphertext, a userspace buffer). wsx_buffered_amount,
+     * the high-water mark and on_drain count them with the core's queue;
+     * call wsx_conn_flush once they have gone so that on_drain can fire.
+     * A pure query: it must not call into wsx. NULL: the transport holds
+     * nothing (wsx_loop sets send, random and queued itself). */
+    size_t (*queued)(const wsx_conn *c, void *user);
 } wsx_callbacks;
 
 WSX_API void wsx_callbacks_init_(wsx_callbacks *cb, size_t size);
@@ -731,11 +749,13 @@ WSX_API int wsx_ping(wsx_conn *c, const void *data, size_t len);
  * no code), reason at most 123 bytes of UTF-8. Returns 0, WSX_EINVAL,
  * WSX_ECLOSED when already closing. */
 WSX_API int wsx_close(wsx_conn *c, uint16_t code, const char *reason);
-/* Bytes queued and not yet taken by the transport. */
+/* Bytes queued and not yet on the wire as far as wsx knows: the core's
+ * queue plus what the transport's queued callback reports. */
 WSX_API size_t wsx_buffered_amount(const wsx_conn *c);
 
-/* Server: answer a non-upgrade request from on_http with a complete HTTP
- * response; the connection then closes once it is flushed. */
+/* Server: answer a non-upgrade request from on_http (or later, when
+ * on_http held it: wsx_http.h) with a complete HTTP response; the
+ * connection then closes once it is flushed. */
 WSX_API int wsx_http_respond(wsx_conn *c, int status, const char *content_type,
                              const char *extra_headers, const void *body,
                              size_t len);

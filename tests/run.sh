@@ -1,8 +1,10 @@
 #!/bin/sh
 # run.sh BUILD [unit|cross] - run the test binaries built in BUILD/tests
 # (or BUILD itself for cross), then the script suites, and print the total
-# as the last line: "N passed, M failed". WSX_VALGRIND=1 runs the binaries
-# under valgrind; WSX_QEMU prefixes them with an emulator.
+# as the last line: "N passed, M failed", naming what failed. WSX_VALGRIND=1
+# runs the binaries under valgrind; WSX_QEMU prefixes them with an emulator.
+# WSX_T=word (make test T=word) runs only the C tests whose name
+# (file/function) contains word, and only the script suites named so.
 build=$1
 # Slow runners (valgrind, emulation, sanitizers) get smaller loops.
 [ -n "$WSX_VALGRIND$WSX_QEMU$WSX_SANITIZED" ] && export WSX_QUICK=1
@@ -10,6 +12,8 @@ mode=${2:-all}
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
+ran=0
+failed=
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
@@ -19,6 +23,9 @@ tally() { # name, exit status; reads the closing line from $out
     f=$(echo "$line" | sed -E 's/^([^:]*: )?([0-9]+) passed, ([0-9]+) failed.*/\3/')
     [ -n "$p" ] || { p=0; f=1; echo "$1: no result line"; }
     if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$1: exited $2"; fi
+    n=$(echo "$line" | sed -nE 's/.*failed \(([0-9]+) tests\).*/\1/p')
+    ran=$((ran + ${n:-0}))
+    [ "$f" -eq 0 ] || failed="$failed${failed:+, }$1"
     pass=$((pass + p)); fail=$((fail + f))
 }
 
@@ -31,7 +38,7 @@ run_bin() {
         $WSX_QEMU "$1" >"$out" 2>&1
     fi
     st=$?
-    grep -E 'passed, [0-9]+ failed|FAIL|ERROR|Sanitizer|==[0-9]+==' "$out" | head -n 40
+    grep -E 'passed, [0-9]+ failed|FAIL|ERROR|Sanitizer|==[0-9]+==' "$out" | grep -v ' (0 tests)$' | head -n 40
     tally "$name" $st
 }
 
@@ -47,11 +54,14 @@ for b in $bins; do run_bin "$b"; done
 if [ "$mode" = all ]; then
     for s in "$here"/*/run-suite.sh; do
         [ -f "$s" ] || continue
+        case "$(basename "$(dirname "$s")")" in *"$WSX_T"*) ;; *) continue ;; esac
+        ran=$((ran + 1))
         WSX_BUILD=$build sh "$s" >"$out" 2>&1
         st=$?
         grep -E 'passed, [0-9]+ failed|FAIL|SKIP' "$out" | head -n 60
         tally "$(basename "$(dirname "$s")")" $st
     done
 fi
-echo "$pass passed, $fail failed"
+echo "$ran tests ran${WSX_T:+ (named *$WSX_T*)}"
+echo "$pass passed, $fail failed${failed:+ (in $failed)}"
 [ "$fail" -eq 0 ]

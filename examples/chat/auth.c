@@ -22,8 +22,10 @@
 struct chat_auth {
     unsigned char *key;
     int key_len;
-    char header[160]; /* the last refusal's WWW-Authenticate */
 };
+
+/* The last refusal's WWW-Authenticate, per thread (chat --threads). */
+static _Thread_local char header[160];
 
 chat_auth *chat_auth_new(const char *secret, const char **why)
 {
@@ -130,14 +132,14 @@ int chat_auth_check(chat_auth *a, const wsx_http_request *req,
         return 0;
     /* RFC 6750 §3.1: a request without credentials gets no error code. */
     if (*why)
-        snprintf(a->header, sizeof a->header,
+        snprintf(header, sizeof header,
                  "WWW-Authenticate: Bearer realm=\"chat\", "
                  "error=\"invalid_token\", error_description=\"%s\"\r\n",
                  why);
     else
-        snprintf(a->header, sizeof a->header,
+        snprintf(header, sizeof header,
                  "WWW-Authenticate: Bearer realm=\"chat\"\r\n");
-    reply->extra_headers = a->header;
+    reply->extra_headers = header;
     reply->body = *why ? why : "sign in first: POST /login?nick=NICK";
     reply->body_len = strlen(reply->body);
     return 401;
@@ -158,12 +160,30 @@ static char *mint(chat_auth *a, const char *nick)
     return tok;
 }
 
+/* Loaded by the page after its own script (whose top-level names it
+ * shares): a socket refused at load means "sign in first", so a join
+ * posts /login (the HttpOnly cookie) and opens the WebSocket again. */
+static const char login_js[] =
+    "$('joinf').addEventListener('submit', async e => {\n"
+    "  if (forced || (ws && ws.readyState === 1)) return;\n"
+    "  e.stopImmediatePropagation(); e.preventDefault();\n"
+    "  me = {room: $('room').value, nick: $('nick').value};\n"
+    "  const r = await fetch('/login?nick=' + encodeURIComponent(me.nick),"
+    " {method: 'POST'});\n"
+    "  if (r.ok) { transport = 'ws'; tries = 0; start(); }\n"
+    "}, true);\n";
+
 int chat_auth_login(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
 {
     size_t path_len, qlen;
     const char *q;
     char nick[CHAT_NAME_MAX + 1];
     wsx_http_target_split(req->target, req->target_len, &path_len, &q, &qlen);
+    if (path_len == 9 && !memcmp(req->target, "/login.js", 9)) {
+        wsx_http_respond(c, 200, "text/javascript", NULL, login_js,
+                         sizeof login_js - 1);
+        return 1;
+    }
     if (path_len != 6 || memcmp(req->target, "/login", 6))
         return 0;
     if (req->method_len != 4 || memcmp(req->method, "POST", 4)) {

@@ -43,6 +43,7 @@ static struct {
     const char *backend;
     chat *rooms;
     viewer *viewers;
+    size_t nviewers;
     device_slot dev[TELEMETRY_MAX_DEVICES];
     uint32_t online, received, seq;
     uint8_t batch[TELEMETRY_BATCH_HEAD +
@@ -83,10 +84,17 @@ static void tick(wsx_timer *t, void *user)
     telemetry_batch_encode(&h, S.batch);
     wsx_shared *s = wsx_shared_new(NULL, WSX_BINARY, S.batch,
                                    (size_t)(p - S.batch));
-    if (!s)
-        return;
-    for (viewer *v = S.viewers; v; v = v->next)
-        wsx_send_shared(v->conn, s); /* WSX_EFULL: skipped, see above */
+    /* The viewers' connections first: a send that finds a peer gone runs
+     * its on_close, which frees that viewer (see wsx.h). */
+    wsx_conn **to = malloc(S.nviewers * sizeof *to);
+    size_t n = 0;
+    if (s && to) {
+        for (viewer *v = S.viewers; v; v = v->next)
+            to[n++] = v->conn;
+        for (size_t i = 0; i < n; i++)
+            wsx_send_shared(to[i], s); /* WSX_EFULL: skipped, see above */
+    }
+    free(to);
     wsx_shared_free(s);
 }
 
@@ -161,6 +169,7 @@ static void on_open(wsx_conn *c, void *user)
     if (S.viewers)
         S.viewers->prev = v;
     S.viewers = v;
+    S.nviewers++;
     wsx_conn_set_user(c, v);
     int n = snprintf(hello, sizeof hello,
                      "{\"type\":\"hello\",\"tick_ms\":%d,\"online\":%u,"
@@ -183,6 +192,7 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
             S.viewers = v->next;
         if (v->next)
             v->next->prev = v->prev;
+        S.nviewers--;
         chat_member_free(v->member);
         free(v);
     }

@@ -201,6 +201,7 @@ int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
         return 0;
     c->state = WSX_STATE_CLOSED;
     c->rstate = WSX_RD_DISCARD;
+    c->hstate = WSX_HTTP_NONE;
     c->sstate = WSX_SEND_IDLE;
     wsx_close_info ci;
     ci.code = code;
@@ -264,14 +265,16 @@ void wsx__fail_why(wsx_conn *c, int err, const char *why)
     if (c->err || c->state == WSX_STATE_CLOSED)
         return;
     bool transport_ok = err != WSX_EIO && err != WSX_EPEERCLOSED;
-    if (c->state == WSX_STATE_HANDSHAKE && c->cfg->role == WSX_SERVER &&
-        transport_ok) {
+    /* A held request has sent nothing yet: it can still get a status. */
+    if ((c->state == WSX_STATE_HANDSHAKE || c->hstate == WSX_HTTP_HELD) &&
+        c->cfg->role == WSX_SERVER && transport_ok) {
         wsx__reject(c, http_status_for(err), NULL, err);
         return;
     }
     c->err = err;
     uint16_t code = WSX_CLOSE_ABNORMAL;
-    if (transport_ok && c->state != WSX_STATE_HANDSHAKE)
+    if (transport_ok &&
+        (c->state == WSX_STATE_OPEN || c->state == WSX_STATE_CLOSING))
         code = close_code_for(err);
     if (code != WSX_CLOSE_ABNORMAL && c->state == WSX_STATE_OPEN)
         wsx__queue_close(c, code, why, why_len);
@@ -292,6 +295,9 @@ size_t wsx__consume(wsx_conn *c, uint8_t *buf, size_t len)
         case WSX_RD_HEADER:
         case WSX_RD_PAYLOAD:
             n = wsx__read_frames(c, buf + off, len - off);
+            break;
+        case WSX_RD_BODY:
+            n = wsx__read_body(c, buf + off, len - off);
             break;
         case WSX_RD_PENDING:
             n = WSX_EPROTO; /* RFC 6455 §4.1: the client waits for 101 */
@@ -397,6 +403,34 @@ static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
     return next;
 }
 
+/* A held or streaming HTTP exchange (wsx_http.h): the peer is silent by
+ * design, so the heartbeat and the idle timeout count our own silence. */
+static uint64_t tick_http(wsx_conn *c, uint64_t now)
+{
+    uint64_t next = WSX_NO_DEADLINE;
+    if (c->tx_seen)
+        c->http.tx_at = now;
+    c->tx_seen = false;
+    if (c->hstate == WSX_HTTP_STREAM && c->http.beat_ms) {
+        uint64_t t = after(c->http.tx_at, c->http.beat_ms);
+        if (now >= t && wsx__room(c) == 0 &&
+            wsx__queue(c, c->http.beat, c->http.beat_len) == 0) {
+            c->http.tx_at = now;
+            t = after(now, c->http.beat_ms);
+        }
+        next = t > now ? t : after(now, c->http.beat_ms);
+    }
+    if (c->cfg->idle_timeout_ms) {
+        uint64_t t = after(c->http.tx_at, c->cfg->idle_timeout_ms);
+        if (now >= t) {
+            wsx__fail(c, WSX_ETIMEOUT);
+            return WSX_NO_DEADLINE;
+        }
+        next = earliest(next, t);
+    }
+    return next;
+}
+
 uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
 {
     const wsx_config *cfg = c->cfg;
@@ -418,6 +452,8 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
     }
     if (c->state == WSX_STATE_OPEN)
         next = tick_open(c, now, idle);
+    else if (c->state == WSX_STATE_HTTP)
+        next = tick_http(c, now);
     if (c->guard)
         next = earliest(next, cfg->guards->tick(c, now));
     /* Also when the idle timeout closed just now. */
@@ -492,7 +528,8 @@ int wsx_conn_http_status(const wsx_conn *c)
 
 size_t wsx_buffered_amount(const wsx_conn *c)
 {
-    return c->out.len - c->out.off;
+    size_t held = c->cb->queued ? c->cb->queued(c, c->user) : 0;
+    return c->out.len - c->out.off + held;
 }
 
 bool wsx_close_code_valid(uint16_t code)

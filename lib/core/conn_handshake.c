@@ -5,9 +5,6 @@
 
 #include <string.h>
 
-/* Enough for browsers (about 15 headers); more is refused with 431. */
-#define WSX_MAX_HEADERS 48
-
 static char *dup_str(wsx_conn *c, const char *s, size_t n)
 {
     char *d = wsx__alloc(c, n + 1);
@@ -132,18 +129,14 @@ static int server_answer(wsx_conn *c, const wsx_http_request *req, int status,
 }
 
 static int server_handshake(wsx_conn *c, const wsx_http_request *req,
-                            const uint8_t *head, size_t head_len)
+                            const uint8_t *raw, size_t raw_len)
 {
     const wsx_callbacks *cb = c->cb;
     const char *key;
     size_t key_len;
     int r = wsx_http_check_upgrade(req, &key, &key_len);
-    if (r == WSX_EHANDSHAKE && cb->on_http) {
-        c->rstate = WSX_RD_DISCARD; /* wsx_http_respond is allowed now */
-        int g = wsx__cb_http(c, req);
-        if (g < 0 || c->state == WSX_STATE_CLOSED)
-            return g;
-    }
+    if (r == WSX_EHANDSHAKE && cb->on_http)
+        return wsx__http_request(c, req, raw, raw_len);
     if (r < 0)
         return r;
     if (c->cfg->guards && !c->cfg->guards->origin_ok(c, req))
@@ -157,13 +150,13 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req,
         return server_answer(c, req, status, &reply);
     /* The request stays, alone, in c->in until the decision: it is
      * parsed again then. */
-    if (head != c->in.p) {
-        r = wsx__buf_reserve(c, &c->in, head_len);
+    if (raw != c->in.p) {
+        r = wsx__buf_reserve(c, &c->in, raw_len);
         if (r < 0)
             return r;
-        memcpy(c->in.p, head, head_len);
+        memcpy(c->in.p, raw, raw_len);
     }
-    c->in.len = head_len;
+    c->in.len = raw_len;
     c->rstate = WSX_RD_PENDING;
     return 0;
 }
@@ -340,7 +333,8 @@ long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n)
     wsx_header hdrs[WSX_MAX_HEADERS];
     wsx_http_request req;
     wsx_http_response res;
-    size_t used, head_len;
+    const uint8_t *head = p;
+    size_t used;
     int r;
     if (c->in.len == 0 && (r = parse_head(c, p, n, hdrs, &req, &res)) != 0) {
         /* The whole head is in the caller's buffer: no copy, no
@@ -365,12 +359,13 @@ long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n)
             return c->in.len >= limit ? WSX_EHDRSIZE : (long)take;
         if (r < 0)
             return r;
-        /* Bytes after the head are frames: leave them to the frame reader. */
+        /* Bytes after the head are frames (or a body): leave them to the
+         * next reader. */
         used = take - (c->in.len - (size_t)r);
+        head = c->in.p;
     }
-    head_len = (size_t)r;
     if (c->cfg->role == WSX_SERVER)
-        r = server_handshake(c, &req, c->in.len ? c->in.p : p, head_len);
+        r = server_handshake(c, &req, head, (size_t)r);
     else
         r = client_handshake(c, &res);
     if (c->state != WSX_STATE_HANDSHAKE)

@@ -6,9 +6,6 @@
 #include "telemetry.h"
 #include "test.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 static telemetry_sample sample(void)
 {

@@ -5,9 +5,6 @@
 #include "loop_internal.h"
 #include "test.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 #define N 500
 

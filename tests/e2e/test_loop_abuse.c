@@ -4,9 +4,6 @@
  * (no crash, nothing leaked), plain HTTP, refused and hung connects. */
 #include "e2e.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 #define T 300 /* every timeout under test, ms */
 
@@ -250,6 +247,13 @@ static void test_reuse_port(void)
     wsx_loop_free(c);
 }
 
+static void test_server_tallies(void)
+{
+    CHECK_EQ(opened, 7);
+    CHECK(closed >= opened); /* failed handshakes report too */
+    CHECK(abnormal >= 5);
+}
+
 int main(void)
 {
     e2e_watchdog(60);
@@ -265,6 +269,7 @@ int main(void)
     srv.cb.on_close = on_close;
     srv.cb.on_http = on_http;
     CHECK_EQ(e2e_server_start(&srv, NULL, NULL), 0);
+    int ran = test_ran_;
     RUN(test_slowloris);
     RUN(test_idle_then_close_timeout);
     RUN(test_close_timeout);
@@ -273,9 +278,9 @@ int main(void)
     CHECK(e2e_wait_conns(&srv, 0, 2000));
     e2e_server_stop(&srv);
     CHECK_EQ(counted.live, 0);
-    CHECK_EQ(opened, 7);
-    CHECK(closed >= opened); /* failed handshakes report too */
-    CHECK(abnormal >= 5);
+    /* The server's tallies add up only when all five abuses ran. */
+    if (test_ran_ - ran == 5)
+        RUN(test_server_tallies);
     RUN(test_bad_connects);
     RUN(test_reuse_port);
     return test_summary("loop_abuse");

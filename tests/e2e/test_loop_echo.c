@@ -3,9 +3,6 @@
  * and poll backends, whole-message and streaming servers, IPv4 and IPv6. */
 #include "e2e.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 static const size_t sizes[] = {0,     1,     125,   126,     127,         128,
                                65535, 65536, 65537, 1 << 20, (16 << 20) - 1,

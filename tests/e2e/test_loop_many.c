@@ -3,9 +3,6 @@
  * get every echo back and close cleanly. */
 #include "e2e.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 #define CLIENTS 1000
 #define ROUNDS 5

@@ -4,9 +4,6 @@
  * threads, and a listener that survives running out of descriptors. */
 #include "e2e.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 #include <sys/wait.h>
 

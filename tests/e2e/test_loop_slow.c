@@ -4,9 +4,6 @@
  * every echo arrives, in order. */
 #include "e2e.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 #define MSG (64 * 1024)
 #define COUNT 400 /* 25 MiB each way */

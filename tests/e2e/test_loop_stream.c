@@ -11,9 +11,6 @@
 #include "e2e.h"
 #include "wsx_stream.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 #define KEY 0x5a
 #define PIECE 700 /* most bytes read hands out at once */

@@ -12,9 +12,6 @@
 #include "test.h"
 #include "wsx_loop.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 static wsx_loop_backend backend;
 

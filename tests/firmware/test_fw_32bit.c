@@ -16,9 +16,6 @@
 #include "fw.h"
 #include "wsx_deflate.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 _Static_assert(SIZE_MAX == UINT32_MAX, "this test is for 32-bit targets");
 

@@ -9,9 +9,6 @@
 #include "fw.h"
 #include "wsx_deflate.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 #define ARENA_WORDS (64u << 10) /* 512 KiB each: 70000-byte echoes */
 #define LINK_CAP 6000

@@ -29,10 +29,12 @@ var() { echo "$1" | tr -c 'A-Za-z0-9\n' _; }
 # under a time limit; the peers run side by side, so the whole suite takes
 # as long as the slowest one (the limits stay far under 2 minutes).
 peers=
-peer() {
+peer() { # NAME SECONDS COMMAND...: sanitized servers get three times as long
     name=$1
-    shift
-    timeout -k 5 "$@" >"$logs/$name.out" 2>&1 &
+    secs=$2
+    shift 2
+    [ -n "$WSX_SANITIZED" ] && secs=$((secs * 3))
+    timeout -k 5 "$secs" "$@" >"$logs/$name.out" 2>&1 &
     pids="$pids $!"
     peers="$peers $name"
     eval "peer_$(var "$name")=$!"
@@ -149,18 +151,18 @@ if [ $have_py = no ]; then
     echo "SKIP py-client: python3-websockets is not installed"
 else
     [ -n "$port_echo" ] &&
-        peer py-client 20 "$py" "$here/py_client.py" py-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
+        peer py-client 60 "$py" "$here/py_client.py" py-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
     [ -n "$port_echo_stream" ] &&
-        peer py-client-streaming 20 "$py" "$here/py_client.py" py-client-streaming \
+        peer py-client-streaming 60 "$py" "$here/py_client.py" py-client-streaming \
             "$port_echo_stream" ${port_echo_deflate:+"$port_echo_stream"}
 fi
 if [ $have_node = no ]; then
     echo "SKIP node-client: node or node-ws is not installed"
 else
     [ -n "$port_echo" ] &&
-        peer node-client 20 "$node" "$here/node_client.js" node-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
+        peer node-client 60 "$node" "$here/node_client.js" node-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
     [ -n "$port_echo_stream" ] &&
-        peer node-client-streaming 20 "$node" "$here/node_client.js" node-client-streaming \
+        peer node-client-streaming 60 "$node" "$here/node_client.js" node-client-streaming \
             "$port_echo_stream" ${port_echo_deflate:+"$port_echo_stream"}
 fi
 if [ -z "$chromium" ]; then
@@ -182,12 +184,12 @@ if [ ! -x "$cat" ]; then
     result FAIL wsx-cat "$cat not built"
 else
     if [ $have_py = yes ]; then
-        peer py-server 25 "$py" "$here/cat_cases.py" py-server "$cat" "$py" "$here/py_server.py"
+        peer py-server 60 "$py" "$here/cat_cases.py" py-server "$cat" "$py" "$here/py_server.py"
     else
         echo "SKIP py-server: python3-websockets is not installed"
     fi
     if [ $have_node = yes ]; then
-        peer node-server 25 "$py" "$here/cat_cases.py" node-server "$cat" "$node" "$here/node_server.js"
+        peer node-server 60 "$py" "$here/cat_cases.py" node-server "$cat" "$node" "$here/node_server.js"
     else
         echo "SKIP node-server: node or node-ws is not installed"
     fi

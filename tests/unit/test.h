@@ -1,6 +1,7 @@
-/* test.h - the tiny harness every C test shares: CHECK counts, a summary
- * line "name: N passed, M failed", a guard-page buffer that faults on any
- * over-read, a seeded PRNG, and an allocator that fails the n-th call. */
+/* test.h - the tiny harness every C test shares: named tests (RUN) that
+ * WSX_T selects, CHECK counts, a summary line "name: N passed, M failed",
+ * a guard-page buffer that faults on any over-read, a seeded PRNG, and an
+ * allocator that fails the n-th call. */
 #ifndef WSX_TEST_H
 #define WSX_TEST_H
 
@@ -14,7 +15,38 @@
 #endif
 #include "wsx.h"
 
-static int test_passed_, test_failed_;
+static int test_passed_, test_failed_, test_ran_;
+static const char *test_name_ = "main"; /* the test running now */
+
+/* A test is named "file/function" (test_frame/test_valid); with WSX_T in
+ * the environment (`make test T=word`) only the tests whose name contains
+ * it run, so that one failing test can be rerun alone. */
+static inline int test_begin_(const char *file, const char *name)
+{
+    const char *base = strrchr(file, '/');
+    const char *want = getenv("WSX_T");
+    char full[128];
+    base = base ? base + 1 : file;
+    snprintf(full, sizeof full, "%.*s/%s",
+             (int)(strlen(base) > 2 ? strlen(base) - 2 : strlen(base)), base,
+             name);
+    if (want && *want && !strstr(full, want))
+        return 0;
+    test_name_ = name;
+    test_ran_++;
+    return 1;
+}
+
+/* RUN(test_x) runs test_x() as the test named test_x; RUN_AS("name",
+ * call) runs a call with arguments under a name of its own. */
+#define RUN_AS(name, call)                                                    \
+    do {                                                                      \
+        if (test_begin_(__FILE__, name)) {                                    \
+            call;                                                             \
+            test_name_ = "main";                                              \
+        }                                                                     \
+    } while (0)
+#define RUN(fn) RUN_AS(#fn, fn())
 
 #define CHECK(cond)                                                           \
     do {                                                                      \
@@ -22,7 +54,8 @@ static int test_passed_, test_failed_;
             test_passed_++;                                                   \
         } else {                                                              \
             test_failed_++;                                                   \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);   \
+            fprintf(stderr, "FAIL %s:%d: %s: %s\n", __FILE__, __LINE__,       \
+                    test_name_, #cond);                                       \
         }                                                                     \
     } while (0)
 
@@ -33,15 +66,16 @@ static int test_passed_, test_failed_;
             test_passed_++;                                                   \
         } else {                                                              \
             test_failed_++;                                                   \
-            fprintf(stderr, "FAIL %s:%d: %s == %s (%lld != %lld)\n",          \
-                    __FILE__, __LINE__, #a, #b, a_, b_);                      \
+            fprintf(stderr, "FAIL %s:%d: %s: %s == %s (%lld != %lld)\n",      \
+                    __FILE__, __LINE__, test_name_, #a, #b, a_, b_);          \
         }                                                                     \
     } while (0)
 
 /* Print the closing line and return the process exit status. */
 static inline int test_summary(const char *name)
 {
-    printf("%s: %d passed, %d failed\n", name, test_passed_, test_failed_);
+    printf("%s: %d passed, %d failed (%d tests)\n", name, test_passed_,
+           test_failed_, test_ran_);
     return test_failed_ ? 1 : 0;
 }
 

@@ -192,9 +192,9 @@ static void test_random(void)
 
 int main(void)
 {
-    test_init();
-    test_exhaustion();
-    test_realloc_in_place();
-    test_random();
+    RUN(test_init);
+    RUN(test_exhaustion);
+    RUN(test_realloc_in_place);
+    RUN(test_random);
     return test_summary("test_arena");
 }

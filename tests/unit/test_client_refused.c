@@ -8,9 +8,6 @@
 #include "test.h"
 #include "conn_util.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 /* A client connection whose request has been sent; its accept key. */
 static void client_start(ep *e, wsx_config *cfg, wsx_callbacks *cb,

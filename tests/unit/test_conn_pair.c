@@ -269,9 +269,9 @@ static void test_arena_session(void)
 int main(void)
 {
     int quick = getenv("WSX_QUICK") != NULL;
-    test_random_exchange(quick ? 300 : 3000);
-    test_failing_alloc();
-    test_arena_session();
+    RUN_AS("test_random_exchange", test_random_exchange(quick ? 300 : 3000));
+    RUN(test_failing_alloc);
+    RUN(test_arena_session);
     /* The same with permessage-deflate: default windows with context
      * takeover, then 8-bit windows with no context takeover. */
     wsx_deflate_config small;
@@ -280,9 +280,10 @@ int main(void)
     small.server_no_context_takeover = small.client_no_context_takeover = true;
     small.threshold = 0;
     g_ext = wsx_permessage_deflate();
-    test_random_exchange(quick ? 40 : 300);
+    RUN_AS("test_random_exchange_deflate", test_random_exchange(quick ? 40 : 300));
     g_ext_cfg = &small;
-    test_random_exchange(quick ? 40 : 300);
-    test_failing_alloc();
+    RUN_AS("test_random_exchange_deflate_8bit",
+           test_random_exchange(quick ? 40 : 300));
+    RUN_AS("test_failing_alloc_deflate", test_failing_alloc());
     return test_summary("conn_pair");
 }

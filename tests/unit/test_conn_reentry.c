@@ -10,9 +10,6 @@
 #include "test.h"
 #include "wsx_deflate.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 enum kind {
     K_SEND, K_RANDOM, K_HANDSHAKE, K_HTTP, K_OPEN, K_MESSAGE, K_FRAGMENT,

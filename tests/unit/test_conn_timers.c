@@ -6,9 +6,6 @@
  * timer must fire at its deadline, not before, not later. */
 #include "conn_util.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
 
 static const uint64_t origins[] = {0, 1, 1ull << 63, UINT64_MAX - 100000};
 #define NORIGINS (sizeof origins / sizeof origins[0])

@@ -404,11 +404,11 @@ int main(void)
     }
     zbuf = malloc(ZCAP);
     obuf = malloc(ZCAP);
-    test_zlib_to_wsx();
-    test_wsx_to_zlib();
-    test_random_roundtrips();
-    test_zlib_bomb();
-    test_ratio();
+    RUN(test_zlib_to_wsx);
+    RUN(test_wsx_to_zlib);
+    RUN(test_random_roundtrips);
+    RUN(test_zlib_bomb);
+    RUN(test_ratio);
     for (int c = 0; c < NCORPUS; c++)
         free(corp[c]);
     free(zbuf);

@@ -161,9 +161,9 @@ static void test_round_trip(void)
 
 int main(void)
 {
-    test_valid();
-    test_invalid();
-    test_masked_hello();
-    test_round_trip();
+    RUN(test_valid);
+    RUN(test_invalid);
+    RUN(test_masked_hello);
+    RUN(test_round_trip);
     return test_summary("test_frame");
 }

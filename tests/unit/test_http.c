@@ -656,13 +656,13 @@ static void test_round_trip(void)
 
 int main(void)
 {
-    test_request_cases();
-    test_request_fields();
-    test_response_cases();
-    test_list_next();
-    test_find_and_tokens();
-    test_builders();
-    test_reason();
-    test_round_trip();
+    RUN(test_request_cases);
+    RUN(test_request_fields);
+    RUN(test_response_cases);
+    RUN(test_list_next);
+    RUN(test_find_and_tokens);
+    RUN(test_builders);
+    RUN(test_reason);
+    RUN(test_round_trip);
     return test_summary("test_http");
 }

@@ -940,14 +940,14 @@ static void test_flushes(void)
 
 int main(void)
 {
-    test_known();
-    test_corrupt();
-    test_odd_valid();
-    test_window();
-    test_bomb();
-    test_alloc_paths();
-    test_huffman();
-    test_roundtrip();
-    test_flushes();
+    RUN(test_known);
+    RUN(test_corrupt);
+    RUN(test_odd_valid);
+    RUN(test_window);
+    RUN(test_bomb);
+    RUN(test_alloc_paths);
+    RUN(test_huffman);
+    RUN(test_roundtrip);
+    RUN(test_flushes);
     return test_summary("inflate");
 }

@@ -120,9 +120,9 @@ int main(void)
     CHECK(nv >= 3); /* bytewise, word, auto at least */
     for (size_t i = 0; i < nv; i++)
         printf("variant %s\n", v[i].name);
-    test_rfc_example(v, nv);
-    test_all_shapes(v, nv);
-    test_guard_page(v, nv);
-    test_big(v, nv);
+    RUN_AS("test_rfc_example", test_rfc_example(v, nv));
+    RUN_AS("test_all_shapes", test_all_shapes(v, nv));
+    RUN_AS("test_guard_page", test_guard_page(v, nv));
+    RUN_AS("test_big", test_big(v, nv));
     return test_summary("test_mask");
 }

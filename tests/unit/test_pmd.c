@@ -727,14 +727,14 @@ int main(void)
 {
     ext = wsx_permessage_deflate();
     CHECK(ext && !strcmp(ext->name, "permessage-deflate"));
-    test_server_offers();
-    test_client();
-    test_exchange();
-    test_takeover();
-    test_agreement_enforced();
-    test_rfc_examples();
-    test_encode_edges();
-    test_memory();
-    test_failmalloc();
+    RUN(test_server_offers);
+    RUN(test_client);
+    RUN(test_exchange);
+    RUN(test_takeover);
+    RUN(test_agreement_enforced);
+    RUN(test_rfc_examples);
+    RUN(test_encode_edges);
+    RUN(test_memory);
+    RUN(test_failmalloc);
     return test_summary("pmd");
 }

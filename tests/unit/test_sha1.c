@@ -170,11 +170,11 @@ static void test_errors(void)
 
 int main(void)
 {
-    test_sha1_vectors();
-    test_sha1_million();
-    test_sha1_padding();
-    test_base64();
-    test_accept_key();
-    test_errors();
+    RUN(test_sha1_vectors);
+    RUN(test_sha1_million);
+    RUN(test_sha1_padding);
+    RUN(test_base64);
+    RUN(test_accept_key);
+    RUN(test_errors);
     return test_summary("test_sha1");
 }

@@ -377,12 +377,12 @@ static void test_sticky(void)
 
 int main(void)
 {
-    test_table();
-    test_all_code_points();
-    test_exhaustive_short();
-    test_fast_path();
-    test_random();
-    test_block_split();
-    test_sticky();
+    RUN(test_table);
+    RUN(test_all_code_points);
+    RUN(test_exhaustive_short);
+    RUN(test_fast_path);
+    RUN(test_random);
+    RUN(test_block_split);
+    RUN(test_sticky);
     return test_summary("test_utf8");
 }

@@ -6,7 +6,7 @@
 #ifndef WSX_LOOP_INTERNAL_H
 #define WSX_LOOP_INTERNAL_H
 
-#include "poller.h" /* first: it sets the feature macros */
+#include "../adapters/poller.h" /* first: it sets the feature macros */
 
 #include <pthread.h>
 #include <signal.h>
@@ -110,6 +110,7 @@ typedef struct wsx_limits {
 typedef struct wsx_client_sock {
     wsx_sock s;
     wsx_endpoint ep;
+    struct wsx_reconnector *rc; /* its reconnect policy, or NULL */
 } wsx_client_sock;
 
 typedef struct wsx_listener {
@@ -202,6 +203,7 @@ struct wsx_loop {
     wsx_sock *dead;         /* closed during this wake-up */
     wsx_sock *current;      /* socket whose event is being handled */
     wsx_listener *listeners;
+    struct wsx_reconnector *reconnects; /* policies between attempts */
     wsx_io wake;            /* read end of the wake-up pipe */
     int wake_w;
     pthread_mutex_t mu;     /* guards posts */
@@ -250,6 +252,7 @@ void wsx__sock_close(wsx_loop *l, wsx_sock *s);
 void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s);
 long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
 int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
+size_t wsx__sock_queued_cb(const wsx_conn *c, void *user);
 int wsx__loop_interest(wsx_loop *l, wsx_io *io, unsigned events);
 
 /* signal.c */
@@ -273,7 +276,17 @@ int wsx__limits_admit(wsx_loop *l, int fd, wsx_addr_slot **slot);
 void wsx__limits_release(wsx_loop *l, wsx_addr_slot *slot);
 void wsx__limits_free(wsx_loop *l);
 
-/* endpoint.c: accepting on a listener that turned readable. */
+/* endpoint.c: accepting on a listener that turned readable; one connect
+ * attempt (rc: the reconnect policy it belongs to, or NULL). */
 void wsx__listener_ready(wsx_loop *l, wsx_listener *ls);
+int wsx__connect(wsx_loop *l, const wsx_connect_opts *o,
+                 struct wsx_reconnector *rc, wsx_conn **out);
+
+/* reconnect.c */
+int wsx__reconnect_start(wsx_loop *l, const wsx_connect_opts *o,
+                         wsx_conn **out);
+void wsx__reconnect_on_close(wsx_conn *c, const wsx_close_info *ci,
+                             void *user);
+void wsx__reconnect_free_all(wsx_loop *l);
 
 #endif

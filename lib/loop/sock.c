@@ -46,6 +46,13 @@ long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
     return n >= 0 || n == WSX_EAGAIN ? n : WSX_EIO;
 }
 
+size_t wsx__sock_queued_cb(const wsx_conn *c, void *user)
+{
+    (void)user;
+    const wsx_sock *s = wsx_conn_transport(c);
+    return s ? s->sops->queued(s->st) : 0;
+}
+
 /* getentropy() draws from the kernel CSPRNG (getrandom on Linux) and
  * serves at most 256 bytes a call. */
 static int entropy(uint8_t *buf, size_t len)
@@ -114,6 +121,7 @@ static wsx_client_sock *client_block(const wsx_endpoint *ep)
         return NULL;
     char *area = (char *)(cs + 1);
     cs->ep = *ep;
+    cs->rc = NULL;
     wsx_client_opts *k = &cs->ep.cfg.client;
     k->host = str_keep(&area, o->host);
     k->path = str_keep(&area, o->path);
@@ -181,8 +189,7 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
 static bool paused(const wsx_loop *l, const wsx_sock *s)
 {
     return l->read_pause && !(s->io.flags & WSX_SOCK_CLIENT) &&
-           wsx_buffered_amount(s->conn) + s->sops->queued(s->st) >
-               l->read_pause;
+           wsx_buffered_amount(s->conn) > l->read_pause;
 }
 
 static bool has_input(const wsx_sock *s)
@@ -311,8 +318,11 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         next = wsx_conn_tick(c, l->now);
         s->io.seen = (uint8_t)wsx_conn_state(c);
     }
+    bool held = s->sops->queued(s->st) != 0;
     bool out = stream_flush(s);
-    if (wsx_conn_wants_write(c)) {
+    /* A stream that emptied may bring the backlog under low_water: the
+     * core's flush is where on_drain fires. */
+    if (wsx_conn_wants_write(c) || (held && !out)) {
         wsx_conn_flush(c);
         out = stream_flush(s) || wsx_conn_wants_write(c);
     }
