@@ -173,12 +173,24 @@ static const char login_js[] =
     "  if (r.ok) { transport = 'ws'; tries = 0; start(); }\n"
     "}, true);\n";
 
-int chat_auth_login(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
+int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
 {
     size_t path_len, qlen;
     const char *q;
     char nick[CHAT_NAME_MAX + 1];
     wsx_http_target_split(req->target, req->target_len, &path_len, &q, &qlen);
+    /* The fallback transports (fallback.c) reach the same rooms: the
+     * same token is required. */
+    if ((path_len == 7 && !memcmp(req->target, "/events", 7)) ||
+        (path_len == 5 && (!memcmp(req->target, "/poll", 5) ||
+                           !memcmp(req->target, "/send", 5)))) {
+        wsx_handshake_reply r = {NULL, NULL, NULL, 0};
+        if (chat_auth_check(a, req, nick, &r) == 0)
+            return 0;
+        wsx_http_respond(c, 401, "text/plain", r.extra_headers, r.body,
+                         r.body_len);
+        return 1;
+    }
     if (path_len == 9 && !memcmp(req->target, "/login.js", 9)) {
         wsx_http_respond(c, 200, "text/javascript", NULL, login_js,
                          sizeof login_js - 1);
@@ -233,7 +245,7 @@ int chat_auth_check(chat_auth *a, const wsx_http_request *req,
     return 401;
 }
 
-int chat_auth_login(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
+int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
 {
     (void)a;
     (void)c;

@@ -24,11 +24,12 @@ void chat_auth_free(chat_auth *a);
 int chat_auth_check(chat_auth *a, const wsx_http_request *req,
                     char nick[CHAT_NAME_MAX + 1], wsx_handshake_reply *reply);
 
-/* on_http: serve /login.js (the page's sign-in step) and answer
- * POST /login?nick=NICK with 200 and a token for NICK
- * valid one hour, as an HttpOnly SameSite=Strict cookie named `token`
- * (the page's script never sees it; other sites cannot send it). Returns
- * 1 when the request was /login (answered, 400/405 included), else 0. */
-int chat_auth_login(chat_auth *a, wsx_conn *c, const wsx_http_request *req);
+/* on_http: serve /login.js (the page's sign-in step); answer
+ * POST /login?nick=NICK with 200 and a token for NICK valid one hour, as
+ * an HttpOnly SameSite=Strict cookie named `token` (the page's script
+ * never sees it; other sites cannot send it); and refuse /events, /poll
+ * and /send (the fallback transports) with 401 without a valid token.
+ * Returns 1 when it answered, else 0. */
+int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req);
 
 #endif

@@ -89,7 +89,7 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
-    if (auth && chat_auth_login(auth, c, req))
+    if (auth && chat_auth_http(auth, c, req))
         return;
     if (chat_fallback_http(here->fallback, c, req))
         return;

@@ -181,3 +181,19 @@ if cookie:
     case("login-cookie-opens", ("Cookie: token=" + tok,), sub="cy")
 report(login("GET").startswith("HTTP/1.1 405 "), "login-get-405")
 report(login(target="/login").startswith("HTTP/1.1 400 "), "login-no-nick-400")
+
+
+def get(target, headers=()):
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n"
+               % (target, "".join(h + "\r\n" for h in headers))).encode())
+    head = s.recv(4096).decode("latin-1")
+    s.close()
+    return head
+
+
+# The fallback transports need the token too.
+r = get("/poll?room=r&nick=x")
+report(r.startswith("HTTP/1.1 401 ") and "WWW-Authenticate: Bearer" in r, "poll-without-token-401", r[:80])
+r = get("/events?room=r&nick=x", ("Cookie: token=" + good,))
+report(r.startswith("HTTP/1.1 200 "), "events-with-token-200", r[:80])
