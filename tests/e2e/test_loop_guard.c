@@ -8,10 +8,6 @@
 
 #include "e2e.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
-
 static char last_peer[64];
 
 static int on_handshake(wsx_conn *c, const wsx_handshake *hs,

@@ -5,10 +5,6 @@
  * timed out, freed, or interrupted by early input). */
 #include "conn_util.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
-
 static void test_target_split(void)
 {
     static const struct {

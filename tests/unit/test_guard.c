@@ -6,10 +6,6 @@
  * input fed whole and byte by byte. */
 #include "conn_util.h"
 
-#ifndef RUN
-#define RUN(fn) fn()
-#endif
-
 /* The fake clock starts far from 0: quotas must not assume an origin. */
 #define T0 5000000u
 
