@@ -72,6 +72,9 @@ DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
 # chat --redis talks to Redis through hiredis (Debian libhiredis-dev).
 HIREDIS   := $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
+# chat --jwt-secret needs libjwt; without it the option says so.
+HAVE_JWT  := $(shell pkg-config --exists libjwt 2>/dev/null && echo 1)
+JWT_LIBS  := $(if $(HAVE_JWT),$(shell pkg-config --libs libjwt))
 LDLIBS    := -lm -pthread $(LDLIBS_EXTRA)
 
 .PHONY: all lib examples tests test check check-asan check-valgrind demo \
@@ -123,9 +126,10 @@ $(BUILD)/examples/libuv_%: examples/libuv_%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(EXCFLAGS) $< $(EX_COMMON) -o $@ $(STATIC) $(LDLIBS) $$(pkg-config --cflags --libs libuv)
 
+$(BUILD)/examples/obj/chat/auth.o: EXCFLAGS += $(if $(HAVE_JWT),-DCHAT_HAVE_JWT $(shell pkg-config --cflags libjwt))
 $(BUILD)/examples/chat: $(CHAT_SRC:examples/%.c=$(BUILD)/examples/obj/%.o) $(EX_COMMON) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON)) $(HIREDIS)
+	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON)) $(HIREDIS) $(JWT_LIBS)
 
 $(BUILD)/examples/%: examples/%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)

@@ -5,6 +5,7 @@
 #include "common/cli.h"
 #include "common/tls.h"
 #include "common/metrics.h"
+#include "common/guards.h"
 #include "common/workers.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
@@ -39,17 +40,18 @@ static const char usage[] =
     "  --no-deflate         do not agree to permessage-deflate\n"
     "  --threads N          N event loops on N threads sharing the port\n"
     "                       (SO_REUSEPORT; default 1)\n"
-    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE CLI_METRICS_USAGE;
+    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE CLI_METRICS_USAGE
+    "Guards (defaults: README \"Guards\"):\n" CLI_GUARDS_USAGE;
 
 int main(int argc, char **argv)
 {
     wsx_config cfg;
     wsx_callbacks cb;
     wsx_listen_opts o;
+    wsx_loop_opts lo;
     cli_addr addr = CLI_ADDR_INIT(9001);
     cli_tls tls = {0};
     cli_metrics metrics = CLI_METRICS_INIT;
-    wsx_loop_opts lo;
     int threads = 1;
     cli_workers w;
     cli c;
@@ -57,6 +59,7 @@ int main(int argc, char **argv)
     wsx_callbacks_init(&cb);
     wsx_listen_opts_init(&o);
     wsx_loop_opts_init(&lo);
+    cli_guards_echo(&cfg, &lo);
     cb.on_message = on_message;
     /* permessage-deflate (RFC 7692) is agreed when the client offers it,
      * as browsers always do. */
@@ -64,7 +67,7 @@ int main(int argc, char **argv)
     cli_init(&c, argc, argv, "echo_server", usage);
     for (const char *a; (a = cli_next(&c));) {
         if (cli_addr_option(&c, &addr) || cli_tls_option(&c, &tls, WSX_SERVER) ||
-            cli_metrics_option(&c, &metrics)) {
+            cli_metrics_option(&c, &metrics) || cli_guards_option(&c, &cfg, &lo)) {
             continue;
         } else if (!strcmp(a, "--max-message")) {
             cfg.max_message_size = cfg.max_frame_size =

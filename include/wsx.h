@@ -72,13 +72,15 @@ WSX_API const char *wsx_version(void);
     X(CONNTIMEOUT, -22, "connect timed out")                                  \
     X(REFUSED, -23, "the server refused the upgrade with an HTTP status")    \
     X(TLS, -24, "TLS handshake or record error")                              \
-    X(TLSVERIFY, -25, "TLS peer certificate verification failed")
+    X(TLSVERIFY, -25, "TLS peer certificate verification failed")       \
+    X(QUOTA, -26, "a rate or fragment quota was exceeded (close 1008)")      \
+    X(NOENT, -27, "no such parameter, cookie or header")
 
 typedef enum wsx_err {
 #define WSX_ERR_ENUM_(name, val, msg) WSX_E##name = (val),
     WSX_ERRNO_MAP(WSX_ERR_ENUM_)
 #undef WSX_ERR_ENUM_
-    WSX_ERR_MIN_ = -26
+    WSX_ERR_MIN_ = -28
 } wsx_err;
 
 /* A short English sentence for a WSX_E* code ("unknown error" otherwise). */
@@ -244,6 +246,44 @@ WSX_API bool wsx_http_list_next(const char *v, size_t len, size_t *pos,
 WSX_API int wsx_http_check_upgrade(const wsx_http_request *req,
                                    const char **key, size_t *key_len);
 
+/* Helpers for a server deciding on a request (on_handshake, on_http):
+ * nothing is allocated; results point into the request or are decoded
+ * into the caller's buffer. */
+
+/* Split a request-target at its first '?': the path is target[0..
+ * *path_len), the query follows the '?' (*query NULL when there is none). */
+WSX_API void wsx_http_target_split(const char *target, size_t len,
+                                   size_t *path_len, const char **query,
+                                   size_t *query_len);
+/* Percent-decode in[0..len) (RFC 3986 §2.1) into out, NUL-terminated;
+ * plus_space also turns '+' into a space (HTML form encoding, which query
+ * strings use). Returns the decoded length, WSX_EINVAL for a '%' without
+ * two hex digits or a decoded NUL (it would cut a C string short), or
+ * WSX_ENOSPC when out (cap bytes) cannot hold it and the NUL. */
+WSX_API int wsx_http_unescape(char *out, size_t cap, const char *in,
+                              size_t len, bool plus_space);
+/* The first query parameter `name` of a request-target, compared after
+ * decoding, its value decoded into out as wsx_http_unescape does ("a" and
+ * "a=" give an empty value). Returns the value's length, WSX_ENOENT when
+ * there is no such parameter, WSX_EINVAL or WSX_ENOSPC. */
+WSX_API int wsx_http_query_param(const char *target, size_t len,
+                                 const char *name, char *out, size_t cap);
+/* The cookie `name` (case-sensitive, RFC 6265 §5.4) in the request's
+ * Cookie headers ("a=1; b=2", several headers allowed): the first match's
+ * value, with one pair of surrounding double quotes removed (§4.1.1),
+ * not decoded. Pairs without '=' are skipped. Returns 0 with *value and
+ * *value_len set, or WSX_ENOENT. */
+WSX_API int wsx_http_cookie(const wsx_header *h, size_t n, const char *name,
+                            const char **value, size_t *value_len);
+/* Whether an Origin header value matches an allow-list (NULL-terminated
+ * array of strings). An entry matches the whole origin case-insensitively
+ * ("https://chat.example.com", "http://localhost:8080", "null"), or is a
+ * wildcard: "*.example.com" matches any origin whose host ends in
+ * ".example.com" (any scheme and port; not example.com itself); with a
+ * scheme and "://" before the "*." it also requires that scheme. */
+WSX_API bool wsx_origin_allowed(const char *const *allow, const char *origin,
+                                size_t len);
+
 /* What a client puts in its opening handshake. */
 typedef struct wsx_client_opts {
     const char *host;          /* Host header value, e.g. "example.com:8080" */
@@ -375,6 +415,29 @@ enum {
     WSX_CLOSE_INTERNAL = 1011
 };
 
+/* A token bucket: up to `burst` units at once, refilled at `per_sec`
+ * units a second. per_sec 0: unlimited. burst 0: per_sec (one second's
+ * worth). A frame that costs more than the burst passes only with a full
+ * bucket and leaves it in debt, so large messages pass at the average
+ * rate instead of never. */
+typedef struct wsx_rate {
+    uint32_t per_sec;
+    uint32_t burst;
+} wsx_rate;
+
+typedef enum wsx_quota_policy {
+    /* Fail the connection: close 1008 with the quota's name as reason
+     * ("message rate", "byte rate", "control rate"), on_close error
+     * WSX_EQUOTA. For peers that have no business sending that fast. */
+    WSX_QUOTA_CLOSE = 0,
+    /* Stop reading until the bucket has refilled: the frame header that
+     * found the bucket short is kept, the rest of the input is held (see
+     * wsx_conn_paused), and wsx_conn_tick resumes it at the deadline it
+     * returns. Nothing accepted is ever dropped; a transport that stops
+     * reading makes TCP slow the sender down. */
+    WSX_QUOTA_THROTTLE = 1
+} wsx_quota_policy;
+
 typedef struct wsx_config {
     size_t size;               /* set by wsx_config_init: ABI growth */
     wsx_role role;
@@ -398,7 +461,37 @@ typedef struct wsx_config {
     const void *extension_config;   /* passed to the extension */
     wsx_metrics *metrics;      /* counts this config's connections
                                   (wsx_metrics.h); NULL: none */
+    /* Guards against a well-formed flood (quota.c). Rates count what the
+     * peer sends, on the caller's clock (see wsx_conn_clock); each is a
+     * token bucket: `burst` may arrive at once, then `per_sec` on
+     * average. The defaults (all 0) limit nothing. */
+    wsx_rate message_rate;     /* data messages, counted at their first
+                                  frame */
+    wsx_rate byte_rate;        /* data payload bytes as framed on the wire
+                                  (compressed, when compressed), counted
+                                  at each frame's header */
+    wsx_rate control_rate;     /* pings and pongs (a ping flood makes us
+                                  write a pong for each) */
+    uint32_t max_fragments;    /* frames per message; 0: any. Above it
+                                  the connection fails with 1008 whatever
+                                  the policy: it is no rate */
+    wsx_quota_policy quota_policy; /* what a rate that runs out does */
+    /* Server: the Origin values accepted (see wsx_origin_allowed); any
+     * other is answered 403 before on_handshake runs. NULL: any origin.
+     * A request without Origin (not from a browser) passes unless
+     * origin_required. */
+    const char *const *origins;
+    bool origin_required;
+    /* The code that enforces the rates, fragments and origins above:
+     * set it to wsx_guards(). NULL (the default) leaves that code out of
+     * the program, for firmware that counts every byte of flash;
+     * wsx_conn_new refuses a config that sets a guard without it. */
+    const struct wsx_guard_ops *guards;
 } wsx_config;
+
+/* The guards' implementation, for wsx_config.guards. */
+typedef struct wsx_guard_ops wsx_guard_ops;
+WSX_API const wsx_guard_ops *wsx_guards(void);
 
 /* Fill cfg with defaults for a role: 16 MiB frame and message limits,
  * 8 KiB header limit, high water 0 (unbounded) and low water 0, 10 s
@@ -442,8 +535,18 @@ typedef struct wsx_handshake {
 /* What the server's handshake callback may add to its answer. */
 typedef struct wsx_handshake_reply {
     const char *protocol;      /* chosen subprotocol (must be offered) */
-    const char *extra_headers; /* raw "Name: value\r\n" lines */
+    const char *extra_headers; /* raw "Name: value\r\n" lines, on the 101
+                                  or on a refusal (WWW-Authenticate,
+                                  Retry-After) */
+    const void *body;          /* a refusal's body (text/plain); NULL:
+                                  wsx's short default text */
+    size_t body_len;           /* a refusal's head and body fit in 512
+                                  bytes, or go out without the extras */
 } wsx_handshake_reply;
+
+/* on_handshake's return value for a decision made later: see
+ * wsx_conn_accept. */
+#define WSX_HANDSHAKE_PENDING 1
 
 /* Callbacks. Every one gets the connection first and `user` last; any may
  * be NULL (random only in the server role).
@@ -478,9 +581,12 @@ typedef struct wsx_callbacks {
     /* Fill buf with random bytes (masking keys, Sec-WebSocket-Key).
      * Required in the client role; return 0, or negative on failure. */
     int (*random)(wsx_conn *c, uint8_t *buf, size_t len, void *user);
-    /* Server: a valid upgrade request arrived. Return 0 to accept (fill
-     * *reply to pick a subprotocol or add headers), or an HTTP status
-     * (400..599, e.g. 401 or 403) to refuse with it.
+    /* Server: a valid upgrade request arrived (with an allowed Origin).
+     * Return 0 to accept (fill *reply to pick a subprotocol or add
+     * headers), an HTTP status (400..599, e.g. 401, 403 or 429) to
+     * refuse with it (*reply's extra_headers and body go with it), or
+     * WSX_HANDSHAKE_PENDING to decide later with wsx_conn_accept or
+     * wsx_conn_refuse (hs points into buffers that end with the call).
      * Client: the server's 101 arrived and was verified; return 0 to go
      * on, nonzero to fail the connection. */
     int (*on_handshake)(wsx_conn *c, const wsx_handshake *hs,
@@ -590,6 +696,47 @@ WSX_API int wsx_conn_error(const wsx_conn *c);
  * with WSX_EREFUSED. Server: the error status it answered (400, 403 from
  * on_handshake, 426, 431...). */
 WSX_API int wsx_conn_http_status(const wsx_conn *c);
+
+/* Server, after on_handshake returned WSX_HANDSHAKE_PENDING: accept
+ * the upgrade (reply may be NULL; its strings are used during the call
+ * only), which answers 101 and fires on_open. The handshake timeout
+ * still runs while a decision is pending (it answers 408), and input
+ * that arrives meanwhile fails the handshake with 400 (RFC 6455 §4.1: a
+ * client waits for the 101). Not from a callback of this connection.
+ * Returns 0; the sticky error of a connection that already ended
+ * (WSX_ETIMEOUT when the timeout answered first, WSX_EHANDSHAKE after a
+ * refusal, or the error the answer itself met); WSX_ESTATE when no
+ * decision is pending. */
+WSX_API int wsx_conn_accept(wsx_conn *c, const wsx_handshake_reply *reply);
+/* Server, at any time before the upgrade is answered (a pending
+ * decision, or before the request has arrived: a transport refusing a
+ * peer over its limits): answer status (400..599) with reply's extra
+ * headers and body (reply may be NULL) and end the connection
+ * (on_close: 1006, error WSX_EHANDSHAKE, http_status = status).
+ * Returns 0 once the refusal is queued, WSX_EINVAL for a status outside
+ * 400..599, WSX_ESTATE after the handshake, or the sticky error of a
+ * connection that already ended. Not from a callback of this
+ * connection. */
+WSX_API int wsx_conn_refuse(wsx_conn *c, int status,
+                            const wsx_handshake_reply *reply);
+
+/* The caller's clock for the quotas, without running timers: call it
+ * before wsx_conn_feed with the same clock as wsx_conn_tick (the loop
+ * does, at every read). Rates refill from the latest of the two. */
+WSX_API void wsx_conn_clock(wsx_conn *c, uint64_t now_ms);
+/* True while a throttled connection holds input (WSX_QUOTA_THROTTLE):
+ * stop reading the transport; wsx_conn_tick resumes the input at the
+ * deadline it returns. Bytes fed meanwhile are held too, in order. */
+WSX_API bool wsx_conn_paused(const wsx_conn *c);
+
+/* How often each guard tripped on a connection: a trip is a frame that
+ * found its bucket short (one close, or one pause), or a message over
+ * max_fragments. For metrics; never reset. */
+typedef struct wsx_quota_trips {
+    uint32_t message_rate, byte_rate, control_rate, fragments;
+} wsx_quota_trips;
+/* Fill *t (all zero when no guard is configured). */
+WSX_API void wsx_conn_quota_trips(const wsx_conn *c, wsx_quota_trips *t);
 
 /* Queue a whole message (WSX_TEXT or WSX_BINARY). Text is not validated
  * on send: the caller vouches for it. Returns 0, WSX_ESTATE before open,

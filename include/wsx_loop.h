@@ -69,6 +69,17 @@ typedef struct wsx_loop_opts {
                                      its own) into a registry of the
                                      loop's, summed with the other loops
                                      of this hub; NULL: no metrics */
+    /* Admission of accepted connections (limits.c); 0: no limit, the
+     * default. Client connections are never counted. */
+    uint32_t max_conns;           /* in total; one more is closed before
+                                     anything is read (no answer: it would
+                                     cost what the limit saves) */
+    uint32_t max_conns_per_addr;  /* from one IPv4 address or IPv6 /64 (a
+                                     single host or site usually holds a
+                                     whole /64); above it: HTTP 503 */
+    wsx_rate handshake_rate;      /* new connections per second from one
+                                     address, with a burst; above it:
+                                     HTTP 503 with Retry-After */
 } wsx_loop_opts;
 
 WSX_API void wsx_loop_opts_init_(wsx_loop_opts *o, size_t size);
@@ -98,6 +109,23 @@ WSX_API void wsx_loop_stop(wsx_loop *l);
 WSX_API void wsx_loop_shutdown(wsx_loop *l);
 /* Number of connections the loop owns (any state). */
 WSX_API size_t wsx_loop_conn_count(const wsx_loop *l);
+
+/* Connections the admission limits turned away since the loop began. A
+ * 503 is sent once the peer's first bytes (its request) have been read,
+ * so that closing does not reset the connection under the answer. */
+typedef struct wsx_loop_limit_stats {
+    uint64_t over_total;    /* closed at once: max_conns */
+    uint64_t over_per_addr; /* 503: max_conns_per_addr */
+    uint64_t over_rate;     /* 503: handshake_rate */
+} wsx_loop_limit_stats;
+WSX_API void wsx_loop_limit_stats_get(const wsx_loop *l,
+                                      wsx_loop_limit_stats *out);
+
+/* The peer's address of a loop connection as text ("127.0.0.1", "::1"),
+ * NUL-terminated in out; for on_handshake to log or decide by. Returns
+ * its length, WSX_EINVAL when c is not a loop connection or its socket
+ * has no peer address, or WSX_ENOSPC (64 bytes always suffice). */
+WSX_API int wsx_loop_conn_peer(const wsx_conn *c, char *out, size_t cap);
 
 /* The one cross-thread call: queue fn(l, arg) to run on the loop's
  * thread, and wake the loop. Safe from any thread (not from a signal

@@ -11,13 +11,16 @@
  * nick and id), and {"type":"error","message":"..."} for input it cannot
  * use. Room state lives in room.c, the protocol reader in protocol.c, the
  * sharing of rooms in chat_redis.c (instances) and chat_threads.c
- * (threads). */
+ * (threads), sign-in in auth.c. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../common/cli.h"
 #include "../common/tls.h"
 #include "../common/metrics.h"
+#include "../common/guards.h"
 #include "../common/workers.h"
+#include "auth.h"
 #include "chat_redis.h"
 #include "chat_threads.h"
 #include "fallback.h"
@@ -26,6 +29,20 @@
 #include "stats.h"
 #include "wsx.h"
 #include "wsx_loop.h"
+
+static chat_auth *auth; /* --jwt-secret */
+/* The nick the token of the handshake in progress proved: on_open
+ * follows on_handshake within the same call into wsx, so no other
+ * connection's handshake (on this thread) can come between. */
+static _Thread_local char signed_nick[CHAT_NAME_MAX + 1];
+
+static int on_handshake(wsx_conn *c, const wsx_handshake *hs,
+                        wsx_handshake_reply *reply, void *user)
+{
+    (void)c;
+    (void)user;
+    return chat_auth_check(auth, hs->request, signed_nick, reply);
+}
 
 /* What one loop serves; each thread sees its own (set by loop_start). */
 typedef struct loop_state {
@@ -55,6 +72,8 @@ static void on_open(wsx_conn *c, void *user)
     (void)user;
     if (!m)
         wsx_close(c, WSX_CLOSE_INTERNAL, "out of memory");
+    else if (auth)
+        chat_member_sign_in(m, signed_nick);
     wsx_conn_set_user(c, m);
 }
 
@@ -73,6 +92,8 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
+    if (auth && chat_auth_http(auth, c, req))
+        return;
     if (chat_fallback_http(here->fallback, c, req) || chat_stats_http(c, req))
         return;
     if (req->target[0] == '/' && (req->target_len == 1 || req->target[1] == '?'))
@@ -104,13 +125,18 @@ static const char usage[] =
     "  --heartbeat MS     SSE comment heartbeat interval (default 15000)\n"
     "  --metrics, --metrics-port N  Prometheus metrics at /metrics (on port\n"
     "                     N), live statistics drawn from them at /stats\n"
-    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE;
+    "  --jwt-secret SECRET  the WebSocket needs an HS256 JWT signed with\n"
+    "                     SECRET (its sub is the nick); POST /login?nick=N\n"
+    "                     hands one out as a cookie\n"
+    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE
+    "Guards (defaults: README \"Guards\"):\n" CLI_GUARDS_USAGE;
 
 int main(int argc, char **argv)
 {
     wsx_config cfg;
     wsx_callbacks cb;
     wsx_listen_opts o;
+    wsx_loop_opts lo;
     cli_addr addr = CLI_ADDR_INIT(8080);
     cli_tls tls = {0};
     uint32_t poll_ms = 25000, beat_ms = 15000;
@@ -118,11 +144,15 @@ int main(int argc, char **argv)
     long long history = 10000;
     int threads = 1;
     cli_metrics metrics = CLI_METRICS_INIT;
-    wsx_loop_opts lo;
     cli c;
+    wsx_config_init(&cfg, WSX_SERVER);
+    wsx_loop_opts_init(&lo);
+    cli_guards_chat(&cfg, &lo);
     cli_init(&c, argc, argv, "chat", usage);
+    const char *secret = NULL;
     for (const char *a; (a = cli_next(&c));) {
-        if (cli_addr_option(&c, &addr) || cli_metrics_option(&c, &metrics))
+        if (cli_addr_option(&c, &addr) || cli_metrics_option(&c, &metrics) ||
+            cli_guards_option(&c, &cfg, &lo))
             continue;
         else if (!strcmp(a, "--poll-timeout"))
             poll_ms = (uint32_t)cli_int(&c, 1, 3600000);
@@ -134,10 +164,16 @@ int main(int argc, char **argv)
             history = cli_int(&c, 1, 1LL << 40);
         else if (!strcmp(a, "--threads"))
             threads = (int)cli_int(&c, 1, CLI_THREADS_MAX);
+        else if (!strcmp(a, "--jwt-secret"))
+            secret = cli_value(&c);
         else if (!cli_tls_option(&c, &tls, WSX_SERVER))
             cli_unknown(&c);
     }
-    wsx_config_init(&cfg, WSX_SERVER);
+    const char *why;
+    if (secret && !(auth = chat_auth_new(secret, &why))) {
+        fprintf(stderr, "chat: --jwt-secret: %s\n", why);
+        return CLI_EXIT_FAIL;
+    }
     /* A chat line is small: refuse big messages (1009) and let a member
      * that does not read miss events rather than queue them forever. */
     cfg.max_message_size = cfg.max_frame_size = 16 * 1024;
@@ -147,12 +183,13 @@ int main(int argc, char **argv)
     cb.on_message = on_message;
     cb.on_close = on_close;
     cb.on_http = on_http;
+    if (auth)
+        cb.on_handshake = on_handshake;
     wsx_listen_opts_init(&o);
     o.config = &cfg;
     o.callbacks = &cb;
     cli_workers w;
     chat *rooms[CLI_THREADS_MAX];
-    wsx_loop_opts_init(&lo);
     cli_metrics_loop_opts("chat", &metrics, &lo);
     cli_metrics_listen_opts(&metrics, &o);
     cli_workers_init(&w, "chat", threads, &lo);
@@ -190,5 +227,6 @@ int main(int argc, char **argv)
     for (int i = 0; i < threads; i++)
         chat_free(rooms[i]);
     cli_metrics_free(&metrics);
+    chat_auth_free(auth);
     return r < 0;
 }

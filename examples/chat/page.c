@@ -99,5 +99,5 @@ const char chat_page[] =
     "  $('text').value = '';\n"
     "};\n"
     "start();\n"
-    "</script>\n";
+    "</script>\n<script src=/login.js></script>\n";
 const size_t chat_page_len = sizeof chat_page - 1;

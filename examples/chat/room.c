@@ -20,6 +20,7 @@ struct chat_member {
     wsx_conn *conn;
     room *room; /* NULL: in no room */
     char nick[CHAT_NAME_MAX + 1];
+    char signed_nick[CHAT_NAME_MAX + 1]; /* chat_member_sign_in; "" */
     chat_member *prev, *next;
 };
 
@@ -210,8 +211,15 @@ void chat_leave(chat_member *m)
     room_drop_if_empty(m->ch, r);
 }
 
+void chat_member_sign_in(chat_member *m, const char *nick)
+{
+    snprintf(m->signed_nick, sizeof m->signed_nick, "%s", nick);
+}
+
 int chat_join(chat_member *m, const char *room_name, const char *nick)
 {
+    if (m->signed_nick[0])
+        nick = m->signed_nick;
     if (!name_ok(room_name) || !name_ok(nick))
         return WSX_EINVAL;
     chat_leave(m);

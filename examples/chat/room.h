@@ -29,6 +29,9 @@ chat_member *chat_member_new(chat *ch, wsx_conn *c);
 /* The member leaves its room (the others get a leave event) and is
  * forgotten: call it from on_close. */
 void chat_member_free(chat_member *m);
+/* The member proved it is nick (a verified token): every join uses this
+ * nick, whatever the client asks for. */
+void chat_member_sign_in(chat_member *m, const char *nick);
 /* Nick, or NULL when not in a room. */
 const char *chat_member_nick(const chat_member *m);
 const char *chat_member_room(const chat_member *m);

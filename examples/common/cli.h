@@ -66,7 +66,7 @@ void cli_print_url(const char *prog, const char *scheme, const char *host,
 /* A loop whose SIGINT/SIGTERM start a graceful shutdown (close 1001 to
  * every peer, then wsx_loop_run returns); exits 1 when it cannot be made. */
 wsx_loop *cli_loop_new(const char *prog, wsx_loop_backend backend);
-/* The same with the caller's options (signals handled). */
+/* The same with the caller's options (signals, admission limits...). */
 wsx_loop *cli_loop_new_opts(const char *prog, wsx_loop_opts *lo);
 /* Listen on a (o's config and callbacks as given), print the startup line
  * and return the port; exits 1 with the reason when the address cannot be

@@ -73,6 +73,8 @@ static void conn_destroy(wsx_conn *c)
     if (c->protocol)
         wsx__free(c, c->protocol, strlen(c->protocol) + 1);
     wsx__free(c, c->ctl, 125);
+    if (c->guard)
+        c->cfg->guards->detach(c);
     wsx__buf_release(c, &c->in);
     wsx__buf_release(c, &c->out);
     wsx__free(c, c, sizeof *c);
@@ -88,6 +90,12 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
         return NULL;
     if (cfg->role == WSX_CLIENT && !cb->random)
         return NULL;
+    /* A guard asked for without the code that enforces it would leave the
+     * server open while its author believes it guarded. */
+    if (!cfg->guards && (cfg->message_rate.per_sec || cfg->byte_rate.per_sec ||
+                         cfg->control_rate.per_sec || cfg->max_fragments ||
+                         cfg->origins || cfg->origin_required))
+        return NULL;
     wsx_conn *c = cfg->alloc.malloc(sizeof *c, cfg->alloc.user);
     if (!c)
         return NULL;
@@ -98,6 +106,10 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
     c->state = WSX_STATE_HANDSHAKE;
     c->rstate = WSX_RD_HTTP;
     c->deadline = WSX_NO_DEADLINE;
+    if (cfg->guards && cfg->guards->attach(c) < 0) {
+        conn_destroy(c);
+        return NULL;
+    }
     if (cfg->role == WSX_CLIENT) {
         /* The random callback runs here and may free the connection; the
          * request stays queued (no flush: the transport is not there). */
@@ -177,6 +189,8 @@ int wsx__cb_handshake(wsx_conn *c, const wsx_handshake *hs,
         return WSX__EGONE;
     if (!status)
         return 0;
+    if (status == WSX_HANDSHAKE_PENDING && c->cfg->role == WSX_SERVER)
+        return status;
     return status >= 400 && status <= 599 ? status : 403;
 }
 
@@ -217,6 +231,7 @@ static uint16_t close_code_for(int err)
     case WSX_ETOOBIG:
         return WSX_CLOSE_TOO_BIG;
     case WSX_EPOLICY:
+    case WSX_EQUOTA:
         return WSX_CLOSE_POLICY;
     default:
         return WSX_CLOSE_INTERNAL;
@@ -246,13 +261,19 @@ static int http_status_for(int err)
  * handshake), then report and discard everything after. Sticky. */
 void wsx__fail(wsx_conn *c, int err)
 {
+    wsx__fail_why(c, err, NULL);
+}
+
+void wsx__fail_why(wsx_conn *c, int err, const char *why)
+{
+    size_t why_len = why ? strlen(why) : 0;
     if (c->err || c->state == WSX_STATE_CLOSED)
         return;
     bool transport_ok = err != WSX_EIO && err != WSX_EPEERCLOSED;
     /* A held request has sent nothing yet: it can still get a status. */
     if ((c->state == WSX_STATE_HANDSHAKE || c->hstate == WSX_HTTP_HELD) &&
         c->cfg->role == WSX_SERVER && transport_ok) {
-        wsx__reject(c, http_status_for(err), err);
+        wsx__reject(c, http_status_for(err), NULL, err);
         return;
     }
     c->err = err;
@@ -263,19 +284,14 @@ void wsx__fail(wsx_conn *c, int err)
         wsx__m_failed(c, code);
     }
     if (code != WSX_CLOSE_ABNORMAL && c->state == WSX_STATE_OPEN)
-        wsx__queue_close(c, code, NULL, 0);
-    wsx__closed(c, code, NULL, 0, false, false, err);
+        wsx__queue_close(c, code, why, why_len);
+    wsx__closed(c, code, (const uint8_t *)why, why_len, false, false, err);
 }
 
 /* ---- input -------------------------------------------------------- */
 
-int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
+size_t wsx__consume(wsx_conn *c, uint8_t *buf, size_t len)
 {
-    if (c->err)
-        return c->err;
-    wsx__enter(c);
-    wsx__m_feed(c);
-    c->rx_seen = len > 0;
     size_t off = 0;
     while (off < len) {
         long n;
@@ -290,6 +306,11 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
         case WSX_RD_BODY:
             n = wsx__read_body(c, buf + off, len - off);
             break;
+        case WSX_RD_PENDING:
+            n = WSX_EPROTO; /* RFC 6455 §4.1: the client waits for 101 */
+            break;
+        case WSX_RD_PAUSED:
+            return off;
         default: /* WSX_RD_DISCARD */
             n = (long)(len - off);
             break;
@@ -297,9 +318,25 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
         if (n < 0) {
             if (n != WSX__EGONE)
                 wsx__fail(c, (int)n);
-            break;
+            return len;
         }
         off += (size_t)n;
+    }
+    return off;
+}
+
+int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
+{
+    if (c->err)
+        return c->err;
+    wsx__enter(c);
+    wsx__m_feed(c);
+    c->rx_seen = len > 0;
+    size_t used = wsx__consume(c, buf, len);
+    if (used < len && !c->gone) {
+        int r = c->cfg->guards->hold(c, buf + used, len - used);
+        if (r < 0)
+            wsx__fail(c, r);
     }
     wsx__m_feed(c);
     return wsx__leave(c, c->err);
@@ -428,6 +465,8 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
         next = tick_open(c, now, idle);
     else if (c->state == WSX_STATE_HTTP)
         next = tick_http(c, now);
+    if (c->guard)
+        next = earliest(next, cfg->guards->tick(c, now));
     /* Also when the idle timeout closed just now. */
     if (c->state == WSX_STATE_CLOSING) {
         if (c->deadline == WSX_NO_DEADLINE)

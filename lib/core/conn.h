@@ -19,7 +19,10 @@ typedef enum wsx_rstate {
     WSX_RD_HEADER,   /* a frame header, possibly split */
     WSX_RD_PAYLOAD,  /* payload bytes of the current frame */
     WSX_RD_BODY,     /* the body of a plain HTTP request (conn_http.c) */
-    WSX_RD_DISCARD   /* closed or failed: input is dropped */
+    WSX_RD_DISCARD,  /* closed or failed: input is dropped */
+    WSX_RD_PENDING,  /* server: on_handshake left the decision pending */
+    WSX_RD_PAUSED    /* throttled: a frame header waits for its quota,
+                        later input is held (quota.c) */
 } wsx_rstate;
 
 /* Outgoing fragmented message (wsx_send_fragment) in progress. */
@@ -62,6 +65,7 @@ struct wsx_conn {
     wsx_buf in;               /* handshake head, then message assembly */
     wsx_buf out;              /* bytes queued for the transport */
     uint8_t *ctl;             /* split control frame payload (<= 125) */
+    struct wsx__guard *guard; /* quotas, when configured (quota.c) */
     uint64_t rx_at;           /* last time input was seen (tick clock) */
     union {
         uint64_t deadline;    /* handshake or close deadline, or
@@ -106,7 +110,7 @@ struct wsx_conn {
     uint8_t busy;             /* nesting depth of public calls */
     bool rx_seen;             /* input since the last tick */
     bool msg_encoded;         /* message being received has RSV1 */
-    /* Rarely written flags share a byte (sizeof(wsx_conn) stays 216). */
+    /* Rarely written flags share a byte (sizeof(wsx_conn) stays 224). */
     bool gone : 1;            /* freed from a callback: see wsx__enter */
     bool ticked : 1;          /* wsx_conn_tick ran at least once */
     bool ping_out : 1;        /* keep-alive ping awaiting its pong */
@@ -120,6 +124,9 @@ void wsx__free(wsx_conn *c, void *p, size_t n);
 int wsx__buf_reserve(wsx_conn *c, wsx_buf *b, size_t n);
 void wsx__buf_release(wsx_conn *c, wsx_buf *b);
 void wsx__fail(wsx_conn *c, int err);
+/* wsx__fail with a close reason (a short static string), e.g. the name
+ * of the quota that tripped. */
+void wsx__fail_why(wsx_conn *c, int err, const char *why);
 int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
                 size_t reason_len, bool clean, bool remote, int err);
 
@@ -325,7 +332,13 @@ static inline int wsx__cb_drain(wsx_conn *c)
 /* conn_handshake.c */
 long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n);
 int wsx__client_start(wsx_conn *c);
-int wsx__reject(wsx_conn *c, int status, int err);
+int wsx__reject(wsx_conn *c, int status, const wsx_handshake_reply *reply,
+                int err);
+
+/* conn.c: run the reader over buf[0..len). Returns the bytes consumed:
+ * all of them, unless the reader paused for a quota (or for a pending
+ * handshake decision, whose input fails the handshake). */
+size_t wsx__consume(wsx_conn *c, uint8_t *buf, size_t len);
 
 /* conn_http.c */
 int wsx__http_request(wsx_conn *c, const wsx_http_request *req,
@@ -341,6 +354,29 @@ int wsx__http_room(wsx_conn *c);
 
 /* conn_recv.c */
 long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n);
+/* Start the frame whose header is in c->fh once its quota admitted it
+ * (the reader's path, and the resumption of a throttled one). */
+int wsx__frame_admitted(wsx_conn *c);
+
+/* quota.c: token buckets, the fragment count of the current message and
+ * the Origin allow-list. Reached only through cfg->guards (wsx_guards()),
+ * so that a program that sets no guard links none of it; c->guard exists
+ * only then. */
+struct wsx_guard_ops {
+    int (*attach)(wsx_conn *c);
+    void (*detach)(wsx_conn *c);
+    /* For the frame in c->fh: 0 to go on (charged), 1 to pause (throttle
+     * policy; the caller sets WSX_RD_PAUSED), or a negative code after
+     * failing the connection with the quota's name. */
+    int (*frame)(wsx_conn *c);
+    /* The clock moved to now: a paused reader resumes once the waiting
+     * frame's quota has refilled. Returns when to look again. */
+    uint64_t (*tick)(wsx_conn *c, uint64_t now);
+    /* Keep input that arrived while paused, after the rest: 0 or
+     * WSX_ENOMEM. */
+    int (*hold)(wsx_conn *c, const uint8_t *p, size_t n);
+    bool (*origin_ok)(const wsx_conn *c, const wsx_http_request *req);
+};
 
 /* conn_send.c */
 int wsx__queue(wsx_conn *c, const void *p, size_t n);

@@ -25,13 +25,29 @@ static int open_conn(wsx_conn *c)
     return wsx__cb_open(c);
 }
 
-/* Refuse the upgrade with an HTTP status and end the connection. */
-int wsx__reject(wsx_conn *c, int status, int err)
+/* Refuse the upgrade with an HTTP status (the reply's headers and body,
+ * when given) and end the connection. */
+int wsx__reject(wsx_conn *c, int status, const wsx_handshake_reply *reply,
+                int err)
 {
-    char head[256];
-    int n = wsx_http_build_error(head, sizeof head, status, NULL);
+    /* Refusals are short: on the stack, and extras that do not fit leave
+     * the bare status (see wsx_handshake_reply). */
+    char head[512];
+    const char *extra = reply ? reply->extra_headers : NULL;
+    const void *body = reply ? reply->body : NULL;
+    size_t body_len = body ? reply->body_len : 0;
     c->http_status = (uint16_t)status;
     wsx__m_refused(c, status);
+    int n = body_len >= sizeof head ? WSX_ENOSPC
+            : body ? wsx_http_build_response(head, sizeof head - body_len, status,
+                                             "text/plain", extra, body_len)
+                   : wsx_http_build_error(head, sizeof head, status, extra);
+    if (n >= 0 && body) {
+        memcpy(head + n, body, body_len);
+        n += (int)body_len;
+    } else if (n < 0) {
+        n = wsx_http_build_error(head, sizeof head, status, NULL);
+    }
     if (n > 0) {
         int r = wsx__send_direct(c, head, (size_t)n);
         if (r == WSX__EGONE)
@@ -71,6 +87,49 @@ static int negotiate_extension(wsx_conn *c, const wsx_http_request *req,
     return 0;
 }
 
+/* The answer to an upgrade request once it is decided: status 0 is the
+ * 101 (extension and subprotocol agreed here), else a refusal. */
+static int server_answer(wsx_conn *c, const wsx_http_request *req, int status,
+                         const wsx_handshake_reply *reply)
+{
+    const char *key;
+    size_t key_len;
+    if (status)
+        return wsx__reject(c, status, reply, WSX_EHANDSHAKE);
+    int r = wsx_http_check_upgrade(req, &key, &key_len);
+    if (r < 0)
+        return r;
+    char ext[160];
+    r = negotiate_extension(c, req, ext, sizeof ext);
+    if (r < 0)
+        return r;
+    /* RFC 6455 §4.2.2: the chosen subprotocol must be one the client
+     * offered. */
+    if (reply->protocol) {
+        if (!wsx_http_has_token(req->headers, req->num_headers,
+                                "Sec-WebSocket-Protocol", reply->protocol))
+            return wsx__reject(c, 500, NULL, WSX_EHANDSHAKE);
+        c->protocol = dup_str(c, reply->protocol, strlen(reply->protocol));
+        if (!c->protocol)
+            return WSX_ENOMEM;
+    }
+    size_t cap = 256 + sizeof ext +
+                 (reply->protocol ? strlen(reply->protocol) : 0) +
+                 (reply->extra_headers ? strlen(reply->extra_headers) : 0);
+    char stack[768], *head = stack;
+    if (cap > sizeof stack && !(head = wsx__alloc(c, cap)))
+        return WSX_ENOMEM;
+    r = wsx_http_build_accept(head, cap, key, key_len, reply->protocol,
+                              ext[0] ? ext : NULL, reply->extra_headers);
+    if (r >= 0)
+        r = wsx__send_direct(c, head, (size_t)r);
+    if (head != stack)
+        wsx__free(c, head, cap);
+    if (r < 0)
+        return r;
+    return open_conn(c);
+}
+
 static int server_handshake(wsx_conn *c, const wsx_http_request *req,
                             const uint8_t *raw, size_t raw_len)
 {
@@ -82,41 +141,67 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req,
         return wsx__http_request(c, req, raw, raw_len);
     if (r < 0)
         return r;
-    char ext[160];
-    r = negotiate_extension(c, req, ext, sizeof ext);
-    if (r < 0)
-        return r;
+    if (c->cfg->guards && !c->cfg->guards->origin_ok(c, req))
+        return wsx__reject(c, 403, NULL, WSX_EHANDSHAKE);
     wsx_handshake hs = {req, NULL};
-    wsx_handshake_reply reply = {NULL, NULL};
+    wsx_handshake_reply reply = {NULL, NULL, NULL, 0};
     int status = wsx__cb_handshake(c, &hs, &reply);
     if (status < 0)
         return status;
-    if (status)
-        return wsx__reject(c, status, WSX_EHANDSHAKE);
-    /* RFC 6455 §4.2.2: the chosen subprotocol must be one the client
-     * offered. */
-    if (reply.protocol) {
-        if (!wsx_http_has_token(req->headers, req->num_headers,
-                                "Sec-WebSocket-Protocol", reply.protocol))
-            return wsx__reject(c, 500, WSX_EHANDSHAKE);
-        c->protocol = dup_str(c, reply.protocol, strlen(reply.protocol));
-        if (!c->protocol)
-            return WSX_ENOMEM;
+    if (status != WSX_HANDSHAKE_PENDING)
+        return server_answer(c, req, status, &reply);
+    /* The request stays, alone, in c->in until the decision: it is
+     * parsed again then. */
+    if (raw != c->in.p) {
+        r = wsx__buf_reserve(c, &c->in, raw_len);
+        if (r < 0)
+            return r;
+        memcpy(c->in.p, raw, raw_len);
     }
-    size_t cap = 256 + sizeof ext + (reply.protocol ? strlen(reply.protocol) : 0) +
-                 (reply.extra_headers ? strlen(reply.extra_headers) : 0);
-    char stack[768], *head = stack;
-    if (cap > sizeof stack && !(head = wsx__alloc(c, cap)))
-        return WSX_ENOMEM;
-    r = wsx_http_build_accept(head, cap, key, key_len, reply.protocol,
-                              ext[0] ? ext : NULL, reply.extra_headers);
-    if (r >= 0)
-        r = wsx__send_direct(c, head, (size_t)r);
-    if (head != stack)
-        wsx__free(c, head, cap);
-    if (r < 0)
-        return r;
-    return open_conn(c);
+    c->in.len = raw_len;
+    c->rstate = WSX_RD_PENDING;
+    return 0;
+}
+
+/* A pending decision, made: the kept request is parsed again (it parsed
+ * before, so it does again) and answered. */
+static int decide(wsx_conn *c, int status, const wsx_handshake_reply *reply)
+{
+    wsx_header hdrs[WSX_MAX_HEADERS];
+    wsx_http_request req;
+    wsx_handshake_reply none = {NULL, NULL, NULL, 0};
+    if (c->err)
+        return c->err;
+    if (c->cfg->role != WSX_SERVER || c->state != WSX_STATE_HANDSHAKE ||
+        (status == 0 && c->rstate != WSX_RD_PENDING))
+        return WSX_ESTATE;
+    wsx__enter(c);
+    int r = 0;
+    if (status) {
+        r = wsx__reject(c, status, reply, WSX_EHANDSHAKE);
+    } else if (wsx_http_parse_request(&req, hdrs, WSX_MAX_HEADERS, c->in.p,
+                                      c->in.len) > 0) {
+        r = server_answer(c, &req, 0, reply ? reply : &none);
+    }
+    if (r < 0 && r != WSX__EGONE)
+        wsx__fail(c, r);
+    if (!c->gone && c->state != WSX_STATE_HANDSHAKE)
+        wsx__buf_release(c, &c->in);
+    r = wsx__leave(c, c->err);
+    /* A refusal that went out is the call's success. */
+    return status && r == WSX_EHANDSHAKE ? 0 : r;
+}
+
+int wsx_conn_accept(wsx_conn *c, const wsx_handshake_reply *reply)
+{
+    return decide(c, 0, reply);
+}
+
+int wsx_conn_refuse(wsx_conn *c, int status, const wsx_handshake_reply *reply)
+{
+    if (status < 400 || status > 599)
+        return WSX_EINVAL;
+    return decide(c, status, reply);
 }
 
 /* ---- client ---------------------------------------------------------- */
@@ -226,7 +311,7 @@ static int client_handshake(wsx_conn *c, const wsx_http_response *res)
             return WSX_EHANDSHAKE;
     }
     wsx_handshake hs = {NULL, res};
-    wsx_handshake_reply reply = {NULL, NULL};
+    wsx_handshake_reply reply = {NULL, NULL, NULL, 0};
     int status = wsx__cb_handshake(c, &hs, &reply);
     if (status)
         return status < 0 ? status : WSX_EHANDSHAKE;

@@ -72,7 +72,7 @@ int wsx__http_request(wsx_conn *c, const wsx_http_request *req,
     /* RFC 9110 §15.5.14: a 413 may close the connection, so the body is
      * refused before a byte of it is read. */
     if (status)
-        return wsx__reject(c, status, status == 413 ? WSX_ETOOBIG : WSX_EHTTP);
+        return wsx__reject(c, status, NULL, status == 413 ? WSX_ETOOBIG : WSX_EHTTP);
     c->http.head_len = (uint32_t)head_len;
     c->http.body_len = 0;
     if (!len)

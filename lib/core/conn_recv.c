@@ -214,11 +214,24 @@ static int control(wsx_conn *c, const uint8_t *p, size_t n)
 
 /* ---- the reader ------------------------------------------------------ */
 
+static int payload(wsx_conn *c, uint8_t *p, size_t n);
+
+/* A complete header: checked, then admitted by the quotas, which may
+ * pause the reader before the frame starts. */
 static int frame_begin(wsx_conn *c)
 {
     int r = check_frame(c, &c->fh);
-    if (r < 0)
-        return r;
+    if (r == 0 && c->guard)
+        r = c->cfg->guards->frame(c);
+    if (r == 1) {
+        c->rstate = WSX_RD_PAUSED;
+        return 0;
+    }
+    return r < 0 ? r : wsx__frame_admitted(c);
+}
+
+int wsx__frame_admitted(wsx_conn *c)
+{
     c->remaining = c->fh.length;
     c->frame_off = 0;
     c->ctl_len = 0;
@@ -230,7 +243,9 @@ static int frame_begin(wsx_conn *c)
         c->msg_len = 0;
         c->in.off = c->in.len = 0;
     }
-    return 0;
+    /* An empty frame is complete as soon as its header is. */
+    static uint8_t none;
+    return c->fh.length ? 0 : payload(c, &none, 0);
 }
 
 /* Payload bytes p[0..n) of the current frame (n <= remaining). */
@@ -290,15 +305,7 @@ static long header(wsx_conn *c, const uint8_t *p, size_t n)
         return r;
     c->hdr_len = 0;
     r = frame_begin(c);
-    if (r < 0)
-        return r;
-    /* An empty frame is complete as soon as its header is. */
-    if (c->fh.length == 0) {
-        r = payload(c, (uint8_t *)p + used, 0);
-        if (r < 0)
-            return r;
-    }
-    return (long)used;
+    return r < 0 ? r : (long)used;
 }
 
 long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n)

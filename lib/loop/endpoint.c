@@ -113,11 +113,21 @@ void wsx__listener_ready(wsx_loop *l, wsx_listener *ls)
             }
             return;
         }
-        wsx_sock *s;
-        if (wsx__sock_attach(l, fd, &ls->ep, NULL, &s) < 0) {
+        wsx_addr_slot *slot;
+        int admit = wsx__limits_admit(l, fd, &slot);
+        if (admit == WSX_ADMIT_DROP) {
             close(fd);
             continue;
         }
+        wsx_sock *s;
+        if (wsx__sock_attach(l, fd, &ls->ep, NULL, &s) < 0) {
+            wsx__limits_release(l, slot);
+            close(fd);
+            continue;
+        }
+        s->slot = slot;
+        if (admit == WSX_ADMIT_REFUSE)
+            s->io.flags |= WSX_SOCK_REFUSE;
         wsx__sock_settle(l, s);
     }
 }

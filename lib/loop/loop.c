@@ -66,6 +66,9 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
     l->rbuf_size = opts->read_buffer_size;
     l->read_pause = opts->read_pause;
     l->shutdown_ms = opts->shutdown_timeout_ms;
+    l->lim.max_conns = opts->max_conns;
+    l->lim.per_addr = opts->max_conns_per_addr;
+    l->lim.rate = opts->handshake_rate;
     l->rnd_pos = sizeof l->rnd; /* empty: filled on first use */
     l->rbuf = malloc(l->rbuf_size);
     l->poller = ops->create();
@@ -184,6 +187,7 @@ void wsx_loop_free(wsx_loop *l)
     close(l->wake_w);
     pthread_mutex_destroy(&l->mu);
     wsx__heap_free(&l->timers);
+    wsx__limits_free(l);
     free(l->dirty.v);
     free(l->rbuf);
     wsx_tls_free(l->tls_client);

@@ -14,6 +14,7 @@
 
 #include "wsx_loop.h"
 #include "wsx_tls.h"
+#include "../core/rate.h"
 
 #define WSX_NO_DEADLINE UINT64_MAX
 #define WSX_HEAP_NONE UINT32_MAX
@@ -40,8 +41,10 @@ enum {
     WSX_SOCK_DIRTY = 4u,      /* in loop->dirty */
     WSX_SOCK_DEAD = 8u,       /* closed, freed at the end of the wake-up */
     WSX_SOCK_CLIENT = 16u,    /* made by wsx_loop_connect */
-    WSX_SOCK_KILL = 32u       /* closed at its deadline: lingering after
+    WSX_SOCK_KILL = 32u,      /* closed at its deadline: lingering after
                                  the close, or dropped by a shutdown */
+    WSX_SOCK_REFUSE = 64u     /* over an admission limit: answer 503 once
+                                 its request is read (limits.c) */
 };
 /* wsx_io.seen of a socket never ticked: no wsx_state has this value. */
 #define WSX_SEEN_NONE 0xffu
@@ -85,7 +88,26 @@ typedef struct wsx_sock {
     struct wsx_sock *prev, *next; /* loop->socks */
     const wsx_stream_ops *sops;
     void *st;                     /* the stream's state */
+    struct wsx_addr_slot *slot;   /* its address's count (limits.c) */
 } wsx_sock;
+
+/* limits.c: admission by address. A slot lives while connections from
+ * its address are open or its handshake bucket is refilling. */
+typedef struct wsx_addr_slot {
+    uint8_t key[16];              /* IPv4-mapped address, or a /64 */
+    uint32_t conns;
+    wsx__bucket handshakes;
+    struct wsx_addr_slot *next;   /* hash chain */
+} wsx_addr_slot;
+
+typedef struct wsx_limits {
+    uint32_t max_conns, per_addr;
+    wsx_rate rate;
+    size_t open;                  /* accepted connections, counted */
+    wsx_addr_slot **tab;          /* hash of slots; cap a power of 2 */
+    size_t cap, n;
+    wsx_loop_limit_stats stats;
+} wsx_limits;
 
 /* A client connection carries its own endpoint in the same block. */
 typedef struct wsx_client_sock {
@@ -193,6 +215,7 @@ struct wsx_loop {
     uint8_t phase;          /* wsx_loop_phase */
     uint32_t shutdown_ms;
     uint64_t shutdown_at;
+    wsx_limits lim;         /* admission of accepted connections */
     uint8_t rnd[256];       /* kernel randomness for masking keys */
     size_t rnd_pos;         /* bytes of rnd used; starts full (empty) */
     wsx_tls *tls_client;    /* wss:// without a stream of the caller's:
@@ -253,6 +276,14 @@ void wsx__watch_free_all(wsx_loop *l);
 void wsx__watch_reap(wsx_loop *l);
 /* Room in the heap for every socket, listener and timer (+extra). */
 int wsx__loop_reserve(wsx_loop *l, size_t extra);
+
+/* limits.c */
+enum { WSX_ADMIT_OK = 0, WSX_ADMIT_DROP, WSX_ADMIT_REFUSE };
+/* Whether to take the socket fd just accepted; OK and REFUSE count it
+ * (and *slot, when per-address limits apply) until wsx__limits_release. */
+int wsx__limits_admit(wsx_loop *l, int fd, wsx_addr_slot **slot);
+void wsx__limits_release(wsx_loop *l, wsx_addr_slot *slot);
+void wsx__limits_free(wsx_loop *l);
 
 /* endpoint.c: accepting on a listener that turned readable; a listener
  * whose connections count into the loop's registry, or not; one connect

@@ -197,14 +197,32 @@ static bool has_input(const wsx_sock *s)
     return (s->sops->wants(s->st) & WSX_STREAM_INPUT) != 0;
 }
 
+/* Over an admission limit (limits.c): the answer goes out once the
+ * request is in, so that closing does not reset the connection under it
+ * (unread input makes the kernel send RST). */
+static void sock_refuse(wsx_sock *s)
+{
+    static const wsx_handshake_reply busy = {NULL, "Retry-After: 1\r\n",
+                                             NULL, 0};
+    s->io.flags &= (uint8_t)~WSX_SOCK_REFUSE;
+    wsx_conn_refuse(s->conn, 503, &busy);
+}
+
 /* A short read from TCP means the socket is drained; other streams (TLS
- * hands out a record at a time) are read until they say WSX_EAGAIN. */
+ * hands out a record at a time) are read until they say WSX_EAGAIN. A
+ * throttled connection (wsx_conn_paused) is not read: TCP pushes back on
+ * its sender until the core's tick resumes it. */
 static void sock_read(wsx_loop *l, wsx_sock *s)
 {
     bool tcp = s->sops == &wsx_stream_tcp;
-    for (int i = 0; i < WSX_READS_PER_EVENT; i++) {
+    for (int i = 0; i < WSX_READS_PER_EVENT && !wsx_conn_paused(s->conn); i++) {
         long n = s->sops->read(s->st, s->io.fd, l->rbuf, l->rbuf_size);
+        if (n > 0 && (s->io.flags & WSX_SOCK_REFUSE)) {
+            sock_refuse(s);
+            return;
+        }
         if (n > 0) {
+            wsx_conn_clock(s->conn, l->now);
             if (wsx_conn_feed(s->conn, l->rbuf, (size_t)n) < 0 ||
                 (tcp && (size_t)n < l->rbuf_size) || wsx__sock_paused(l, s))
                 return;
@@ -262,7 +280,7 @@ static bool needs_tick(const wsx_loop *l, const wsx_sock *s)
 {
     uint64_t d = s->io.deadline;
     return d <= l->now || d > l->now + WSX_IDLE_SWEEP_MS ||
-           wsx_conn_state(s->conn) != s->io.seen;
+           wsx_conn_state(s->conn) != s->io.seen || wsx_conn_paused(s->conn);
 }
 
 /* Push out what the stream holds; true while some is left. A failure
@@ -316,12 +334,13 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
     }
     unsigned sw = s->sops->wants(s->st);
     unsigned want = out || (sw & WSX_STREAM_WRITE) ? WSX_POLL_OUT : 0u;
-    if (!(s->io.flags & WSX_SOCK_EOF) &&
+    bool throttled = wsx_conn_paused(c);
+    if (!(s->io.flags & WSX_SOCK_EOF) && !throttled &&
         (!(out && wsx__sock_paused(l, s)) || (sw & WSX_STREAM_READ)))
         want |= WSX_POLL_IN;
     wsx__loop_interest(l, &s->io, want);
     /* Input the stream already holds is read at the next wake-up. */
-    if ((sw & WSX_STREAM_INPUT) && !wsx__sock_paused(l, s) &&
+    if ((sw & WSX_STREAM_INPUT) && !wsx__sock_paused(l, s) && !throttled &&
         !(s->io.flags & (WSX_SOCK_EOF | WSX_SOCK_KILL)))
         wsx__heap_set(&l->timers, &s->io, l->now);
     if ((done || wsx_conn_state(c) == WSX_STATE_CLOSED) &&
@@ -330,7 +349,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         wsx__heap_set(&l->timers, &s->io, l->now + WSX_LINGER_MS);
         return;
     }
-    if (!retime || (sw & WSX_STREAM_INPUT))
+    if (!retime || ((sw & WSX_STREAM_INPUT) && !throttled))
         return;
     /* The tick that follows the last activity comes one sweep after it
      * (not after the skipped ticks), so buffers go back after a quiet
@@ -386,6 +405,8 @@ void wsx__sock_close(wsx_loop *l, wsx_sock *s)
     s->sops->close(s->st);
     close(s->io.fd);
     wsx__heap_del(&l->timers, &s->io);
+    if (!(s->io.flags & WSX_SOCK_CLIENT))
+        wsx__limits_release(l, s->slot);
     wsx_conn_free(s->conn);
     WSX__LIST_UNLINK(l->socks, s);
     l->nsocks--;

@@ -26,7 +26,10 @@ done
 
 if [ -x "$ex/chat" ]; then
     # Short poll timeout and heartbeat: the checks wait for both.
-    "$ex/chat" --port 0 --poll-timeout 1500 --heartbeat 400 >"$logs/chat.log" 2>&1 &
+    # The slow-reader check floods the room on purpose: chat's own flood
+    # guards (README "Guards") would cut the flooder before it counts.
+    "$ex/chat" --port 0 --poll-timeout 1500 --heartbeat 400 \
+        --message-rate 0 --byte-rate 0 >"$logs/chat.log" 2>&1 &
     chat=$!
     pids="$pids $chat"
     n=0

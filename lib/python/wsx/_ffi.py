@@ -74,6 +74,11 @@ typedef struct wsx_allocator {
 typedef struct wsx_extension wsx_extension;
 typedef struct wsx_conn wsx_conn;
 
+typedef struct wsx_rate {
+    uint32_t per_sec;
+    uint32_t burst;
+} wsx_rate;
+
 typedef struct wsx_config {
     size_t size;
     int role;
@@ -92,6 +97,14 @@ typedef struct wsx_config {
     const wsx_extension *extension;
     const void *extension_config;
     void *metrics; /* wsx_metrics *, unused here */
+    wsx_rate message_rate;
+    wsx_rate byte_rate;
+    wsx_rate control_rate;
+    uint32_t max_fragments;
+    int quota_policy;
+    const char *const *origins;
+    bool origin_required;
+    const struct wsx_guard_ops *guards;
 } wsx_config;
 
 void wsx_config_init_(wsx_config *cfg, size_t size, int role);
@@ -122,6 +135,8 @@ typedef struct wsx_handshake {
 typedef struct wsx_handshake_reply {
     const char *protocol;
     const char *extra_headers;
+    const void *body;
+    size_t body_len;
 } wsx_handshake_reply;
 
 typedef struct wsx_callbacks {
