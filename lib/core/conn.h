@@ -82,6 +82,7 @@ struct wsx_conn {
 };
 
 /* conn.c */
+void wsx__copy(uint8_t *dst, const uint8_t *src, size_t n);
 void *wsx__alloc(wsx_conn *c, size_t n);
 void wsx__free(wsx_conn *c, void *p, size_t n);
 int wsx__buf_reserve(wsx_conn *c, wsx_buf *b, size_t n);
@@ -131,6 +132,15 @@ static inline long wsx__cb_send(wsx_conn *c, const uint8_t *p, size_t n)
     if (c->gone)
         return WSX__EGONE;
     long k = c->cb->send(c, p, n, c->user);
+    return c->gone ? WSX__EGONE : k;
+}
+
+/* As wsx__cb_send, through the gather write; only when cb->sendv is set. */
+static inline long wsx__cb_sendv(wsx_conn *c, const wsx_iovec *v, int n)
+{
+    if (c->gone)
+        return WSX__EGONE;
+    long k = c->cb->sendv(c, v, n, c->user);
     return c->gone ? WSX__EGONE : k;
 }
 

@@ -34,16 +34,21 @@ void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s)
     s->io.flags |= WSX_SOCK_DIRTY;
 }
 
-long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
+long wsx__sock_sendv_cb(wsx_conn *c, const wsx_iovec *iov, int n, void *user)
 {
     (void)user;
     wsx_sock *s = wsx_conn_transport(c);
     if (!s || (s->io.flags & WSX_SOCK_CONNECTING))
         return WSX_EAGAIN; /* stays queued; the next settle flushes it */
     wsx__sock_mark_dirty(s->loop, s);
+    long k = s->sops->writev(s->st, s->io.fd, iov, n);
+    return k >= 0 || k == WSX_EAGAIN ? k : WSX_EIO;
+}
+
+long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
+{
     wsx_iovec v = {p, len};
-    long n = s->sops->writev(s->st, s->io.fd, &v, 1);
-    return n >= 0 || n == WSX_EAGAIN ? n : WSX_EIO;
+    return wsx__sock_sendv_cb(c, &v, 1, user);
 }
 
 size_t wsx__sock_queued_cb(const wsx_conn *c, void *user)

@@ -123,6 +123,11 @@ typedef struct wsx_handshake_reply {
     const char *extra_headers;
 } wsx_handshake_reply;
 
+typedef struct wsx_iovec {
+    const void *base;
+    size_t len;
+} wsx_iovec;
+
 typedef struct wsx_callbacks {
     size_t size;
     long (*send)(wsx_conn *c, const uint8_t *p, size_t len, void *user);
@@ -138,6 +143,7 @@ typedef struct wsx_callbacks {
     void (*on_close)(wsx_conn *c, const wsx_close_info *ci, void *user);
     void (*on_drain)(wsx_conn *c, void *user);
     size_t (*queued)(const wsx_conn *c, void *user);
+    long (*sendv)(wsx_conn *c, const wsx_iovec *iov, int n, void *user);
 } wsx_callbacks;
 
 void wsx_callbacks_init_(wsx_callbacks *cb, size_t size);
