@@ -12,8 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* One socket's turn is bounded, so a fast sender cannot starve others. */
+/* One socket's turn is bounded, so a fast sender cannot starve others:
+ * a few reads, and no more bytes than one full read buffer once that is
+ * past 256 KiB (a large buffer makes each read count for more). */
 #define WSX_READS_PER_EVENT 4
+#define WSX_READ_TURN_BYTES (256u << 10)
 
 /* A socket touched outside its own event (a broadcast from another
  * connection's callback, a posted closure) is revisited after it. */
@@ -206,11 +209,14 @@ static bool has_input(const wsx_sock *s)
 static void sock_read(wsx_loop *l, wsx_sock *s)
 {
     bool tcp = s->sops == &wsx_stream_tcp;
+    size_t turn = 0;
     for (int i = 0; i < WSX_READS_PER_EVENT; i++) {
         long n = s->sops->read(s->st, s->io.fd, l->rbuf, l->rbuf_size);
         if (n > 0) {
+            turn += (size_t)n;
             if (wsx_conn_feed(s->conn, l->rbuf, (size_t)n) < 0 ||
-                (tcp && (size_t)n < l->rbuf_size) || paused(l, s))
+                (tcp && (size_t)n < l->rbuf_size) || paused(l, s) ||
+                turn >= WSX_READ_TURN_BYTES)
                 return;
             continue;
         }
