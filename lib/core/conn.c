@@ -8,22 +8,8 @@
 
 /* ---- allocation --------------------------------------------------- */
 
-/* Large copies between wsx's buffers and the caller's. glibc before 2.39
- * copies from about 2 KiB up with `rep movsb`, which on AMD Zen 3/4 runs
- * ~17x slower when (dst - src) mod 64 is 1..31 (glibc bug 30994): a
- * 64 KiB echo spent half its CPU there. In that band the copy goes in
- * pieces below the threshold, which glibc does with vector moves; other
- * libcs simply make a few more calls. */
-#define WSX_COPY_PIECE 2048u
-
-void wsx__copy(uint8_t *dst, const uint8_t *src, size_t n)
+void wsx__copy_pieces(uint8_t *dst, const uint8_t *src, size_t n)
 {
-    uintptr_t skew = ((uintptr_t)dst - (uintptr_t)src) & 63u;
-    if (n <= WSX_COPY_PIECE || skew == 0 || skew >= 32) {
-        if (n)
-            memcpy(dst, src, n);
-        return;
-    }
     for (; n > WSX_COPY_PIECE; n -= WSX_COPY_PIECE) {
         memcpy(dst, src, WSX_COPY_PIECE);
         dst += WSX_COPY_PIECE;

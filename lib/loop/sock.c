@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 /* One socket's turn is bounded, so a fast sender cannot starve others:
- * a few reads, and no more bytes than one full read buffer once that is
- * past 256 KiB (a large buffer makes each read count for more). */
+ * a few reads, or a single one when the buffer alone holds 256 KiB (the
+ * default 512 KiB buffer: a turn stays near the 4 x 64 KiB it was). */
 #define WSX_READS_PER_EVENT 4
 #define WSX_READ_TURN_BYTES (256u << 10)
 
@@ -209,14 +209,12 @@ static bool has_input(const wsx_sock *s)
 static void sock_read(wsx_loop *l, wsx_sock *s)
 {
     bool tcp = s->sops == &wsx_stream_tcp;
-    size_t turn = 0;
-    for (int i = 0; i < WSX_READS_PER_EVENT; i++) {
+    int reads = l->rbuf_size >= WSX_READ_TURN_BYTES ? 1 : WSX_READS_PER_EVENT;
+    for (int i = 0; i < reads; i++) {
         long n = s->sops->read(s->st, s->io.fd, l->rbuf, l->rbuf_size);
         if (n > 0) {
-            turn += (size_t)n;
             if (wsx_conn_feed(s->conn, l->rbuf, (size_t)n) < 0 ||
-                (tcp && (size_t)n < l->rbuf_size) || paused(l, s) ||
-                turn >= WSX_READ_TURN_BYTES)
+                (tcp && (size_t)n < l->rbuf_size) || paused(l, s))
                 return;
             continue;
         }
