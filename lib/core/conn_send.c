@@ -35,8 +35,10 @@ static int send_gather(wsx_conn *c, const uint8_t *a, size_t an,
                        const uint8_t *b, size_t bn)
 {
     size_t q = c->out.len - c->out.off;
-    wsx_iovec v[3] = {{c->out.p + c->out.off, q}, {a, an}, {b, bn}};
+    wsx_iovec v[3] = {{c->out.p, q}, {a, an}, {b, bn}};
     int skip = q ? 0 : 1;
+    if (q) /* out.p is NULL while nothing was ever queued */
+        v[0].base = c->out.p + c->out.off;
     long k = wsx__cb_sendv(c, v + skip, 3 - skip);
     if (k == WSX__EGONE)
         return WSX__EGONE;
@@ -55,6 +57,8 @@ static int send_gather(wsx_conn *c, const uint8_t *a, size_t an,
     bool started = t > 0;
     size_t ta = t < an ? t : an;
     size_t tb = t - ta;
+    if (ta == an && tb == bn)
+        return 0; /* all of it left: the common case */
     int r = wsx__buf_reserve(c, &c->out, (an - ta) + (bn - tb));
     /* Part of the frame is on the wire and the rest cannot be kept: no
      * later frame may follow it. */
