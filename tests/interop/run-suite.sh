@@ -29,10 +29,12 @@ var() { echo "$1" | tr -c 'A-Za-z0-9\n' _; }
 # under a time limit; the peers run side by side, so the whole suite takes
 # as long as the slowest one (the limits stay far under 2 minutes).
 peers=
-peer() {
+peer() { # NAME SECONDS COMMAND...: sanitized servers get three times as long
     name=$1
-    shift
-    timeout -k 5 "$@" >"$logs/$name.out" 2>&1 &
+    secs=$2
+    shift 2
+    [ -n "$WSX_SANITIZED" ] && secs=$((secs * 3))
+    timeout -k 5 "$secs" "$@" >"$logs/$name.out" 2>&1 &
     pids="$pids $!"
     peers="$peers $name"
     eval "peer_$(var "$name")=$!"
@@ -182,12 +184,12 @@ if [ ! -x "$cat" ]; then
     result FAIL wsx-cat "$cat not built"
 else
     if [ $have_py = yes ]; then
-        peer py-server 25 "$py" "$here/cat_cases.py" py-server "$cat" "$py" "$here/py_server.py"
+        peer py-server 60 "$py" "$here/cat_cases.py" py-server "$cat" "$py" "$here/py_server.py"
     else
         echo "SKIP py-server: python3-websockets is not installed"
     fi
     if [ $have_node = yes ]; then
-        peer node-server 25 "$py" "$here/cat_cases.py" node-server "$cat" "$node" "$here/node_server.js"
+        peer node-server 60 "$py" "$here/cat_cases.py" node-server "$cat" "$node" "$here/node_server.js"
     else
         echo "SKIP node-server: node or node-ws is not installed"
     fi
