@@ -12,7 +12,8 @@ int wsx__queue(wsx_conn *c, const void *p, size_t n)
     int r = wsx__buf_reserve(c, &c->out, n);
     if (r < 0)
         return r;
-    wsx__copy(c->out.p + c->out.len, p, n);
+    if (n) /* out.p may still be NULL for nothing */
+        wsx__copy(c->out.p + c->out.len, p, n);
     c->out.len += n;
     return 0;
 }
