@@ -188,7 +188,7 @@ const wsx_extension *wsx_permessage_deflate(void);
 MIRRORED = ("wsx_frame_header", "wsx_header", "wsx_http_request", "wsx_http_response",
             "wsx_client_opts", "wsx_allocator", "wsx_config", "wsx_message",
             "wsx_close_info", "wsx_handshake", "wsx_handshake_reply",
-            "wsx_callbacks", "wsx_deflate_config")
+            "wsx_iovec", "wsx_callbacks", "wsx_deflate_config")
 
 SONAME = "libwsx.so.0"
 
