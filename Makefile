@@ -58,10 +58,12 @@ EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
 ifeq ($(HAVE_UV),1)
 EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
 endif
-EX_COMMON := $(BUILD)/examples/obj/common/cli.o
+EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/workers.o
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
 DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
+# chat --redis talks to Redis through hiredis (Debian libhiredis-dev).
+HIREDIS   := $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 LDLIBS    := -lm -pthread $(LDLIBS_EXTRA)
 
 .PHONY: all lib examples tests test check check-asan check-valgrind demo \
@@ -115,7 +117,7 @@ $(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(EX_COMMON) $(STATIC) $(EX_
 
 $(BUILD)/examples/chat: $(CHAT_SRC:examples/%.c=$(BUILD)/examples/obj/%.o) $(EX_COMMON) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON))
+	$(CC) $(EXCFLAGS) $^ -o $@ $(LDLIBS) $(filter-out -I%,$(CJSON)) $(HIREDIS)
 
 $(BUILD)/examples/%: examples/%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)
@@ -189,7 +191,8 @@ bench: lib
 	@$(MAKE) --no-print-directory -C tests/bench
 
 # Tools go to bin under names that say what they are.
-TOOLS := wsx-cat:wsx-cat wsx-load:wsx-load echo_server:wsx-echo-server
+TOOLS := wsx-cat:wsx-cat wsx-load:wsx-load echo_server:wsx-echo-server \
+         echo_client:wsx-echo-client
 HEADERS := $(notdir $(wildcard include/*.h))
 install: lib $(foreach t,$(TOOLS),$(BUILD)/examples/$(firstword $(subst :, ,$(t))))
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/workers.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
 #include "wsx_loop.h"
@@ -23,7 +24,7 @@ static void on_fragment(wsx_conn *c, const wsx_message *m, void *user)
 
 static const char usage[] =
     "usage: echo_server [--host ADDR] [--port N] [--max-message BYTES]\n"
-    "                   [--streaming] [--poll] [--no-deflate]\n"
+    "                   [--streaming] [--poll] [--no-deflate] [--threads N]\n"
     "Echoes every text and binary message.\n"
     "  --host ADDR          address to listen on (default 127.0.0.1;\n"
     "                       0.0.0.0 or :: for every interface)\n"
@@ -31,7 +32,9 @@ static const char usage[] =
     "  --max-message BYTES  frame and message limit (default 16 MiB; 1009 above)\n"
     "  --streaming          echo each fragment as it arrives (fixed memory)\n"
     "  --poll               use the poll backend instead of epoll/kqueue\n"
-    "  --no-deflate         do not agree to permessage-deflate\n";
+    "  --no-deflate         do not agree to permessage-deflate\n"
+    "  --threads N          N event loops on N threads sharing the port\n"
+    "                       (SO_REUSEPORT; default 1)\n";
 
 int main(int argc, char **argv)
 {
@@ -40,6 +43,8 @@ int main(int argc, char **argv)
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(9001);
     wsx_loop_backend backend = WSX_LOOP_DEFAULT;
+    int threads = 1;
+    cli_workers w;
     cli c;
     wsx_config_init(&cfg, WSX_SERVER);
     wsx_callbacks_init(&cb);
@@ -62,15 +67,18 @@ int main(int argc, char **argv)
             backend = WSX_LOOP_POLL;
         } else if (!strcmp(a, "--no-deflate")) {
             cfg.extension = NULL;
+        } else if (!strcmp(a, "--threads")) {
+            threads = (int)cli_int(&c, 1, CLI_THREADS_MAX);
         } else {
             cli_unknown(&c);
         }
     }
     o.config = &cfg;
     o.callbacks = &cb;
-    wsx_loop *l = cli_loop_new("echo_server", backend);
-    cli_listen("echo_server", l, &o, &addr, "ws", wsx_loop_backend_name(l));
-    int r = wsx_loop_run(l);
-    wsx_loop_free(l);
+    cli_workers_init(&w, "echo_server", threads, backend);
+    cli_workers_listen(&w, "echo_server", &o, &addr, NULL, "ws",
+                       wsx_loop_backend_name(w.loops[0]));
+    int r = cli_workers_run(&w, NULL, NULL);
+    cli_workers_free(&w);
     return r < 0;
 }

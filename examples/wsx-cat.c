@@ -172,9 +172,13 @@ static void on_file_pump(wsx_timer *t, void *user)
 
 static void on_open(wsx_conn *c, void *user)
 {
-    (void)c;
     (void)user;
+    g.conn = c; /* a new connection after each reconnect */
     g.phase = PH_OPEN_READING;
+    if (g.watch || g.file_pump) { /* reconnected: input resumes */
+        send_lines();
+        return;
+    }
     g.watch = wsx_watch_new(g.loop, STDIN_FILENO, WSX_WATCH_READ, on_stdin, NULL);
     if (!g.watch) /* a regular file: always readable, never watched */
         g.file_pump = wsx_timer_new(g.loop, on_file_pump, NULL);
@@ -237,11 +241,31 @@ static int failure(int err, const wsx_close_info *ci)
     }
 }
 
+/* --reconnect: the loop waits and connects again; lines not yet sent
+ * wait in stdin meanwhile. */
+static int on_attempt(wsx_loop *l, unsigned attempt, uint32_t delay_ms,
+                      void *user)
+{
+    (void)l;
+    (void)user;
+    fprintf(stderr, "wsx-cat: reconnecting: attempt %u after %u ms\n",
+            attempt, (unsigned)delay_ms);
+    return 0;
+}
+
 static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 {
     bool ours = g.phase == PH_CLOSING;
-    (void)c;
     (void)user;
+    if (wsx_loop_will_retry(c)) {
+        fprintf(stderr, "wsx-cat: connection lost (%u%s%s), will retry\n",
+                ci->code, ci->error ? ": " : "",
+                ci->error ? wsx_strerror(ci->error) : "");
+        g.phase = PH_CONNECTING;
+        g.paused = false;
+        watch_input(false);
+        return;
+    }
     int st = ci->error ? failure(ci->error, ci) : -1;
     if (st >= 0) {
         g.status = st;
@@ -282,6 +306,10 @@ static const char usage[] =
     "                      (default 1; 0: close at once; -1: until the server\n"
     "                      closes)\n"
     "  --count N           exit after N messages received (closing with 1000)\n"
+    "  --reconnect         when the connection ends or cannot be made, connect\n"
+    "                      again after a random wait of up to 250 ms * 2^tries\n"
+    "                      (at most 30 s), without giving up; input waits\n"
+    "                      meanwhile\n"
     "exit status: 0 normal close (1000/1001), 1 any other close or an abnormal\n"
     "end, 2 usage error, 3 could not connect (refused, host not found, timeout),\n"
     "4 the server refused the upgrade (its HTTP status line is printed),\n"
@@ -305,7 +333,10 @@ int main(int argc, char **argv)
     wsx_config cfg;
     wsx_callbacks cb;
     wsx_connect_opts o;
+    wsx_reconnect policy;
     cli c;
+    wsx_reconnect_init(&policy);
+    policy.on_attempt = on_attempt;
     wsx_config_init(&cfg, WSX_CLIENT);
     wsx_connect_opts_init(&o);
     g.mode = WSX_TEXT;
@@ -330,6 +361,8 @@ int main(int argc, char **argv)
             g.linger_ms = s < 0 ? -1 : (long long)(s * 1000 + 0.5);
         } else if (!strcmp(a, "--count"))
             g.count = cli_int(&c, 1, (long long)1 << 62);
+        else if (!strcmp(a, "--reconnect"))
+            o.reconnect = &policy;
         else
             cli_unknown(&c);
     }

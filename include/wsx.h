@@ -272,7 +272,10 @@ WSX_API int wsx_http_build_accept(char *out, size_t cap, const char *key,
 WSX_API int wsx_http_build_error(char *out, size_t cap, int status,
                                  const char *extra_headers);
 /* A complete response with a body (Content-Length, Connection: close).
- * content_type may be NULL. */
+ * content_type may be NULL. body_len WSX_HTTP_UNTIL_CLOSE: no
+ * Content-Length, the body ends when the connection closes (RFC 9112
+ * §6.3 rule 8), for a response streamed by wsx_http_stream_begin. */
+#define WSX_HTTP_UNTIL_CLOSE SIZE_MAX
 WSX_API int wsx_http_build_response(char *out, size_t cap, int status,
                                     const char *content_type,
                                     const char *extra_headers, size_t body_len);
@@ -349,7 +352,9 @@ typedef enum wsx_state {
     WSX_STATE_HANDSHAKE = 0, /* opening handshake in progress */
     WSX_STATE_OPEN,          /* messages flow both ways */
     WSX_STATE_CLOSING,       /* our close frame sent, awaiting the peer's */
-    WSX_STATE_CLOSED         /* done: flush what is pending, then close */
+    WSX_STATE_CLOSED,        /* done: flush what is pending, then close */
+    WSX_STATE_HTTP           /* server: a plain HTTP request held open or
+                                streaming its response (wsx_http.h) */
 } wsx_state;
 
 /* Close codes (RFC 6455 §7.4.1). */
@@ -626,8 +631,9 @@ WSX_API int wsx_close(wsx_conn *c, uint16_t code, const char *reason);
  * queue plus what the transport's queued callback reports. */
 WSX_API size_t wsx_buffered_amount(const wsx_conn *c);
 
-/* Server: answer a non-upgrade request from on_http with a complete HTTP
- * response; the connection then closes once it is flushed. */
+/* Server: answer a non-upgrade request from on_http (or later, when
+ * on_http held it: wsx_http.h) with a complete HTTP response; the
+ * connection then closes once it is flushed. */
 WSX_API int wsx_http_respond(wsx_conn *c, int status, const char *content_type,
                              const char *extra_headers, const void *body,
                              size_t len);

@@ -87,7 +87,8 @@ WSX_API int wsx_loop_run(wsx_loop *l);
 WSX_API void wsx_loop_stop(wsx_loop *l);
 /* Loop thread only: graceful shutdown. Listeners close, every open
  * connection gets close 1001 "going away", handshakes in progress are
- * dropped, and wsx_loop_run returns once all are gone or after
+ * dropped, streamed HTTP responses end and held requests get 503
+ * (wsx_http.h), and wsx_loop_run returns once all are gone or after
  * shutdown_timeout_ms, whichever comes first (then the rest is dropped). */
 WSX_API void wsx_loop_shutdown(wsx_loop *l);
 /* Number of connections the loop owns (any state). */
@@ -198,6 +199,58 @@ WSX_API int wsx_loop_listen(wsx_loop *l, const wsx_listen_opts *o);
 
 /* ---- client ------------------------------------------------------- */
 
+/* An opt-in reconnect policy for wsx_loop_connect: when the connection
+ * ends for a reason other than the application's own close (the server
+ * closed, the transport broke, a connect failed), the loop waits and
+ * connects again to the same URL with the same options, each time a new
+ * wsx_conn with the same callbacks and user pointer.
+ *
+ * Waits grow exponentially with full jitter: before the n-th attempt
+ * since the last connection that opened (n from 0), a uniformly random
+ * delay in [0, min(cap_ms, base_ms * 2^n)] (wsx_backoff_delay), so a
+ * fleet of clients dropped at once does not come back in lockstep.
+ *
+ * What the application sees:
+ * - on_close of every connection; inside it, wsx_loop_will_retry(c) says
+ *   whether another attempt follows (true) or the policy gave up or does
+ *   not apply (false: the application closed it, max_tries attempts in a
+ *   row failed, the loop is shutting down or being freed);
+ * - on_attempt before each new attempt (return nonzero to stop instead;
+ *   no on_close follows then, as there is no connection);
+ * - on_open of the new connection: the place to resend what the
+ *   application wants resent (a subscription, a resume id); nothing is
+ *   replayed by wsx.
+ * A connect that fails before a connection exists (the name no longer
+ * resolves) counts as a failed attempt; when it was the last try the
+ * policy ends without an on_close.
+ * The config (and its client strings) and the callbacks given to
+ * wsx_loop_connect must stay valid while the policy runs. */
+typedef struct wsx_reconnect {
+    size_t size;        /* set by wsx_reconnect_init */
+    uint32_t base_ms;   /* default 250 */
+    uint32_t cap_ms;    /* longest wait; default 30000 */
+    uint32_t max_tries; /* failed attempts in a row before giving up;
+                           0 (default): never give up */
+    /* attempt: which try this is since the last connection that opened
+     * (1 after an open connection ended; 2 after a first connect that
+     * failed), counting up while tries fail; delay_ms: the wait just
+     * over; user: the connect options' user. May be NULL. */
+    int (*on_attempt)(wsx_loop *l, unsigned attempt, uint32_t delay_ms,
+                      void *user);
+} wsx_reconnect;
+
+WSX_API void wsx_reconnect_init_(wsx_reconnect *p, size_t size);
+#define wsx_reconnect_init(p) wsx_reconnect_init_((p), sizeof *(p))
+/* The full-jitter wait before attempt n (0-based, since the last open
+ * connection) for a random value rnd: rnd modulo
+ * min(cap_ms, base_ms * 2^n) + 1. Pure: a test passes its own rnd. */
+WSX_API uint32_t wsx_backoff_delay(const wsx_reconnect *p, unsigned n,
+                                   uint32_t rnd);
+/* Inside on_close of a connection made by wsx_loop_connect: true when its
+ * reconnect policy will make another attempt, false otherwise (no
+ * policy, gave up, closed by the application). */
+WSX_API bool wsx_loop_will_retry(const wsx_conn *c);
+
 typedef struct wsx_connect_opts {
     size_t size;                 /* set by wsx_connect_opts_init */
     const char *url;             /* ws://host[:port][/path][?query]; host
@@ -216,6 +269,7 @@ typedef struct wsx_connect_opts {
                                     host as server_name; NULL: plain TCP */
     void *stream_ctx;            /* given to stream->open; must outlive
                                     the connection */
+    const wsx_reconnect *reconnect; /* NULL: none; see below. Copied. */
 } wsx_connect_opts;
 
 WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);

@@ -1,23 +1,44 @@
 /* chat - chat rooms with nicknames over JSON messages, and the browser page
  * that uses them, served by one process: the page at /, the WebSocket at
- * any other path.
+ * any other path, and SSE, long polling and POST /send for clients
+ * without WebSocket (fallback.h).
  *
  * Client -> server, one JSON object per text message, keys in any order:
- *   {"type":"join","room":"lobby","nick":"ann"}
+ *   {"type":"join","room":"lobby","nick":"ann"[,"since":"<id>"]}
  *   {"type":"say","text":"hi"}
  *   {"type":"leave"}
- * Server -> client: join, say and leave events of the room (with room and
- * nick), and {"type":"error","message":"..."} for input it cannot use.
- * Room state lives in room.c, the protocol reader in protocol.c. */
+ * Server -> client: join, say and leave events of the room (with room,
+ * nick and id), and {"type":"error","message":"..."} for input it cannot
+ * use. Room state lives in room.c, the protocol reader in protocol.c, the
+ * sharing of rooms in chat_redis.c (instances) and chat_threads.c
+ * (threads). */
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/workers.h"
+#include "chat_redis.h"
+#include "chat_threads.h"
+#include "fallback.h"
 #include "page.h"
 #include "protocol.h"
 #include "wsx.h"
 #include "wsx_loop.h"
 
-static chat *rooms;
+/* What one loop serves; each thread sees its own (set by loop_start). */
+typedef struct loop_state {
+    chat *rooms;
+    chat_fallback *fallback;
+    chat_redis *redis;
+} loop_state;
+
+static loop_state loops[CLI_THREADS_MAX];
+static _Thread_local loop_state *here;
+
+static void loop_start(int index, void *arg)
+{
+    (void)arg;
+    here = &loops[index];
+}
 
 static void on_message(wsx_conn *c, const wsx_message *msg, void *user)
 {
@@ -27,7 +48,7 @@ static void on_message(wsx_conn *c, const wsx_message *msg, void *user)
 
 static void on_open(wsx_conn *c, void *user)
 {
-    chat_member *m = chat_member_new(rooms, c);
+    chat_member *m = chat_member_new(here->rooms, c);
     (void)user;
     if (!m)
         wsx_close(c, WSX_CLOSE_INTERNAL, "out of memory");
@@ -36,28 +57,46 @@ static void on_open(wsx_conn *c, void *user)
 
 static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 {
-    (void)c;
     (void)ci;
-    chat_member_free(user); /* NULL for a connection that never opened */
+    if (wsx_conn_http_status(c) == 101)
+        chat_member_free(user);
+    else
+        chat_fallback_closed(user, c); /* SSE, poll: NULL for others */
 }
 
-/* The page at /, 404 for anything else that is not a WebSocket upgrade. */
+/* SSE and polling (fallback.h), the page at / (?transport=sse|poll
+ * included), "ok" at /healthz for a proxy's health checks, 404 for
+ * anything else that is not a WebSocket upgrade. */
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     (void)user;
-    if (req->target_len == 1 && req->target[0] == '/')
+    if (chat_fallback_http(here->fallback, c, req))
+        return;
+    if (req->target[0] == '/' && (req->target_len == 1 || req->target[1] == '?'))
         wsx_http_respond(c, 200, "text/html; charset=utf-8", NULL, chat_page,
                          chat_page_len);
+    else if (req->target_len == 8 && !memcmp(req->target, "/healthz", 8))
+        wsx_http_respond(c, 200, "text/plain", NULL, "ok\n", 3);
     else
         wsx_http_respond(c, 404, "text/plain", NULL, "not found\n", 10);
 }
 
 static const char usage[] =
-    "usage: chat [--host ADDR] [--port N]\n"
+    "usage: chat [--host ADDR] [--port N] [--threads N]\n"
+    "            [--redis HOST:PORT [--history N]]\n"
+    "            [--poll-timeout MS] [--heartbeat MS]\n"
     "Chat rooms: serves the page at / and the WebSocket beside it.\n"
-    "  --host ADDR  address to listen on (default 127.0.0.1;\n"
-    "               0.0.0.0 or :: for every interface)\n"
-    "  --port N     port (default 8080; 0: any free port)\n";
+    "  --host ADDR        address to listen on (default 127.0.0.1;\n"
+    "                     0.0.0.0 or :: for every interface)\n"
+    "  --port N           port (default 8080; 0: any free port)\n"
+    "  --threads N        N event loops on N threads sharing the port\n"
+    "                     (SO_REUSEPORT) and the rooms (default 1)\n"
+    "  --redis HOST:PORT  share the rooms with every instance using this\n"
+    "                     Redis (default: none, rooms are this process's)\n"
+    "  --history N        events the Redis stream keeps for clients that\n"
+    "                     come back with \"since\" (default 10000)\n"
+    "  --poll-timeout MS  how long GET /poll waits for events (default 25000)\n"
+    "  --heartbeat MS     SSE comment heartbeat interval (default 15000)\n";
 
 int main(int argc, char **argv)
 {
@@ -65,11 +104,28 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(8080);
+    uint32_t poll_ms = 25000, beat_ms = 15000;
+    const char *redis = NULL;
+    long long history = 10000;
+    int threads = 1;
     cli c;
     cli_init(&c, argc, argv, "chat", usage);
-    while (cli_next(&c))
-        if (!cli_addr_option(&c, &addr))
+    for (const char *a; (a = cli_next(&c));) {
+        if (cli_addr_option(&c, &addr))
+            continue;
+        else if (!strcmp(a, "--poll-timeout"))
+            poll_ms = (uint32_t)cli_int(&c, 1, 3600000);
+        else if (!strcmp(a, "--heartbeat"))
+            beat_ms = (uint32_t)cli_int(&c, 0, 3600000);
+        else if (!strcmp(a, "--redis"))
+            redis = cli_value(&c);
+        else if (!strcmp(a, "--history"))
+            history = cli_int(&c, 1, 1LL << 40);
+        else if (!strcmp(a, "--threads"))
+            threads = (int)cli_int(&c, 1, CLI_THREADS_MAX);
+        else
             cli_unknown(&c);
+    }
     wsx_config_init(&cfg, WSX_SERVER);
     /* A chat line is small: refuse big messages (1009) and let a member
      * that does not read miss events rather than queue them forever. */
@@ -83,13 +139,33 @@ int main(int argc, char **argv)
     wsx_listen_opts_init(&o);
     o.config = &cfg;
     o.callbacks = &cb;
-    rooms = chat_new();
-    wsx_loop *l = cli_loop_new("chat", WSX_LOOP_DEFAULT);
-    if (!rooms)
+    cli_workers w;
+    chat *rooms[CLI_THREADS_MAX];
+    cli_workers_init(&w, "chat", threads, WSX_LOOP_DEFAULT);
+    for (int i = 0; i < threads; i++) {
+        /* Each thread keeps its members; Redis or chat_threads shares
+         * the rooms between them. */
+        loop_state *s = &loops[i];
+        if (!(rooms[i] = s->rooms = chat_new()) ||
+            !(s->fallback = chat_fallback_new(w.loops[i], s->rooms, poll_ms, beat_ms)))
+            return CLI_EXIT_FAIL;
+        if (redis && !(s->redis = chat_redis_new(s->rooms, w.loops[i], redis, history)))
+            cli_fail(&c, "--redis needs HOST:PORT, HOST an IP address");
+    }
+    chat_threads *shared = NULL;
+    if (!redis && threads > 1 && !(shared = chat_threads_new(rooms, w.loops, threads)))
         return CLI_EXIT_FAIL;
-    cli_listen("chat", l, &o, &addr, "http", "Ctrl-C stops");
-    int r = wsx_loop_run(l);
-    wsx_loop_free(l);
-    chat_free(rooms);
+    cli_workers_listen(&w, "chat", &o, &addr, NULL, "http",
+                       redis ? "shared through Redis" : "Ctrl-C stops");
+    int r = cli_workers_run(&w, loop_start, NULL);
+    /* Before the loops: their watchers, timers and posts are the loops'. */
+    for (int i = 0; i < threads; i++) {
+        chat_redis_free(loops[i].redis);
+        chat_fallback_free(loops[i].fallback);
+    }
+    chat_threads_free(shared);
+    cli_workers_free(&w);
+    for (int i = 0; i < threads; i++)
+        chat_free(rooms[i]);
     return r < 0;
 }

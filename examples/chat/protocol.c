@@ -22,8 +22,9 @@ static const char *handle(chat_member *m, const cJSON *o)
         const char *room = field(o, "room"), *nick = field(o, "nick");
         if (!room || !nick)
             return "join needs \"room\" and \"nick\" strings";
-        int r = chat_join(m, room, nick);
-        return r == WSX_EINVAL ? "room and nick must be 1 to 64 bytes"
+        int r = chat_join_since(m, room, nick, field(o, "since"));
+        return r == WSX_EINVAL  ? "room and nick must be 1 to 64 bytes"
+               : r == WSX_EPROTO ? "since must be an event id such as \"1700000000000-0\""
                : r < 0         ? wsx_strerror(r)
                                : NULL;
     }
@@ -44,16 +45,21 @@ static const char *handle(chat_member *m, const cJSON *o)
     return "unknown type (join, say or leave)";
 }
 
+const char *chat_apply(chat_member *m, const char *json, size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    const char *err = !o                 ? "not valid JSON"
+                      : cJSON_IsObject(o) ? handle(m, o)
+                                          : "a message must be a JSON object";
+    cJSON_Delete(o);
+    return err;
+}
+
 void chat_read(chat_member *m, const wsx_message *msg)
 {
     const char *err = "binary messages are not understood: send JSON text";
-    if (msg->opcode == WSX_TEXT) {
-        cJSON *o = cJSON_ParseWithLength((const char *)msg->data, msg->len);
-        err = !o                 ? "not valid JSON"
-              : cJSON_IsObject(o) ? handle(m, o)
-                                  : "a message must be a JSON object";
-        cJSON_Delete(o);
-    }
+    if (msg->opcode == WSX_TEXT)
+        err = chat_apply(m, (const char *)msg->data, msg->len);
     if (err)
         chat_error(m, err);
 }

@@ -4,6 +4,7 @@
 #include "room.h"
 
 #include <cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,9 @@ struct chat {
     size_t members;
     chat_event_fn observer;
     void *observer_user;
+    const chat_relay *relay;
+    void *relay_user;
+    uint64_t last_id; /* of the last room event: ids increase by one */
 };
 
 chat *chat_new(void)
@@ -55,6 +59,8 @@ void chat_member_free(chat_member *m)
     if (!m)
         return;
     chat_leave(m);
+    if (m->ch->relay && m->ch->relay->forget)
+        m->ch->relay->forget(m, m->ch->relay_user);
     m->ch->members--;
     free(m);
 }
@@ -75,13 +81,25 @@ static int name_ok(const char *s)
     return n > 0 && n <= CHAT_NAME_MAX;
 }
 
-/* The event as compact JSON text; NULL when out of memory. */
-static char *event(const char *type, const room *r, const char *nick,
-                   const char *field, const char *value)
+/* A room event's id: a decimal string, opaque to the transports that
+ * carry it (SSE's id:, a poll's since=). */
+static const char *next_id(chat *ch, char buf[24])
+{
+    if (ch->relay)
+        return NULL; /* the relay numbers events (deliver counts them) */
+    snprintf(buf, 24, "%llu", (unsigned long long)++ch->last_id);
+    return buf;
+}
+
+/* The event as compact JSON text (with "id" when id is not NULL); NULL
+ * when out of memory. */
+static char *event(const char *type, const char *id, const room *r,
+                   const char *nick, const char *field, const char *value)
 {
     cJSON *o = cJSON_CreateObject();
     char *s = NULL;
     if (o && cJSON_AddStringToObject(o, "type", type) &&
+        (!id || cJSON_AddStringToObject(o, "id", id)) &&
         (!r || cJSON_AddStringToObject(o, "room", r->name)) &&
         (!nick || cJSON_AddStringToObject(o, "nick", nick)) &&
         (!field || cJSON_AddStringToObject(o, field, value)))
@@ -94,37 +112,65 @@ static char *event(const char *type, const room *r, const char *nick,
  * high-water mark misses the event (WSX_EFULL) instead of growing it.
  * Queuing on a member whose peer is gone fails it at once, and its
  * on_close may free members of this room (chat_member_free from the
- * application): so the connections are taken first and the member list
- * is not walked while sending. The room itself outlives the call, since
- * the member the event is about is still in it. */
-static int broadcast(chat *ch, room *r, char *json)
+ * application), the last one with the room: so the connections and the
+ * room's name are taken first and neither the list nor the room is
+ * touched while sending. */
+static int deliver(chat *ch, const room *r, const char *json, size_t len)
 {
-    if (!json)
-        return WSX_ENOMEM;
-    size_t len = strlen(json), n = 0;
+    char name[CHAT_NAME_MAX + 1];
+    size_t n = 0;
     wsx_shared *s = wsx_shared_new(NULL, WSX_TEXT, json, len);
     wsx_conn **to = malloc((r->count ? r->count : 1) * sizeof *to);
     if (s && to) {
+        if (ch->relay) /* chat_last_id: the observer's event, here too */
+            ch->last_id++;
+        strcpy(name, r->name);
         for (chat_member *m = r->members; m; m = m->next)
-            to[n++] = m->conn;
+            if (m->conn)
+                to[n++] = m->conn;
         for (size_t i = 0; i < n; i++)
             wsx_send_shared(to[i], s);
         if (ch->observer)
-            ch->observer(ch, r->name, json, len, ch->observer_user);
+            ch->observer(ch, name, json, len, ch->observer_user);
     }
     int err = s && to ? 0 : WSX_ENOMEM;
     wsx_shared_free(s);
     free(to);
-    cJSON_free(json);
     return err;
+}
+
+/* Takes json (freed here): to the relay when there is one, else to the
+ * room's members. */
+static int broadcast(chat *ch, room *r, char *json)
+{
+    if (!json)
+        return WSX_ENOMEM;
+    size_t len = strlen(json);
+    int rc = ch->relay ? ch->relay->publish(ch, r->name, json, len, ch->relay_user)
+                       : deliver(ch, r, json, len);
+    cJSON_free(json);
+    return rc;
+}
+
+static room *room_find(const chat *ch, const char *name)
+{
+    room *r = ch->rooms;
+    while (r && strcmp(r->name, name))
+        r = r->next;
+    return r;
+}
+
+int chat_deliver(chat *ch, const char *name, const char *json, size_t len)
+{
+    const room *r = room_find(ch, name);
+    return r ? deliver(ch, r, json, len) : 0;
 }
 
 static room *room_get(chat *ch, const char *name)
 {
-    room *r;
-    for (r = ch->rooms; r; r = r->next)
-        if (!strcmp(r->name, name))
-            return r;
+    room *r = room_find(ch, name);
+    if (r)
+        return r;
     r = calloc(1, sizeof *r);
     if (r) {
         strcpy(r->name, name); /* name_ok checked the length */
@@ -150,7 +196,8 @@ void chat_leave(chat_member *m)
     room *r = m->room;
     if (!r)
         return;
-    broadcast(m->ch, r, event("leave", r, m->nick, NULL, NULL));
+    char id[24];
+    broadcast(m->ch, r, event("leave", next_id(m->ch, id), r, m->nick, NULL, NULL));
     if (m->prev)
         m->prev->next = m->next;
     else
@@ -178,7 +225,18 @@ int chat_join(chat_member *m, const char *room_name, const char *nick)
         r->members->prev = m;
     r->members = m;
     r->count++;
-    return broadcast(m->ch, r, event("join", r, nick, NULL, NULL));
+    char id[24];
+    return broadcast(m->ch, r, event("join", next_id(m->ch, id), r, nick, NULL, NULL));
+}
+
+int chat_join_since(chat_member *m, const char *room_name, const char *nick,
+                    const char *since)
+{
+    if (!since || !m->ch->relay || !m->ch->relay->join_since)
+        return chat_join(m, room_name, nick);
+    if (!name_ok(room_name) || !name_ok(nick))
+        return WSX_EINVAL;
+    return m->ch->relay->join_since(m, room_name, nick, since, m->ch->relay_user);
 }
 
 int chat_say(chat_member *m, const char *text)
@@ -187,13 +245,15 @@ int chat_say(chat_member *m, const char *text)
         return WSX_ESTATE;
     if (strlen(text) > CHAT_TEXT_MAX)
         return WSX_EINVAL;
-    return broadcast(m->ch, m->room, event("say", m->room, m->nick, "text", text));
+    char id[24];
+    return broadcast(m->ch, m->room,
+                     event("say", next_id(m->ch, id), m->room, m->nick, "text", text));
 }
 
 void chat_error(chat_member *m, const char *msg)
 {
-    char *json = event("error", NULL, NULL, "message", msg);
-    if (json)
+    char *json = event("error", NULL, NULL, NULL, "message", msg);
+    if (json && m->conn)
         wsx_send(m->conn, WSX_TEXT, json, strlen(json));
     cJSON_free(json);
 }
@@ -204,10 +264,26 @@ void chat_set_observer(chat *ch, chat_event_fn fn, void *user)
     ch->observer_user = user;
 }
 
+void chat_set_relay(chat *ch, const chat_relay *ops, void *user)
+{
+    ch->relay = ops;
+    ch->relay_user = user;
+}
+
+wsx_conn *chat_member_conn(const chat_member *m)
+{
+    return m->conn;
+}
+
 void chat_each_room(const chat *ch, chat_room_fn fn, void *user)
 {
     for (const room *r = ch->rooms; r; r = r->next)
         fn(r->name, r->count, user);
+}
+
+uint64_t chat_last_id(const chat *ch)
+{
+    return ch->last_id;
 }
 
 size_t chat_member_count(const chat *ch)

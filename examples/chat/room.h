@@ -22,8 +22,9 @@ chat *chat_new(void);
 /* Free the state; every member must have been freed before. */
 void chat_free(chat *ch);
 
-/* A connection becomes a member, in no room yet. Returns NULL when out of
- * memory. */
+/* A connection becomes a member, in no room yet. c NULL: a member whose
+ * events reach it another way (the observer: SSE, long polling). Returns
+ * NULL when out of memory. */
 chat_member *chat_member_new(chat *ch, wsx_conn *c);
 /* The member leaves its room (the others get a leave event) and is
  * forgotten: call it from on_close. */
@@ -45,6 +46,14 @@ int chat_say(chat_member *m, const char *text);
  * everyone in it, the member included. */
 void chat_leave(chat_member *m);
 
+/* chat_join, but for a member coming back: with a relay that keeps history
+ * (Redis, chat_redis.h) it first receives the room's events that came after
+ * the event whose "id" is since, in order, then the live ones, with none
+ * twice. since NULL, or no such relay: chat_join. Returns as chat_join, or
+ * WSX_EPROTO when the relay cannot read since. */
+int chat_join_since(chat_member *m, const char *room, const char *nick,
+                    const char *since);
+
 /* Send {"type":"error","message":MSG} to one member. */
 void chat_error(chat_member *m, const char *msg);
 
@@ -54,9 +63,38 @@ typedef void (*chat_event_fn)(chat *ch, const char *room, const char *json,
                               size_t len, void *user);
 void chat_set_observer(chat *ch, chat_event_fn fn, void *user);
 
+/* A relay shares the rooms with other processes: it takes every room
+ * event instead of the local broadcast and hands events back, its own and
+ * the others', through chat_deliver, in one order for every process. */
+typedef struct chat_relay {
+    /* Take the event json (a JSON object) of room; 0 or a WSX_E* code. */
+    int (*publish)(chat *ch, const char *room, const char *json, size_t len,
+                   void *user);
+    /* chat_join_since with since not NULL and the names checked; NULL:
+     * the relay keeps no history and since is ignored. */
+    int (*join_since)(chat_member *m, const char *room, const char *nick,
+                      const char *since, void *user);
+    /* m is being freed: forget every reference to it (NULL: none kept). */
+    void (*forget)(chat_member *m, void *user);
+} chat_relay;
+/* ops NULL: events are broadcast locally again. ops must outlive ch. */
+void chat_set_relay(chat *ch, const chat_relay *ops, void *user);
+/* Frame json once and queue it on every member of room (none: nothing),
+ * then show it to the observer. Returns 0 or WSX_ENOMEM. */
+int chat_deliver(chat *ch, const char *room, const char *json, size_t len);
+/* The connection of a member, to send it what only it should get. */
+wsx_conn *chat_member_conn(const chat_member *m);
+
 /* Each room with at least one member, in no particular order. */
 typedef void (*chat_room_fn)(const char *room, size_t members, void *user);
 void chat_each_room(const chat *ch, chat_room_fn fn, void *user);
+/* Every room event (join, say, leave) carries "id": a decimal string,
+ * one more than the previous event's of any room. This is the id of the
+ * last one sent (0 before any): inside the observer, the event's own.
+ * With a relay the relay puts the "id" in the JSON, if any (chat_redis:
+ * its stream id; chat_threads: none), and this counts the events
+ * delivered here. */
+uint64_t chat_last_id(const chat *ch);
 /* Connections that are members (in a room or not). */
 size_t chat_member_count(const chat *ch);
 

@@ -197,6 +197,7 @@ int wsx__closed(wsx_conn *c, uint16_t code, const uint8_t *reason,
         return 0;
     c->state = WSX_STATE_CLOSED;
     c->rstate = WSX_RD_DISCARD;
+    c->hstate = WSX_HTTP_NONE;
     c->sstate = WSX_SEND_IDLE;
     wsx_close_info ci;
     ci.code = code;
@@ -253,14 +254,16 @@ void wsx__fail(wsx_conn *c, int err)
     if (c->err || c->state == WSX_STATE_CLOSED)
         return;
     bool transport_ok = err != WSX_EIO && err != WSX_EPEERCLOSED;
-    if (c->state == WSX_STATE_HANDSHAKE && c->cfg->role == WSX_SERVER &&
-        transport_ok) {
+    /* A held request has sent nothing yet: it can still get a status. */
+    if ((c->state == WSX_STATE_HANDSHAKE || c->hstate == WSX_HTTP_HELD) &&
+        c->cfg->role == WSX_SERVER && transport_ok) {
         wsx__reject(c, http_status_for(err), err);
         return;
     }
     c->err = err;
     uint16_t code = WSX_CLOSE_ABNORMAL;
-    if (transport_ok && c->state != WSX_STATE_HANDSHAKE)
+    if (transport_ok &&
+        (c->state == WSX_STATE_OPEN || c->state == WSX_STATE_CLOSING))
         code = close_code_for(err);
     if (code != WSX_CLOSE_ABNORMAL && c->state == WSX_STATE_OPEN)
         wsx__queue_close(c, code, NULL, 0);
@@ -285,6 +288,9 @@ int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len)
         case WSX_RD_HEADER:
         case WSX_RD_PAYLOAD:
             n = wsx__read_frames(c, buf + off, len - off);
+            break;
+        case WSX_RD_BODY:
+            n = wsx__read_body(c, buf + off, len - off);
             break;
         default: /* WSX_RD_DISCARD */
             n = (long)(len - off);
@@ -370,6 +376,34 @@ static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
     return next;
 }
 
+/* A held or streaming HTTP exchange (wsx_http.h): the peer is silent by
+ * design, so the heartbeat and the idle timeout count our own silence. */
+static uint64_t tick_http(wsx_conn *c, uint64_t now)
+{
+    uint64_t next = WSX_NO_DEADLINE;
+    if (c->tx_seen)
+        c->http.tx_at = now;
+    c->tx_seen = false;
+    if (c->hstate == WSX_HTTP_STREAM && c->http.beat_ms) {
+        uint64_t t = after(c->http.tx_at, c->http.beat_ms);
+        if (now >= t && wsx__room(c) == 0 &&
+            wsx__queue(c, c->http.beat, c->http.beat_len) == 0) {
+            c->http.tx_at = now;
+            t = after(now, c->http.beat_ms);
+        }
+        next = t > now ? t : after(now, c->http.beat_ms);
+    }
+    if (c->cfg->idle_timeout_ms) {
+        uint64_t t = after(c->http.tx_at, c->cfg->idle_timeout_ms);
+        if (now >= t) {
+            wsx__fail(c, WSX_ETIMEOUT);
+            return WSX_NO_DEADLINE;
+        }
+        next = earliest(next, t);
+    }
+    return next;
+}
+
 uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
 {
     const wsx_config *cfg = c->cfg;
@@ -391,6 +425,8 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
     }
     if (c->state == WSX_STATE_OPEN)
         next = tick_open(c, now, idle);
+    else if (c->state == WSX_STATE_HTTP)
+        next = tick_http(c, now);
     /* Also when the idle timeout closed just now. */
     if (c->state == WSX_STATE_CLOSING) {
         if (c->deadline == WSX_NO_DEADLINE)

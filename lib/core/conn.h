@@ -19,6 +19,7 @@ typedef enum wsx_rstate {
     WSX_RD_HTTP = 0, /* accumulating the handshake head */
     WSX_RD_HEADER,   /* a frame header, possibly split */
     WSX_RD_PAYLOAD,  /* payload bytes of the current frame */
+    WSX_RD_BODY,     /* the body of a plain HTTP request (conn_http.c) */
     WSX_RD_DISCARD   /* closed or failed: input is dropped */
 } wsx_rstate;
 
@@ -28,6 +29,18 @@ typedef enum wsx_sstate {
     WSX_SEND_PLAIN,     /* started, not transformed */
     WSX_SEND_ENCODED    /* started, transformed by the extension */
 } wsx_sstate;
+
+/* A plain HTTP request (wsx_http.h) answered past on_http. */
+typedef enum wsx_hstate {
+    WSX_HTTP_NONE = 0, /* no request, or answered */
+    WSX_HTTP_REQUEST,  /* inside on_http, not answered yet */
+    WSX_HTTP_HELD,     /* kept for a later answer */
+    WSX_HTTP_STREAM    /* head sent, body written piece by piece */
+} wsx_hstate;
+
+/* Headers of a request or response head: enough for browsers (about
+ * 15 headers); more is refused with 431. */
+#define WSX_MAX_HEADERS 48
 
 /* Buffers up to this size are kept between messages (no malloc per
  * message in steady state: 64 KiB messages included); larger ones are
@@ -61,6 +74,7 @@ struct wsx_conn {
     uint8_t sstate;           /* wsx_sstate */
     uint8_t msg_op;           /* opcode of the message being received, 0 */
     uint8_t ctl_len;
+    uint8_t hstate;           /* wsx_hstate */
     union {
         struct {                  /* the frame reader, once open */
             wsx_frame_header fh;  /* the current frame */
@@ -71,6 +85,16 @@ struct wsx_conn {
         };
         /* Client role, during the handshake only: the accept expected. */
         char accept[WSX_ACCEPT_KEY_LEN + 1];
+        /* Server role, a plain HTTP request (conn_http.c). Its head (and
+         * body) stay in `in` from the end of the head to on_http. */
+        struct {
+            uint64_t body_left;   /* Content-Length bytes still to read */
+            uint64_t tx_at;       /* last output queued: idle, heartbeat */
+            const uint8_t *beat;  /* heartbeat bytes, or NULL */
+            uint32_t beat_len, beat_ms;
+            uint32_t head_len;
+            size_t body_len;      /* inside on_http only */
+        } http;
     };
     uint16_t http_status;     /* see wsx_conn_http_status */
     uint8_t busy;             /* nesting depth of public calls */
@@ -81,6 +105,7 @@ struct wsx_conn {
     bool ticked : 1;          /* wsx_conn_tick ran at least once */
     bool ping_out : 1;        /* keep-alive ping awaiting its pong */
     bool drain_armed : 1;     /* the transport pushed back: on_drain due */
+    bool tx_seen : 1;         /* HTTP output queued since the last tick */
 };
 
 /* conn.c */
@@ -232,11 +257,25 @@ long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n);
 int wsx__client_start(wsx_conn *c);
 int wsx__reject(wsx_conn *c, int status, int err);
 
+/* conn_http.c */
+int wsx__http_request(wsx_conn *c, const wsx_http_request *req,
+                      const uint8_t *head, size_t head_len);
+long wsx__read_body(wsx_conn *c, const uint8_t *p, size_t n);
+/* Send a streamed response's head: fixed_headers (the caller's own
+ * lines, e.g. SSE's), then the application's extra_headers. */
+int wsx__http_begin(wsx_conn *c, int status, const char *content_type,
+                    const char *fixed_headers, const char *extra_headers);
+/* 0 when stream output may be queued now, else why not (WSX_EFULL above
+ * high_water, with on_drain armed). */
+int wsx__http_room(wsx_conn *c);
+
 /* conn_recv.c */
 long wsx__read_frames(wsx_conn *c, uint8_t *p, size_t n);
 
 /* conn_send.c */
 int wsx__queue(wsx_conn *c, const void *p, size_t n);
+/* WSX_EFULL (and on_drain armed) above high_water, else 0. */
+int wsx__room(wsx_conn *c);
 int wsx__send_direct(wsx_conn *c, const void *p, size_t n);
 int wsx__queue_frame(wsx_conn *c, uint8_t op, uint8_t rsv, bool fin,
                      const void *p, size_t n);

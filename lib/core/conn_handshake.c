@@ -5,9 +5,6 @@
 
 #include <string.h>
 
-/* Enough for browsers (about 15 headers); more is refused with 431. */
-#define WSX_MAX_HEADERS 48
-
 static char *dup_str(wsx_conn *c, const char *s, size_t n)
 {
     char *d = wsx__alloc(c, n + 1);
@@ -72,18 +69,15 @@ static int negotiate_extension(wsx_conn *c, const wsx_http_request *req,
     return 0;
 }
 
-static int server_handshake(wsx_conn *c, const wsx_http_request *req)
+static int server_handshake(wsx_conn *c, const wsx_http_request *req,
+                            const uint8_t *raw, size_t raw_len)
 {
     const wsx_callbacks *cb = c->cb;
     const char *key;
     size_t key_len;
     int r = wsx_http_check_upgrade(req, &key, &key_len);
-    if (r == WSX_EHANDSHAKE && cb->on_http) {
-        c->rstate = WSX_RD_DISCARD; /* wsx_http_respond is allowed now */
-        int g = wsx__cb_http(c, req);
-        if (g < 0 || c->state == WSX_STATE_CLOSED)
-            return g;
-    }
+    if (r == WSX_EHANDSHAKE && cb->on_http)
+        return wsx__http_request(c, req, raw, raw_len);
     if (r < 0)
         return r;
     char ext[160];
@@ -254,6 +248,7 @@ long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n)
     wsx_header hdrs[WSX_MAX_HEADERS];
     wsx_http_request req;
     wsx_http_response res;
+    const uint8_t *head = p;
     size_t used;
     int r;
     if (c->in.len == 0 && (r = parse_head(c, p, n, hdrs, &req, &res)) != 0) {
@@ -279,11 +274,13 @@ long wsx__read_http(wsx_conn *c, const uint8_t *p, size_t n)
             return c->in.len >= limit ? WSX_EHDRSIZE : (long)take;
         if (r < 0)
             return r;
-        /* Bytes after the head are frames: leave them to the frame reader. */
+        /* Bytes after the head are frames (or a body): leave them to the
+         * next reader. */
         used = take - (c->in.len - (size_t)r);
+        head = c->in.p;
     }
     if (c->cfg->role == WSX_SERVER)
-        r = server_handshake(c, &req);
+        r = server_handshake(c, &req, head, (size_t)r);
     else
         r = client_handshake(c, &res);
     if (c->state != WSX_STATE_HANDSHAKE)

@@ -279,6 +279,11 @@ static int send_check(wsx_conn *c)
      * NOT send any more data frames. */
     if (c->state != WSX_STATE_OPEN)
         return WSX_ECLOSED;
+    return wsx__room(c);
+}
+
+int wsx__room(wsx_conn *c)
+{
     if (c->cfg->high_water && wsx_buffered_amount(c) > c->cfg->high_water) {
         arm_drain(c);
         return WSX_EFULL;
@@ -427,9 +432,9 @@ int wsx_send_shared(wsx_conn *c, const wsx_shared *s)
 int wsx_http_respond(wsx_conn *c, int status, const char *content_type,
                      const char *extra_headers, const void *body, size_t len)
 {
-    /* Only from on_http: the server read a request that is no upgrade. */
-    if (c->cfg->role != WSX_SERVER || c->state != WSX_STATE_HANDSHAKE ||
-        c->rstate != WSX_RD_DISCARD || (len && !body))
+    /* Only from on_http, or later for a request it held (wsx_http.h). */
+    if ((c->hstate != WSX_HTTP_REQUEST && c->hstate != WSX_HTTP_HELD) ||
+        (len && !body))
         return WSX_ESTATE;
     size_t cap = 192 + (content_type ? strlen(content_type) : 0) +
                  (extra_headers ? strlen(extra_headers) : 0);
@@ -444,6 +449,10 @@ int wsx_http_respond(wsx_conn *c, int status, const char *content_type,
     if (len)
         memcpy(c->out.p + c->out.len, body, len);
     c->out.len += len;
+    /* A held request is answered from outside its callbacks: the
+     * outermost leave flushes. The answer is queued: a free from
+     * on_close does not make this call fail. */
+    wsx__enter(c);
     wsx__closed(c, WSX_CLOSE_NORMAL, NULL, 0, true, false, 0);
-    return 0;
+    return wsx__leave(c, 0);
 }

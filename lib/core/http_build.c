@@ -125,6 +125,8 @@ static void out_response_head(http_out *o, int status, const char *connection,
     out_status_line(o, status);
     out_field(o, "Connection", connection);
     out_field(o, "Content-Type", content_type);
+    if (body_len == WSX_HTTP_UNTIL_CLOSE)
+        return;
     out_str(o, "Content-Length: ");
     out_uint(o, body_len);
     out_str(o, "\r\n");
@@ -242,6 +244,7 @@ const char *wsx_http_reason(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 426: return "Upgrade Required";

@@ -117,6 +117,14 @@ void wsx__listener_ready(wsx_loop *l, wsx_listener *ls)
 
 int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
 {
+    if (o && o->size == sizeof *o && o->reconnect)
+        return wsx__reconnect_start(l, o, out);
+    return wsx__connect(l, o, NULL, out);
+}
+
+int wsx__connect(wsx_loop *l, const wsx_connect_opts *o,
+                 struct wsx_reconnector *rc, wsx_conn **out)
+{
     wsx_url u;
     wsx_endpoint ep;
     if (!o || o->size != sizeof *o || wsx__url_parse(&u, o->url) < 0 ||
@@ -130,6 +138,8 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
         ep.cfg.client.host = u.hostport;
     if (!ep.cfg.client.path)
         ep.cfg.client.path = u.target;
+    if (rc) /* sees every close first, to decide on the next attempt */
+        ep.cb.on_close = wsx__reconnect_on_close;
     int fd = wsx__net_connect(&u);
     if (fd < 0)
         return fd;
@@ -139,6 +149,7 @@ int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
         close(fd);
         return r;
     }
+    ((wsx_client_sock *)s)->rc = rc;
     if (o->connect_timeout_ms) {
         l->now = wsx__clock_ms();
         wsx__heap_set(&l->timers, &s->io, l->now + o->connect_timeout_ms);

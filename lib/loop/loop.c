@@ -3,6 +3,7 @@
  * heap, run closures posted from other threads, and shut down gracefully
  * (RFC 6455 §7.4.1: 1001 "going away") on request or on a signal. */
 #include "loop_internal.h"
+#include "wsx_http.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -158,9 +159,11 @@ void wsx_loop_free(wsx_loop *l)
 {
     if (!l)
         return;
+    l->phase = WSX_PHASE_SHUTDOWN; /* closing below is no reason to retry */
     close_all(l);
     free_dead(l);
     close_listeners(l);
+    wsx__reconnect_free_all(l);
     wsx__watch_free_all(l);
     while (l->listeners) {
         wsx_listener *next = l->listeners->next;
@@ -205,6 +208,8 @@ void wsx_loop_shutdown(wsx_loop *l)
         wsx_state st = wsx_conn_state(s->conn);
         if (st == WSX_STATE_OPEN) {
             wsx_close(s->conn, WSX_CLOSE_GOING_AWAY, "going away");
+        } else if (st == WSX_STATE_HTTP) {
+            wsx_http_stream_end(s->conn); /* a held request gets 503 */
         } else if (st == WSX_STATE_HANDSHAKE) {
             s->io.flags |= WSX_SOCK_KILL;
             if (s->io.deadline > l->now)

@@ -88,6 +88,7 @@ typedef struct wsx_sock {
 typedef struct wsx_client_sock {
     wsx_sock s;
     wsx_endpoint ep;
+    struct wsx_reconnector *rc; /* its reconnect policy, or NULL */
 } wsx_client_sock;
 
 typedef struct wsx_listener {
@@ -180,6 +181,7 @@ struct wsx_loop {
     wsx_sock *dead;         /* closed during this wake-up */
     wsx_sock *current;      /* socket whose event is being handled */
     wsx_listener *listeners;
+    struct wsx_reconnector *reconnects; /* policies between attempts */
     wsx_io wake;            /* read end of the wake-up pipe */
     int wake_w;
     pthread_mutex_t mu;     /* guards posts */
@@ -244,7 +246,17 @@ void wsx__watch_reap(wsx_loop *l);
 /* Room in the heap for every socket, listener and timer (+extra). */
 int wsx__loop_reserve(wsx_loop *l, size_t extra);
 
-/* endpoint.c: accepting on a listener that turned readable. */
+/* endpoint.c: accepting on a listener that turned readable; one connect
+ * attempt (rc: the reconnect policy it belongs to, or NULL). */
 void wsx__listener_ready(wsx_loop *l, wsx_listener *ls);
+int wsx__connect(wsx_loop *l, const wsx_connect_opts *o,
+                 struct wsx_reconnector *rc, wsx_conn **out);
+
+/* reconnect.c */
+int wsx__reconnect_start(wsx_loop *l, const wsx_connect_opts *o,
+                         wsx_conn **out);
+void wsx__reconnect_on_close(wsx_conn *c, const wsx_close_info *ci,
+                             void *user);
+void wsx__reconnect_free_all(wsx_loop *l);
 
 #endif

@@ -129,6 +129,7 @@ static wsx_client_sock *client_block(const wsx_endpoint *ep)
         return NULL;
     char *area = (char *)(cs + 1);
     cs->ep = *ep;
+    cs->rc = NULL;
     wsx_client_opts *k = &cs->ep.cfg.client;
     k->host = str_keep(&area, o->host);
     k->path = str_keep(&area, o->path);

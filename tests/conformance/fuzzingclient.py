@@ -280,6 +280,15 @@ class Peer:
             self._select(False, deadline)
 
     def next_event(self, timeout=None):
+        """The next event; an echo client's echoes are set aside (its
+        "stdout"): the client-role cases wait for anything but those."""
+        while True:
+            ev = self._next_event(timeout)
+            if ev[0] != "msg" or not getattr(self.ctx, "echo", False):
+                return ev
+            self.ctx.echoed.append((ev[1], ev[2]))
+
+    def _next_event(self, timeout=None):
         """One of ("msg", op, data), ("pong", data), ("close", code, reason),
         ("eof",). Pings from the other side are answered and skipped."""
         deadline = self.ctx.deadline
@@ -1414,8 +1423,12 @@ def client_mode(args):
 class ClientCtx(Ctx):
     """A case against one wsx-cat process that connects to us."""
 
-    def __init__(self, listener, wsx_cat, timeout):
+    def __init__(self, listener, wsx_cat, timeout, echo=False):
         super().__init__({}, timeout)
+        # echo: the client is examples/echo_client, which reads no stdin
+        # and sends every message back: "printed" means "echoed" then.
+        self.echo = echo
+        self.echoed = []
         self.listener = listener
         self.port = listener.getsockname()[1]
         # A late connection from an earlier case's client must not be
@@ -1456,6 +1469,8 @@ class ClientCtx(Ctx):
                 return p, req
 
     def send_line(self, line):
+        if self.echo:
+            return
         try:
             self.proc.stdin.write(line + b"\n")
             self.proc.stdin.flush()
@@ -1572,7 +1587,7 @@ def client_cases():
         p.write(frame(TEXT, b"hello from server", mask=False))
         ctx.send_line(b"line one")
         ctx.send_line(b"line two")
-        for want in (b"line one", b"line two"):
+        for want in () if ctx.echo else (b"line one", b"line two"):
             ev = p.event("the client's text message %r" % want)
             if ev[0] != "msg" or ev[1] != TEXT or ev[2].rstrip(b"\n") != want:
                 raise Failed("expected text %r from the client, got %s" % (want, show(ev)))
@@ -1704,8 +1719,8 @@ def client_cases():
 
 
 def server_mode(args):
-    if not os.access(args.wsx_cat, os.X_OK):
-        print("SKIP client role: %s not built" % args.wsx_cat)
+    if not os.access(args.echo_client or args.wsx_cat, os.X_OK):
+        print("SKIP client role: %s not built" % (args.echo_client or args.wsx_cat))
         return 0
     lst = socket.socket()
     lst.bind(("127.0.0.1", 0))
@@ -1713,8 +1728,11 @@ def server_mode(args):
     client_cases()
     cases = [c for c in CASES if not args.only or any(c.cid.startswith(o) for o in args.only)]
 
+    echo = bool(args.echo_client)
+    client = args.echo_client or args.wsx_cat
+
     def make_ctx(case):
-        return ClientCtx(lst, args.wsx_cat, case.timeout)
+        return ClientCtx(lst, client, case.timeout, echo)
 
     def wrap(fn):
         def run(ctx):
@@ -1729,6 +1747,8 @@ def server_mode(args):
             if ctx.exit_late:
                 ctx.note("wsx-cat exited only once stdin closed, not when the connection ended")
             rc = ctx.proc.returncode
+            if ctx.echo:
+                ctx.stdout = b"".join(d for op, d in ctx.echoed if op == TEXT)
             if ctx.expect_stdout and ctx.expect_stdout not in ctx.stdout:
                 raise Failed("stdout lacks %r (got %r)" % (ctx.expect_stdout[:40], ctx.stdout[:80]))
             if ctx.forbid_stdout and ctx.forbid_stdout in ctx.stdout:
@@ -1740,7 +1760,8 @@ def server_mode(args):
         return run
     for c in cases:
         c.fn = wrap(c.fn)
-    passed, failed = run_all(cases, make_ctx, args.budget, "wsx-cat")
+    passed, failed = run_all(cases, make_ctx, args.budget,
+                             "echo_client" if echo else "wsx-cat")
     lst.close()
     return 1 if failed else 0
 
@@ -1762,6 +1783,7 @@ def main():
     ap.add_argument("--port-small", type=int, help="echo_server port with --max-message 1048576")
     ap.add_argument("--server", action="store_true", help="test the client role with --wsx-cat")
     ap.add_argument("--wsx-cat", default="build/examples/wsx-cat")
+    ap.add_argument("--echo-client", help="test examples/echo_client (the client echoes) instead of wsx-cat")
     ap.add_argument("--only", action="append", help="run case ids starting with this (repeatable)")
     ap.add_argument("--budget", type=int, default=150, help="seconds before remaining cases fail")
     args = ap.parse_args()

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-suite.sh - RFC 6455 conformance: fuzzingclient.py against two
 # examples/echo_server instances (default limits, and --max-message 1048576
-# for the 1009 cases), then --server mode against examples/wsx-cat.
+# for the 1009 cases), then --server mode against examples/wsx-cat and
+# examples/echo_client.
 # WSX_BUILD names the build dir (default build). Last line: "N passed, M failed".
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -11,6 +12,7 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 server=$build/examples/echo_server
 wsxcat=$build/examples/wsx-cat
+echoclient=$build/examples/echo_client
 logs=$(mktemp -d)
 pids=
 
@@ -96,6 +98,14 @@ if [ -x "$wsxcat" ]; then
     tally wsx-cat
 else
     echo "SKIP client role: $wsxcat not built (the --server cases need examples/wsx-cat)"
+fi
+if [ -x "$echoclient" ]; then
+    "$py" "$here/fuzzingclient.py" --server --echo-client "$echoclient" --budget 40 >"$logs/out" 2>&1
+    cat "$logs/out"
+    tally echo_client
+else
+    fail=$((fail + 1))
+    echo "FAILED: $echoclient not built"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

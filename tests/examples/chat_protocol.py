@@ -14,11 +14,23 @@ def report(ok, name, detail=""):
     print(("OK %s" % name) if ok else ("FAIL %s: %s" % (name, detail)), flush=True)
 
 
+last_id = {}
+
+
 async def next_event(ws):
+    """The next event without its "id", which must be a decimal string
+    greater than the last one this connection saw (error events have
+    none)."""
     try:
-        return json.loads(await asyncio.wait_for(ws.recv(), 3))
+        ev = json.loads(await asyncio.wait_for(ws.recv(), 3))
     except (asyncio.TimeoutError, websockets.ConnectionClosed) as e:
         return {"nothing": repr(e)}
+    if ev.get("type") in ("join", "say", "leave"):
+        i = ev.pop("id", None)
+        ok = isinstance(i, str) and i.isdigit() and int(i) > last_id.get(id(ws), 0)
+        report(ok, "event-id-increases", (i, last_id.get(id(ws))))
+        last_id[id(ws)] = int(i) if ok else last_id.get(id(ws), 0)
+    return ev
 
 
 async def main(port):

@@ -63,7 +63,7 @@ stop() { # pid: SIGINT, then it must exit 0
 
 # --- every program: --help exits 0 with the usage on stdout; an unknown
 # option or a missing value exits 2 with the usage on stderr ---------------
-progs='echo_server chat pubsub wsx-cat wsx-load'
+progs='echo_server echo_client chat pubsub wsx-cat wsx-load'
 [ -x "$ex/libuv_echo" ] && progs="$progs libuv_echo"
 for p in $progs; do
     if [ ! -x "$ex/$p" ]; then

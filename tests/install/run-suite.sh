@@ -48,7 +48,7 @@ pc=$p/lib/pkgconfig/wsx.pc
 check "wsx.pc names the installed prefix" grep -qx "prefix=$p" "$pc"
 check "wsx.pc ends with a newline" sh -c "[ \"\$(tail -c 1 '$pc' | od -An -c | tr -d ' ')\" = '\\n' ]"
 check "wsx.pc lists what static linking needs" grep -q '^Libs.private: -lm -pthread' "$pc"
-for t in wsx-cat wsx-load wsx-echo-server; do
+for t in wsx-cat wsx-load wsx-echo-server wsx-echo-client; do
     check "bin/$t installed and answers --help" "$p/bin/$t" --help
 done
 export PKG_CONFIG_PATH="$p/lib/pkgconfig"

@@ -151,18 +151,18 @@ if [ $have_py = no ]; then
     echo "SKIP py-client: python3-websockets is not installed"
 else
     [ -n "$port_echo" ] &&
-        peer py-client 20 "$py" "$here/py_client.py" py-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
+        peer py-client 60 "$py" "$here/py_client.py" py-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
     [ -n "$port_echo_stream" ] &&
-        peer py-client-streaming 20 "$py" "$here/py_client.py" py-client-streaming \
+        peer py-client-streaming 60 "$py" "$here/py_client.py" py-client-streaming \
             "$port_echo_stream" ${port_echo_deflate:+"$port_echo_stream"}
 fi
 if [ $have_node = no ]; then
     echo "SKIP node-client: node or node-ws is not installed"
 else
     [ -n "$port_echo" ] &&
-        peer node-client 20 "$node" "$here/node_client.js" node-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
+        peer node-client 60 "$node" "$here/node_client.js" node-client "$port_echo" ${port_echo_deflate:+"$port_echo_deflate"}
     [ -n "$port_echo_stream" ] &&
-        peer node-client-streaming 20 "$node" "$here/node_client.js" node-client-streaming \
+        peer node-client-streaming 60 "$node" "$here/node_client.js" node-client-streaming \
             "$port_echo_stream" ${port_echo_deflate:+"$port_echo_stream"}
 fi
 if [ -z "$chromium" ]; then
