@@ -8,7 +8,7 @@
 #   make fuzz       every fuzz target for FUZZ_SECONDS each
 #   make bench      micro-benchmarks (never part of make test)
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make TLS=openssl  adds the OpenSSL adapter (optional)
+#   make TLS=0      without TLS (default: OpenSSL when pkg-config finds it)
 
 VERSION   := 0.1.0
 SOMAJOR   := 0
@@ -19,7 +19,7 @@ OPT       ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes
 CFLAGS    ?=
 CFLAGS_ALL = $(WARN) $(OPT) $(CFLAGS) -Iinclude -D_POSIX_C_SOURCE=200809L
-LIBCFLAGS  = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DWSX_BUILDING
+LIBCFLAGS  = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DWSX_BUILDING $(TLS_CFLAGS)
 UNAME     := $(shell uname -s)
 
 CORE_SRC    := $(sort $(wildcard lib/core/*.c))
@@ -31,13 +31,21 @@ ADAPT_SRC   += $(wildcard lib/adapters/epoll.c)
 else
 ADAPT_SRC   += $(wildcard lib/adapters/kqueue.c)
 endif
+# TLS (lib/tls, include/wsx_tls.h): the OpenSSL 3 backend when pkg-config
+# finds libssl, or TLS=0 for a build whose TLS calls fail and that links
+# no OpenSSL symbol.
+TLS       ?= $(shell pkg-config --exists openssl 2>/dev/null && echo openssl || echo 0)
+TLS_SRC   := lib/tls/tls_opts.c
+TLS_CFLAGS :=
 LDLIBS_EXTRA :=
-ifeq ($(TLS),openssl)
-ADAPT_SRC   += lib/adapters/tls_openssl.c
-LIBCFLAGS   += -DWSX_TLS_OPENSSL
-LDLIBS_EXTRA += -lssl -lcrypto
+ifeq ($(TLS),0)
+TLS_SRC   += lib/tls/tls_none.c
+else
+TLS_SRC   += lib/tls/tls_openssl_ctx.c lib/tls/tls_openssl_stream.c
+TLS_CFLAGS := $(shell pkg-config --cflags openssl)
+LDLIBS_EXTRA += $(or $(strip $(shell pkg-config --libs openssl)),-lssl -lcrypto)
 endif
-LIB_SRC := $(CORE_SRC) $(DEFLATE_SRC) $(ADAPT_SRC)
+LIB_SRC := $(CORE_SRC) $(DEFLATE_SRC) $(ADAPT_SRC) $(TLS_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 STATIC := $(BUILD)/libwsx.a
@@ -49,16 +57,16 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 E2E_SRC   := $(sort $(wildcard tests/e2e/test_*.c))
 E2E_BIN   := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
 # Examples: every examples/*.c is a program, examples/chat/ is one too;
-# examples/common/ is the boilerplate they share. libuv_echo needs libuv:
+# examples/common/ is the boilerplate they share. libuv_* need libuv:
 # built only when pkg-config finds it.
 HAVE_UV   := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
-EX_SRC    := $(filter-out examples/libuv_echo.c,$(sort $(wildcard examples/*.c)))
+EX_SRC    := $(filter-out examples/libuv_%.c,$(sort $(wildcard examples/*.c)))
 EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%) $(BUILD)/examples/chat \
              $(BUILD)/examples/dashboard
 ifeq ($(HAVE_UV),1)
-EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_echo.c))
+EX_BIN    += $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/libuv_*.c))
 endif
-EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/workers.o
+EX_COMMON := $(BUILD)/examples/obj/common/cli.o $(BUILD)/examples/obj/common/workers.o $(BUILD)/examples/obj/common/tls.o
 CHAT_SRC  := $(sort $(wildcard examples/chat/*.c))
 DASH_SRC  := $(sort $(wildcard examples/dashboard/*.c))
 CJSON     := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
@@ -111,7 +119,7 @@ $(BUILD)/examples/obj/%.o: examples/%.c $(EX_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(EXCFLAGS) $(if $(findstring chat/,$<),$(filter -I%,$(CJSON))) -c $< -o $@
 
-$(BUILD)/examples/libuv_echo: examples/libuv_echo.c $(EX_COMMON) $(STATIC) $(EX_HDR)
+$(BUILD)/examples/libuv_%: examples/libuv_%.c $(EX_COMMON) $(STATIC) $(EX_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(EXCFLAGS) $< $(EX_COMMON) -o $@ $(STATIC) $(LDLIBS) $$(pkg-config --cflags --libs libuv)
 

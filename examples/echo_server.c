@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/tls.h"
 #include "common/workers.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
@@ -25,6 +26,7 @@ static void on_fragment(wsx_conn *c, const wsx_message *m, void *user)
 static const char usage[] =
     "usage: echo_server [--host ADDR] [--port N] [--max-message BYTES]\n"
     "                   [--streaming] [--poll] [--no-deflate] [--threads N]\n"
+    "                   [--tls-cert FILE --tls-key FILE]\n"
     "Echoes every text and binary message.\n"
     "  --host ADDR          address to listen on (default 127.0.0.1;\n"
     "                       0.0.0.0 or :: for every interface)\n"
@@ -34,7 +36,8 @@ static const char usage[] =
     "  --poll               use the poll backend instead of epoll/kqueue\n"
     "  --no-deflate         do not agree to permessage-deflate\n"
     "  --threads N          N event loops on N threads sharing the port\n"
-    "                       (SO_REUSEPORT; default 1)\n";
+    "                       (SO_REUSEPORT; default 1)\n"
+    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -42,6 +45,7 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(9001);
+    cli_tls tls = {0};
     wsx_loop_backend backend = WSX_LOOP_DEFAULT;
     int threads = 1;
     cli_workers w;
@@ -55,7 +59,7 @@ int main(int argc, char **argv)
     cfg.extension = wsx_permessage_deflate();
     cli_init(&c, argc, argv, "echo_server", usage);
     for (const char *a; (a = cli_next(&c));) {
-        if (cli_addr_option(&c, &addr)) {
+        if (cli_addr_option(&c, &addr) || cli_tls_option(&c, &tls, WSX_SERVER)) {
             continue;
         } else if (!strcmp(a, "--max-message")) {
             cfg.max_message_size = cfg.max_frame_size =
@@ -75,10 +79,17 @@ int main(int argc, char **argv)
     }
     o.config = &cfg;
     o.callbacks = &cb;
+    /* One TLS context serves one loop's thread (wsx_tls.h). */
+    if (threads > 1 && tls.cert)
+        cli_fail(&c, "--tls-cert serves one thread: leave out --threads");
+    const char *scheme = cli_tls_listen(&c, &tls, &o) ? "wss" : "ws";
     cli_workers_init(&w, "echo_server", threads, backend);
-    cli_workers_listen(&w, "echo_server", &o, &addr, NULL, "ws",
+    if (tls.ctx)
+        cli_tls_reload_on_hup("echo_server", w.loops[0], &tls);
+    cli_workers_listen(&w, "echo_server", &o, &addr, NULL, scheme,
                        wsx_loop_backend_name(w.loops[0]));
     int r = cli_workers_run(&w, NULL, NULL);
     cli_workers_free(&w);
+    wsx_tls_free(tls.ctx);
     return r < 0;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/tls.h"
 #include "wsx.h"
 #include "wsx_deflate.h"
 #include "wsx_loop.h"
@@ -48,6 +49,7 @@ static struct {
     long long got;    /* messages printed */
     long long linger_ms; /* -1: until the server closes */
     const char *url;
+    cli_tls tls;
     int status;       /* the exit status */
     bool failed;      /* stdin or memory failed: never exit 0 */
     /* stdin: a watcher, or for a regular file (epoll refuses those) a
@@ -234,7 +236,8 @@ static int failure(int err, const wsx_close_info *ci)
     }
     case WSX_ETLS:
     case WSX_ETLSVERIFY:
-        fprintf(stderr, "wsx-cat: %s: %s\n", g.url, wsx_strerror(err));
+        fprintf(stderr, "wsx-cat: %s: %s: %s\n", g.url, wsx_strerror(err),
+                wsx_tls_last_error(g.tls.ctx));
         return EXIT_TLS;
     default:
         return -1;
@@ -293,7 +296,7 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
 }
 
 static const char usage[] =
-    "usage: wsx-cat [options] ws://host[:port][/path]\n"
+    "usage: wsx-cat [options] ws[s]://host[:port][/path]\n"
     "Sends each line of stdin as a message and prints each message received\n"
     "as a line. At the end of input it goes on printing replies until the\n"
     "server closes or none came for the linger time, then closes with 1000\n"
@@ -310,6 +313,7 @@ static const char usage[] =
     "                      again after a random wait of up to 250 ms * 2^tries\n"
     "                      (at most 30 s), without giving up; input waits\n"
     "                      meanwhile\n"
+    CLI_TLS_CLIENT_USAGE
     "exit status: 0 normal close (1000/1001), 1 any other close or an abnormal\n"
     "end, 2 usage error, 3 could not connect (refused, host not found, timeout),\n"
     "4 the server refused the upgrade (its HTTP status line is printed),\n"
@@ -346,6 +350,8 @@ int main(int argc, char **argv)
     for (const char *a; (a = cli_next(&c));) {
         if (cli_is_operand(&c) && !o.url)
             o.url = a;
+        else if (cli_tls_option(&c, &g.tls, WSX_CLIENT))
+            continue;
         else if (!strcmp(a, "--binary"))
             g.mode = WSX_BINARY;
         else if (!strcmp(a, "--deflate"))
@@ -367,8 +373,9 @@ int main(int argc, char **argv)
             cli_unknown(&c);
     }
     if (!o.url)
-        cli_fail(&c, "a ws:// URL is required");
+        cli_fail(&c, "a ws:// or wss:// URL is required");
     g.url = o.url;
+    cli_tls_connect("wsx-cat", &g.tls, &o);
     cfg.client.extra_headers = headers[0] ? headers : NULL;
     cfg.high_water = SEND_HIGH_WATER;
     cfg.low_water = SEND_HIGH_WATER / 4;
@@ -385,16 +392,15 @@ int main(int argc, char **argv)
     if (r < 0) {
         int st = failure(r, NULL);
         if (st < 0) {
-            bool wss = !strncmp(o.url, "wss://", 6);
             fprintf(stderr, "wsx-cat: %s: %s\n", o.url,
-                    r == WSX_EINVAL && wss ? "wss:// needs a build with TLS"
-                    : r == WSX_EINVAL      ? "not a ws://host[:port][/path] URL"
-                    : r == WSX_EIO         ? strerror(errno)
-                                           : wsx_strerror(r));
+                    r == WSX_EINVAL ? "not a ws[s]://host[:port][/path] URL"
+                    : r == WSX_EIO  ? strerror(errno)
+                                    : wsx_strerror(r));
             st = r == WSX_EINVAL ? EXIT_USAGE : EXIT_ABNORMAL;
         }
         wsx_timer_free(g.linger);
         wsx_loop_free(g.loop);
+        wsx_tls_free(g.tls.ctx);
         return st;
     }
     r = wsx_loop_run(g.loop);
@@ -403,6 +409,7 @@ int main(int argc, char **argv)
         g.status = EXIT_ABNORMAL;
     }
     wsx_loop_free(g.loop);
+    wsx_tls_free(g.tls.ctx);
     free(g.buf);
     return g.status;
 }

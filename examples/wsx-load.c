@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/tls.h"
 #include "wsx.h"
 #include "wsx_loop.h"
 
@@ -95,6 +96,7 @@ typedef struct opts {
     wsx_opcode op;
     long server_pid;
     bool json, allow_remote, progress;
+    cli_tls tls; /* wss://: --cafile, --insecure and the context */
 } opts;
 
 static struct {
@@ -270,6 +272,8 @@ static int open_one(lconn *k, uint64_t now)
     co.config = &g.cfg;
     co.callbacks = &g.cb;
     co.user = k;
+    co.stream = g.o.tls.ctx ? &wsx_stream_tls : NULL;
+    co.stream_ctx = g.o.tls.ctx;
     k->sent = k->rcvd = 0;
     k->started = now;
     if (wsx_loop_connect(g.loop, &co, &k->c) < 0) {
@@ -484,7 +488,7 @@ static _Noreturn void usage_to(FILE *f, int status)
 {
     fprintf(f,
             "usage: wsx-load [options] [URL]\n"
-            "  --url URL        ws://host:port/path (default ws://127.0.0.1:9001/)\n"
+            "  --url URL        ws[s]://host:port/path (default ws://127.0.0.1:9001/)\n"
             "  --conns N        connections (default 1)\n"
             "  --ramp R         open at most R connections per second (default: as fast\n"
             "                   as handshakes finish, %d at a time)\n"
@@ -499,7 +503,9 @@ static _Noreturn void usage_to(FILE *f, int status)
             "  --idle           open --conns idle connections, hold them --duration seconds\n"
             "  --server-pid PID report the server's RSS growth per idle connection\n"
             "  --json           also print the result as JSON\n"
-            "  --allow-remote   allow a host other than loopback\n",
+            "  --allow-remote   allow a host other than loopback\n"
+            "  --cafile FILE    wss://: trust the CAs in this PEM file\n"
+            "  --insecure       wss://: do not check the server's certificate\n",
             MAX_CONNECTING);
     exit(status);
 }
@@ -511,9 +517,9 @@ static _Noreturn void usage(void)
 
 static bool is_loopback(const char *url)
 {
-    static const char *const ok[] = {"ws://127.", "ws://localhost:", "ws://localhost/",
-                                     "ws://[::1]"};
-    if (!strcmp(url, "ws://localhost"))
+    static const char *const ok[] = {"127.", "localhost:", "localhost/", "[::1]"};
+    url += !strncmp(url, "wss://", 6) ? 6 : !strncmp(url, "ws://", 5) ? 5 : 0;
+    if (!strcmp(url, "localhost"))
         return true;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (!strncmp(url, ok[i], strlen(ok[i])))
@@ -561,6 +567,8 @@ static void parse(int argc, char **argv, opts *o)
             o->warmup = num(v);
         else if (!strcmp(a, "--server-pid"))
             o->server_pid = (long)num(v);
+        else if (!strcmp(a, "--cafile") && v)
+            o->tls.cafile = v;
         else {
             takes = false;
             if (!strcmp(a, "--text"))
@@ -575,7 +583,9 @@ static void parse(int argc, char **argv, opts *o)
                 o->json = true;
             else if (!strcmp(a, "--allow-remote"))
                 o->allow_remote = true;
-            else if (!strncmp(a, "ws://", 5))
+            else if (!strcmp(a, "--insecure"))
+                o->tls.insecure = true;
+            else if (!strncmp(a, "ws://", 5) || !strncmp(a, "wss://", 6))
                 o->url = a;
             else
                 usage();
@@ -590,6 +600,10 @@ static void parse(int argc, char **argv, opts *o)
         exit(2);
     }
     o->progress = isatty(STDOUT_FILENO);
+    wsx_connect_opts co;
+    wsx_connect_opts_init(&co);
+    co.url = o->url;
+    cli_tls_connect("wsx-load", &o->tls, &co);
 }
 
 /* Each connection is a descriptor: take the hard limit (the server needs
@@ -655,6 +669,7 @@ int main(int argc, char **argv)
     wsx_timer_free(clock);
     report();
     wsx_loop_free(g.loop);
+    wsx_tls_free(g.o.tls.ctx);
     free(g.lc);
     free(g.ring);
     free(g.pattern);

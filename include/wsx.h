@@ -139,7 +139,9 @@ WSX_API void wsx_mask(uint8_t *p, size_t len, const uint8_t key[4],
  * across calls, so a text message may be checked fragment by fragment.
  * Returns 0 while the input is valid so far (a sequence may be open at the
  * end: *state != WSX_UTF8_OK then), or WSX_EUTF8 at the first byte that
- * can never become valid; *state is then unspecified. */
+ * can never become valid; *state is then unspecified. On x86-64 CPUs with
+ * AVX2 (detected at run time) whole 64-byte blocks are checked with SIMD;
+ * the results, including which call fails, are the same everywhere. */
 #define WSX_UTF8_OK 0u
 WSX_API int wsx_utf8_validate(uint32_t *state, const uint8_t *p, size_t len);
 

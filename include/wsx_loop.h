@@ -255,8 +255,11 @@ typedef struct wsx_connect_opts {
     size_t size;                 /* set by wsx_connect_opts_init */
     const char *url;             /* ws://host[:port][/path][?query]; host
                                     may be a name, IPv4 or [IPv6].
-                                    wss:// (default port 443) only with a
-                                    stream below */
+                                    wss:// (default port 443): over the
+                                    stream below, or when none is given
+                                    and TLS is built in, wsx_stream_tls
+                                    verifying against the system's CA
+                                    store (wsx_tls.h) */
     uint32_t connect_timeout_ms; /* TCP connect bound; default 10000,
                                     0: none */
     const wsx_config *config;    /* copied (role forced to WSX_CLIENT);
@@ -266,7 +269,8 @@ typedef struct wsx_connect_opts {
     void *user;
     const wsx_stream_ops *stream; /* the connection's byte stream
                                     (wsx_stream.h), opened with the URL's
-                                    host as server_name; NULL: plain TCP */
+                                    host as server_name; NULL: plain TCP
+                                    for ws://, TLS for wss:// */
     void *stream_ctx;            /* given to stream->open; must outlive
                                     the connection */
     const wsx_reconnect *reconnect; /* NULL: none; see below. Copied. */
@@ -281,7 +285,8 @@ WSX_API void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size);
  * connection, in WSX_STATE_HANDSHAKE.
  *
  * Failures known at once are returned and no connection exists (on_close
- * never fires): WSX_EINVAL (bad URL, or wss:// without a stream),
+ * never fires): WSX_EINVAL (bad URL, or wss:// with no stream in a
+ * build without TLS),
  * WSX_ENOHOST (the name does not resolve), WSX_ECONNREFUSED (refused
  * before the call returned, rare), WSX_ENOMEM, WSX_EIO (errno tells why),
  * or the error of the stream's open. Failures found later end the

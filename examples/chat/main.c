@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/tls.h"
 #include "../common/workers.h"
 #include "chat_redis.h"
 #include "chat_threads.h"
@@ -85,6 +86,7 @@ static const char usage[] =
     "usage: chat [--host ADDR] [--port N] [--threads N]\n"
     "            [--redis HOST:PORT [--history N]]\n"
     "            [--poll-timeout MS] [--heartbeat MS]\n"
+    "            [--tls-cert FILE --tls-key FILE]\n"
     "Chat rooms: serves the page at / and the WebSocket beside it.\n"
     "  --host ADDR        address to listen on (default 127.0.0.1;\n"
     "                     0.0.0.0 or :: for every interface)\n"
@@ -96,7 +98,8 @@ static const char usage[] =
     "  --history N        events the Redis stream keeps for clients that\n"
     "                     come back with \"since\" (default 10000)\n"
     "  --poll-timeout MS  how long GET /poll waits for events (default 25000)\n"
-    "  --heartbeat MS     SSE comment heartbeat interval (default 15000)\n";
+    "  --heartbeat MS     SSE comment heartbeat interval (default 15000)\n"
+    CLI_TLS_SERVER_USAGE CLI_TLS_RELOAD_USAGE;
 
 int main(int argc, char **argv)
 {
@@ -104,6 +107,7 @@ int main(int argc, char **argv)
     wsx_callbacks cb;
     wsx_listen_opts o;
     cli_addr addr = CLI_ADDR_INIT(8080);
+    cli_tls tls = {0};
     uint32_t poll_ms = 25000, beat_ms = 15000;
     const char *redis = NULL;
     long long history = 10000;
@@ -123,7 +127,7 @@ int main(int argc, char **argv)
             history = cli_int(&c, 1, 1LL << 40);
         else if (!strcmp(a, "--threads"))
             threads = (int)cli_int(&c, 1, CLI_THREADS_MAX);
-        else
+        else if (!cli_tls_option(&c, &tls, WSX_SERVER))
             cli_unknown(&c);
     }
     wsx_config_init(&cfg, WSX_SERVER);
@@ -155,7 +159,12 @@ int main(int argc, char **argv)
     chat_threads *shared = NULL;
     if (!redis && threads > 1 && !(shared = chat_threads_new(rooms, w.loops, threads)))
         return CLI_EXIT_FAIL;
-    cli_workers_listen(&w, "chat", &o, &addr, NULL, "http",
+    /* One TLS context serves one loop's thread (wsx_tls.h). */
+    if (threads > 1 && tls.cert)
+        cli_fail(&c, "--tls-cert serves one thread: leave out --threads");
+    if (cli_tls_listen(&c, &tls, &o))
+        cli_tls_reload_on_hup("chat", w.loops[0], &tls);
+    cli_workers_listen(&w, "chat", &o, &addr, NULL, tls.ctx ? "https" : "http",
                        redis ? "shared through Redis" : "Ctrl-C stops");
     int r = cli_workers_run(&w, loop_start, NULL);
     /* Before the loops: their watchers, timers and posts are the loops'. */
@@ -165,6 +174,7 @@ int main(int argc, char **argv)
     }
     chat_threads_free(shared);
     cli_workers_free(&w);
+    wsx_tls_free(tls.ctx);
     for (int i = 0; i < threads; i++)
         chat_free(rooms[i]);
     return r < 0;

@@ -1,10 +1,12 @@
 /* utf8.c - streaming, fail-fast UTF-8 validation (RFC 3629 §3-4, as
  * RFC 6455 §8.1 requires for text): a 9-state machine run as two
- * interleaved streams, behind an ASCII fast path of 16 bytes per step. */
+ * interleaved streams, behind an ASCII fast path of 16 bytes per step, and
+ * behind a SIMD check of whole 64-byte blocks where the CPU has one. */
 #include <stdbool.h>
 #include <string.h>
 
 #include "wsx.h"
+#include "utf8.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -157,9 +159,8 @@ static uint64_t run_block(uint64_t s, const uint8_t *p)
     return (a & 63) == ACCEPT ? b & 63 : REJECT;
 }
 
-int wsx_utf8_validate(uint32_t *state, const uint8_t *p, size_t len)
+static uint64_t run(uint64_t s, const uint8_t *p, size_t len)
 {
-    uint64_t s = *state & 63;
     size_t i = 0;
     while (i < len) {
         if (s == ACCEPT) {
@@ -180,6 +181,97 @@ int wsx_utf8_validate(uint32_t *state, const uint8_t *p, size_t len)
         if (s == REJECT)
             break;
     }
+    return s;
+}
+
+/* A SIMD check passed p[0..n) but does not judge whether its last
+ * character is complete: returns where that character starts if it is
+ * cut short by the end (its lead is among the last three bytes), else n,
+ * so the state machine takes the open sequence from its lead. Three
+ * continuation bytes at the end close a 4-byte lead the check has seen. */
+static size_t whole_chars(const uint8_t *p, size_t n)
+{
+    for (size_t k = 1; k <= 3; k++) {
+        uint8_t b = p[n - k];
+        if (!is_cont(b)) {
+            size_t need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+            return need > k ? n - k : n;
+        }
+    }
+    return n;
+}
+
+typedef bool (*simd_check)(const uint8_t *p, size_t n);
+
+/* The state machine, with `check` (if any) taking the whole blocks that
+ * follow the end of an open sequence. The check looks at no byte past the
+ * call's input, so an error still fails the call that holds it, and no
+ * earlier one; the state machine then sees what follows the last whole
+ * character: the cut-off sequence and the last partial block. */
+static int validate(uint32_t *state, const uint8_t *p, size_t len,
+                    simd_check check)
+{
+    uint64_t s = *state & 63;
+    size_t i = 0;
+    if (check && len >= WSX_UTF8_SIMD_BLOCK) {
+        for (; i < 3 && s != ACCEPT && s != REJECT; i++)
+            s = step(s, p[i]) & 63;
+        size_t n = (len - i) - (len - i) % WSX_UTF8_SIMD_BLOCK;
+        if (s == ACCEPT && n > 0) {
+            if (check(p + i, n))
+                i += whole_chars(p + i, n);
+            else
+                s = REJECT;
+        }
+    }
+    /* p may be NULL for an empty input: no pointer arithmetic then. */
+    if (i < len)
+        s = run(s, p + i, len - i);
     *state = (uint32_t)s;
     return s == REJECT ? WSX_EUTF8 : 0;
+}
+
+int wsx__utf8_portable(uint32_t *state, const uint8_t *p, size_t len)
+{
+    return validate(state, p, len, NULL);
+}
+
+#ifdef WSX_UTF8_AVX2
+int wsx__utf8_avx2(uint32_t *state, const uint8_t *p, size_t len)
+{
+    return validate(state, p, len, wsx__utf8_check_avx2);
+}
+#endif
+
+int wsx_utf8_validate(uint32_t *state, const uint8_t *p, size_t len)
+{
+#if defined(WSX_UTF8_AVX2_RUNTIME)
+    /* AVX2 is not baseline on x86-64; __builtin_cpu_supports reads what
+     * libgcc recorded once at startup, so no state of ours is mutable. */
+    if (len >= WSX_UTF8_SIMD_BLOCK && __builtin_cpu_supports("avx2"))
+        return wsx__utf8_avx2(state, p, len);
+#elif defined(WSX_UTF8_AVX2)
+    return wsx__utf8_avx2(state, p, len);
+#endif
+    return wsx__utf8_portable(state, p, len);
+}
+
+/* AVX2 goes last so that a CPU without it can be given one entry less. */
+static const wsx_utf8_variant wsx_utf8_table[] = {
+    {"portable", wsx__utf8_portable},
+    {"auto", wsx_utf8_validate},
+#ifdef WSX_UTF8_AVX2
+    {"avx2", wsx__utf8_avx2},
+#endif
+};
+
+size_t wsx__utf8_variants(const wsx_utf8_variant **v)
+{
+    size_t n = sizeof wsx_utf8_table / sizeof wsx_utf8_table[0];
+    *v = wsx_utf8_table;
+#ifdef WSX_UTF8_AVX2_RUNTIME
+    if (!__builtin_cpu_supports("avx2"))
+        n--;
+#endif
+    return n;
 }

@@ -160,6 +160,62 @@ static int write_stored(wsx_deflater *s, bool last)
     return 0;
 }
 
+/* Store the 8 bytes of v at o, least significant first. */
+static void store_le64(uint8_t *o, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(o, &v, 8);
+#else
+    for (unsigned i = 0; i < 8; i++)
+        o[i] = (uint8_t)(v >> 8 * i);
+#endif
+}
+
+/* The block's symbols, with the bit writer in local variables: through
+ * s, every byte stored could alias s->bits, so the compiler would reload
+ * and store it around each one. After each symbol (at most 48 bits) the
+ * whole bytes leave in one 8-byte store, which 16 bytes of room allow. */
+static int write_symbols(wsx_deflater *s, const trees *t)
+{
+    uint64_t bits = s->bits;
+    unsigned nbits = s->nbits;
+    uint8_t *o = s->out + s->out_len, *oend = s->out + s->out_cap - 16;
+    for (; nbits >= 8; nbits -= 8, bits >>= 8)
+        *o++ = (uint8_t)bits;
+    const uint8_t *sy = s->syms, *syend = sy + 3 * (size_t)s->nsyms;
+    for (; sy < syend; sy += 3) {
+        if (o > oend) {
+            s->out_len = (uint32_t)(o - s->out);
+            int r = flush_out(s);
+            if (r)
+                return r;
+            o = s->out;
+        }
+        unsigned dist = sy[1] | (unsigned)sy[2] << 8;
+        if (!dist) {
+            bits |= (uint64_t)t->lcode[sy[0]] << nbits;
+            nbits += t->llen[sy[0]];
+        } else {
+            unsigned len = sy[0] + WSX_DFL_MIN_MATCH, lc = wsx__dfl_len_code(len);
+            unsigned ls = 257 + lc, dc = wsx__dfl_dist_code(dist);
+            bits |= (uint64_t)(t->lcode[ls] | (len - wsx__dfl_len_base[lc]) << t->llen[ls])
+                    << nbits;
+            nbits += t->llen[ls] + wsx__dfl_len_extra[lc];
+            bits |= (uint64_t)(t->dcode[dc] | (dist - wsx__dfl_dist_base[dc]) << t->dlen[dc])
+                    << nbits;
+            nbits += t->dlen[dc] + wsx__dfl_dist_extra[dc];
+        }
+        store_le64(o, bits);
+        o += nbits >> 3;
+        bits >>= nbits & ~7u;
+        nbits &= 7;
+    }
+    s->bits = bits;
+    s->nbits = nbits;
+    s->out_len = (uint32_t)(o - s->out);
+    return 0;
+}
+
 static int write_huffman(wsx_deflater *s, const trees *t, bool dynamic,
                          bool last)
 {
@@ -184,23 +240,7 @@ static int write_huffman(wsx_deflater *s, const trees *t, bool dynamic,
             put(s, t->rext[i], clen_extra(sym));
         }
     }
-    for (uint32_t i = 0; i < s->nsyms; i++) {
-        if (s->out_cap - s->out_len < 16 && (r = flush_out(s)) != 0)
-            return r;
-        const uint8_t *sy = s->syms + 3 * i;
-        unsigned dist = sy[1] | (unsigned)sy[2] << 8;
-        if (!dist) {
-            put(s, t->lcode[sy[0]], t->llen[sy[0]]);
-            continue;
-        }
-        unsigned len = sy[0] + WSX_DFL_MIN_MATCH, lc = wsx__dfl_len_code(len);
-        unsigned ls = 257 + lc, dc = wsx__dfl_dist_code(dist);
-        put(s, t->lcode[ls] | (len - wsx__dfl_len_base[lc]) << t->llen[ls],
-            t->llen[ls] + wsx__dfl_len_extra[lc]);
-        put(s, t->dcode[dc] | (dist - wsx__dfl_dist_base[dc]) << t->dlen[dc],
-            t->dlen[dc] + wsx__dfl_dist_extra[dc]);
-    }
-    if ((r = reserve(s, 8)) != 0)
+    if ((r = write_symbols(s, t)) != 0 || (r = reserve(s, 8)) != 0)
         return r;
     put(s, t->lcode[WSX_DFL_END], t->llen[WSX_DFL_END]);
     return 0;

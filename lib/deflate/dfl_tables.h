@@ -49,16 +49,12 @@ static inline unsigned wsx_dfl_log2(uint32_t v)
 #endif
 }
 
-/* Length 3..258 to its code index 0..28 (symbol 257 + index). */
+/* Length 3..258 to its code index 0..28 (symbol 257 + index): a table,
+ * as every match costs this twice (its frequency, then its code). */
+extern const uint8_t wsx__dfl_len_codes[256];
 static inline unsigned wsx__dfl_len_code(unsigned len)
 {
-    unsigned v = len - WSX_DFL_MIN_MATCH;
-    if (v < 8)
-        return v;
-    if (len == WSX_DFL_MAX_MATCH)
-        return 28;
-    unsigned b = wsx_dfl_log2(v);
-    return 4 * (b - 1) + ((v >> (b - 2)) & 3u);
+    return wsx__dfl_len_codes[len - WSX_DFL_MIN_MATCH];
 }
 
 /* Distance 1..32768 to its code 0..29. */

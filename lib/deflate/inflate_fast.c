@@ -6,21 +6,30 @@
 
 #include "inflate_int.h"
 
-/* Copy n bytes from d - dist to d, forward, as LZ77 demands when the
- * regions overlap (a short distance repeats a pattern). */
-static void copy_forward(uint8_t *d, uint32_t dist, uint32_t n)
+/* Copy n bytes (3..258) from d - dist to d, forward, as LZ77 demands
+ * when the regions overlap (a short distance repeats a pattern). Most
+ * matches are short: with dist >= 8 they go in 8-byte steps that read
+ * only bytes already written, the last step ending exactly at n (it
+ * rewrites a few bytes with their own values), so nothing past the
+ * match is touched and no library call is made. */
+static inline void copy_forward(uint8_t *d, uint32_t dist, uint32_t n)
 {
     const uint8_t *src = d - dist;
-    if (dist >= n) {
-        memcpy(d, src, n);
+    if (dist >= 8 && n >= 8) {
+        if (n > 64 && dist >= n) {
+            memcpy(d, src, n);
+            return;
+        }
+        for (uint32_t i = 0; i + 8 < n; i += 8)
+            memcpy(d + i, src + i, 8);
+        memcpy(d + n - 8, src + n - 8, 8);
+    } else if (dist >= 4 && n >= 4) {
+        memcpy(d, src, 4);
+        for (uint32_t i = 4; i + 4 < n; i += 4)
+            memcpy(d + i, src + i, 4);
+        memcpy(d + n - 4, src + n - 4, 4);
     } else if (dist == 1) {
         memset(d, *src, n);
-    } else if (dist >= 8) {
-        uint32_t i = 0;
-        for (; i + 8 <= n; i += 8)
-            memcpy(d + i, src + i, 8);
-        for (; i < n; i++)
-            d[i] = src[i];
     } else {
         for (uint32_t i = 0; i < n; i++)
             d[i] = src[i];
@@ -43,6 +52,17 @@ void wsx__inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dis
         copy_forward(win + wpos + m, dist, n - m);
 }
 
+/* The canonical walk for a code longer than the table's root, through
+ * a copy of *e: a table entry whose address escapes would live in
+ * memory for the whole loop instead of a register. */
+static int slow(const wsx_hdec *h, uint64_t bits, unsigned nbits, uint32_t *e)
+{
+    uint32_t x;
+    int r = wsx__hdec_slow(h, bits, nbits, &x);
+    *e = x;
+    return r;
+}
+
 static uint64_t load64le(const uint8_t *p)
 {
     return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
@@ -54,14 +74,19 @@ static uint64_t load64le(const uint8_t *p)
  * their extra bits (at most 48), so nothing inside needs to wait. */
 int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
 {
-    const uint8_t *p = *pp, *start = p;
+    const uint8_t *p = *pp;
     uint64_t bits = s->bits;
     unsigned nbits = s->nbits;
     uint8_t *win = s->win;
-    uint32_t wpos = s->wpos, pos0 = wpos, have0 = s->whave;
+    uint32_t wpos = s->wpos;
+    /* History a distance may reach at wpos: whave + (wpos - s->wpos),
+     * kept as one offset (mod 2^32) so the loop holds one value less. */
+    const uint32_t reach0 = s->whave - wpos;
     const uint32_t wsize = s->wsize, wlimit = wsize - WSX_DFL_MAX_MATCH;
     const uint32_t *lt = s->lit.table, *dt = s->dist_h.table;
-    const uint32_t lmask = (1u << s->lit.root) - 1, dmask = (1u << DIST_ROOT) - 1;
+    /* Huffman blocks always decode literals/lengths with a LIT_ROOT
+     * table: a constant mask is one register less in this loop. */
+    const uint32_t lmask = (1u << LIT_ROOT) - 1, dmask = (1u << DIST_ROOT) - 1;
     int ret = 0;
 
     while (end - p >= 8 && wpos <= wlimit) {
@@ -69,13 +94,22 @@ int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         p += (63 - nbits) >> 3;
         nbits |= 56;
         uint32_t e = lt[bits & lmask];
-        if (!WSX_HD_LEN(e) && wsx__hdec_slow(&s->lit, bits, nbits, &e) < 0)
+        if (!WSX_HD_LEN(e) && slow(&s->lit, bits, nbits, &e) < 0)
             goto bad;
         bits >>= WSX_HD_LEN(e);
         nbits -= WSX_HD_LEN(e);
         unsigned kind = WSX_HD_KIND(e);
         if (kind == WSX_HD_LIT) {
             win[wpos++] = (uint8_t)WSX_HD_VAL(e);
+            /* 41 bits are left and a table code has at most 15: a
+             * literal that follows needs no refill (wlimit leaves room
+             * for it). Anything else waits for the next turn. */
+            e = lt[bits & lmask];
+            if (WSX_HD_LEN(e) && WSX_HD_KIND(e) == WSX_HD_LIT) {
+                bits >>= WSX_HD_LEN(e);
+                nbits -= WSX_HD_LEN(e);
+                win[wpos++] = (uint8_t)WSX_HD_VAL(e);
+            }
             continue;
         }
         if (kind != WSX_HD_BASE) {
@@ -89,7 +123,7 @@ int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         bits >>= x;
         nbits -= x;
         e = dt[bits & dmask];
-        if (!WSX_HD_LEN(e) && wsx__hdec_slow(&s->dist_h, bits, nbits, &e) < 0)
+        if (!WSX_HD_LEN(e) && slow(&s->dist_h, bits, nbits, &e) < 0)
             goto bad;
         if (WSX_HD_KIND(e) != WSX_HD_BASE)
             goto bad;
@@ -99,17 +133,19 @@ int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         uint32_t dist = WSX_HD_VAL(e) + (uint32_t)(bits & ((1u << x) - 1));
         bits >>= x;
         nbits -= x;
-        uint32_t hist = have0 + (wpos - pos0);
-        if (dist > hist || dist > wsize)
+        if (dist > reach0 + wpos || dist > wsize)
             goto bad; /* beyond the window or before the output began */
-        wsx__inflate_copy(win, wpos, wsize, dist, length);
+        if (dist <= wpos)
+            copy_forward(win + wpos, dist, length);
+        else
+            wsx__inflate_copy(win, wpos, wsize, dist, length);
         wpos += length;
     }
     /* Give back the whole bytes the refill read ahead (only those of this
      * call's input: older ones are already counted as consumed). */
     size_t back = nbits >> 3;
-    if (back > (size_t)(p - start))
-        back = (size_t)(p - start);
+    if (back > (size_t)(p - *pp))
+        back = (size_t)(p - *pp);
     p -= back;
     nbits -= 8 * (unsigned)back;
     bits &= ((uint64_t)1 << nbits) - 1;
@@ -120,7 +156,7 @@ out:
     *pp = p;
     s->bits = bits;
     s->nbits = nbits;
+    wsx_inflate_history(s, wpos - s->wpos);
     s->wpos = wpos;
-    wsx_inflate_history(s, wpos - pos0);
     return ret;
 }

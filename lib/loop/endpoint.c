@@ -1,6 +1,6 @@
 /* endpoint.c - where connections come from: listeners that accept (and
  * pause instead of spinning when descriptors run out) and client connects
- * to ws:// URLs, or wss:// over a given stream (RFC 6455 §3, §4.1), each
+ * to ws:// and wss:// URLs (RFC 6455 §3, §4.1), each
  * given the application's settings, its byte stream, and the loop's send
  * and random callbacks. */
 #include "loop_internal.h"
@@ -115,6 +115,19 @@ void wsx__listener_ready(wsx_loop *l, wsx_listener *ls)
     }
 }
 
+/* wss:// with no stream named: TLS that verifies against the system's
+ * CA store, one context per loop. NULL when TLS is not built in. */
+static wsx_tls *default_tls(wsx_loop *l)
+{
+    if (!l->tls_client) {
+        wsx_tls_opts o;
+        wsx_tls_opts_init(&o, WSX_CLIENT);
+        if (wsx_tls_new(&o, &l->tls_client, NULL, 0) < 0)
+            l->tls_client = NULL;
+    }
+    return l->tls_client;
+}
+
 int wsx_loop_connect(wsx_loop *l, const wsx_connect_opts *o, wsx_conn **out)
 {
     if (o && o->size == sizeof *o && o->reconnect)
@@ -127,11 +140,18 @@ int wsx__connect(wsx_loop *l, const wsx_connect_opts *o,
 {
     wsx_url u;
     wsx_endpoint ep;
-    if (!o || o->size != sizeof *o || wsx__url_parse(&u, o->url) < 0 ||
-        (u.secure && !o->stream))
+    if (!o || o->size != sizeof *o || wsx__url_parse(&u, o->url) < 0)
         return WSX_EINVAL;
+    const wsx_stream_ops *stream = o->stream;
+    void *stream_ctx = o->stream_ctx;
+    if (u.secure && !stream) {
+        stream = &wsx_stream_tls;
+        stream_ctx = default_tls(l);
+        if (!stream_ctx)
+            return WSX_EINVAL;
+    }
     int r = endpoint_init(&ep, o->config, WSX_CLIENT, o->callbacks, o->user,
-                          o->stream, o->stream_ctx);
+                          stream, stream_ctx);
     if (r < 0)
         return r;
     if (!ep.cfg.client.host)

@@ -184,6 +184,7 @@ void wsx_loop_free(wsx_loop *l)
     wsx__heap_free(&l->timers);
     free(l->dirty.v);
     free(l->rbuf);
+    wsx_tls_free(l->tls_client);
     free(l);
 }
 

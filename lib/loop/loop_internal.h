@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "wsx_loop.h"
+#include "wsx_tls.h"
 
 #define WSX_NO_DEADLINE UINT64_MAX
 #define WSX_HEAP_NONE UINT32_MAX
@@ -192,6 +193,8 @@ struct wsx_loop {
     uint64_t shutdown_at;
     uint8_t rnd[256];       /* kernel randomness for masking keys */
     size_t rnd_pos;         /* bytes of rnd used; starts full (empty) */
+    wsx_tls *tls_client;    /* wss:// without a stream of the caller's:
+                               made at the first such connect */
 };
 
 /* heap.c: a binary min-heap on (io->deadline, io->seq); O(log n) per

@@ -3,7 +3,12 @@
  * like text: compress at levels 1 and 6, decompress zlib-6 output. MB/s
  * count uncompressed bytes. A micro-benchmark: never part of make test.
  *   cc -O2 -Iinclude tests/bench/bench_deflate.c BUILD/libwsx.a -lz
- *   ./a.out [MiB of each corpus, default 8] */
+ *   ./a.out [MiB of each corpus, default 8]
+ *   ./a.out once wsx|zlib deflate1|deflate6|inflate json|text
+ * The last form runs one operation on 1 MiB in the function `once`, for
+ * callgrind's --toggle-collect (callgrind_deflate.sh), and prints the
+ * compressed/original ratio; it exits 1 if the data does not round-trip. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,8 +165,39 @@ static double rate(codec_fn f, const uint8_t *in, size_t n, uint8_t *out, int ar
     return best;
 }
 
+/* One operation, alone in its function so that callgrind can count it. */
+__attribute__((noinline)) size_t once(codec_fn f, const uint8_t *in, size_t n,
+                                      uint8_t *out, int arg)
+{
+    return f(in, n, out, arg);
+}
+
+static int run_once(char **argv)
+{
+    size_t cap = 1u << 20, n, r, zn;
+    uint8_t *in = malloc(cap), *z = malloc(2 * cap), *out = malloc(2 * cap);
+    bool zl = !strcmp(argv[2], "zlib");
+    n = !strcmp(argv[4], "text") ? make_text(in, cap) : make_json(in, cap);
+    if (!strcmp(argv[3], "inflate")) {
+        zn = zlib_comp(in, n, z, 6);
+        r = once(zl ? zlib_decomp : wsx_decomp, z, zn, out, (int)(2 * cap));
+    } else {
+        zn = once(zl ? zlib_comp : wsx_comp, in, n, z, argv[3][7] - '0');
+        r = zlib_decomp(z, zn, out, (int)(2 * cap));
+    }
+    bool ok = r == n && !memcmp(out, in, n);
+    printf("%s %s %s: ratio %.4f%s\n", argv[2], argv[3], argv[4], (double)zn / (double)n,
+           ok ? "" : " MISMATCH");
+    free(in);
+    free(z);
+    free(out);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && !strcmp(argv[1], "once"))
+        return run_once(argv);
     size_t cap = (size_t)(argc > 1 ? atoi(argv[1]) : 8) << 20;
     uint8_t *in = malloc(cap), *z = malloc(cap + cap / 2 + 1024), *out = malloc(cap + 1024);
     for (int c = 0; c < 2; c++) {

@@ -2,7 +2,8 @@
  * benchmark table: one lws context, one service thread, lws defaults
  * (buffer sizes included). Each message is assembled from RECEIVE chunks,
  * queued, and written back one per WRITEABLE callback, as lws requires.
- * Usage: echo_lws [--port N] [--host ADDR] */
+ * Usage: echo_lws [--port N] [--host ADDR] [--tls-cert FILE --tls-key FILE]
+ * (with both: wss:// through lws's own OpenSSL integration). */
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,16 +101,25 @@ static const struct lws_protocols protocols[] = {
 int main(int argc, char **argv)
 {
     struct lws_context_creation_info info;
-    const char *host = "127.0.0.1";
+    const char *host = "127.0.0.1", *cert = NULL, *key = NULL;
     int port = 9003;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port"))
             port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--host"))
             host = argv[i + 1];
+        else if (!strcmp(argv[i], "--tls-cert"))
+            cert = argv[i + 1];
+        else if (!strcmp(argv[i], "--tls-key"))
+            key = argv[i + 1];
     }
     lws_set_log_level(LLL_ERR, NULL);
     memset(&info, 0, sizeof info);
+    if (cert && key) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cert;
+        info.ssl_private_key_filepath = key;
+    }
     info.port = port;
     info.iface = host;
     info.protocols = protocols;

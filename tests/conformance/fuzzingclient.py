@@ -3,7 +3,9 @@
 
 Client mode (default) drives examples/echo_server over raw TCP, one case per
 connection, with frames it may break on purpose (RFC 6455 §4-§8). --server
-mode plays a broken server to examples/wsx-cat (the client role). Every case
+mode plays a broken server to examples/wsx-cat (the client role). --tls-ca
+(with --tls-cert/--tls-key in server mode) runs every case over TLS (wss://).
+Every case
 names the outcome the RFC requires; each prints OK, NON-STRICT (allowed by the
 RFC, not the best behaviour) or FAILED, and the run ends with
 "N passed, M failed". Standard library only.
@@ -14,6 +16,7 @@ import hashlib
 import os
 import select
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -27,6 +30,12 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MIB = 1 << 20
 # RFC 6455 §7.4.1/§7.4.2 and the IANA registry: codes an endpoint may send.
 SENDABLE_CODES = set(range(1000, 1004)) | set(range(1007, 1015)) | set(range(3000, 5000))
+
+
+# --tls-ca and friends: the contexts every connection is wrapped with.
+TLS_CLIENT = None
+TLS_SERVER = None
+TLS_CA = None
 
 
 class Failed(Exception):
@@ -144,12 +153,15 @@ class Peer:
         left = deadline - time.monotonic()
         if left <= 0:
             raise Timeout()
+        # Over TLS, decrypted bytes may wait inside the SSL object, where
+        # select cannot see them.
+        held = not self.eof and isinstance(self.s, ssl.SSLSocket) and self.s.pending()
         r, w, _ = select.select([] if self.eof else [self.s],
-                                [self.s] if want_write else [], [], left)
-        if r:
+                                [self.s] if want_write else [], [], 0 if held else left)
+        if r or held:
             try:
                 d = self.s.recv(MIB)
-            except BlockingIOError:
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 d = None
             except OSError:
                 d = b""
@@ -178,7 +190,7 @@ class Peer:
                     continue
                 try:
                     n = self.s.send(mv)
-                except BlockingIOError:
+                except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                     continue
                 except OSError:
                     self.wclosed = True
@@ -451,6 +463,9 @@ class Ctx:
         left = max(self.deadline - time.monotonic(), 0.1)
         s = socket.create_connection(("127.0.0.1", self.ports[port]), timeout=min(left, 3))
         self.socks.append(s)
+        if TLS_CLIENT:
+            s = TLS_CLIENT.wrap_socket(s, server_hostname="127.0.0.1")
+            self.socks.append(s)
         return Peer(self, s)
 
     def open(self, port="main"):
@@ -1020,7 +1035,9 @@ def section7():
     def half_close(ctx):
         p = ctx.open()
         p.write(frame(CLOSE, close_payload(1000)))
-        p.s.shutdown(socket.SHUT_WR)
+        # socket.socket's own shutdown: SSLSocket's would drop its TLS
+        # state, and the reply could no longer be read.
+        socket.socket.shutdown(p.s, socket.SHUT_WR)
         ev = p.event("the close reply")
         if ev[0] != "close" or ev[1] != 1000:
             raise Failed("expected close 1000, got %s" % show(ev))
@@ -1435,7 +1452,8 @@ class ClientCtx(Ctx):
         # mistaken for this one.
         while select.select([listener], [], [], 0)[0]:
             listener.accept()[0].close()
-        self.proc = subprocess.Popen([wsx_cat, "ws://127.0.0.1:%d/" % self.port],
+        url = "%s://127.0.0.1:%d/" % ("wss" if TLS_SERVER else "ws", self.port)
+        self.proc = subprocess.Popen([wsx_cat, url] + (["--cafile", TLS_CA] if TLS_SERVER else []),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.expect_exit = None
@@ -1462,6 +1480,10 @@ class ClientCtx(Ctx):
             if r:
                 s, _ = self.listener.accept()
                 self.socks.append(s)
+                if TLS_SERVER:
+                    s.settimeout(max(self.deadline - time.monotonic(), 0.1))
+                    s = TLS_SERVER.wrap_socket(s, server_side=True)
+                    self.socks.append(s)
                 p = Peer(self, s, peer_masks=True)
                 req = p.read_head()
                 if req is None:
@@ -1786,8 +1808,18 @@ def main():
     ap.add_argument("--echo-client", help="test examples/echo_client (the client echoes) instead of wsx-cat")
     ap.add_argument("--only", action="append", help="run case ids starting with this (repeatable)")
     ap.add_argument("--budget", type=int, default=150, help="seconds before remaining cases fail")
+    ap.add_argument("--tls-ca", help="wss://: the CA file that certifies the server")
+    ap.add_argument("--tls-cert", help="--server over TLS: our certificate (PEM)")
+    ap.add_argument("--tls-key", help="--server over TLS: our key (PEM)")
     args = ap.parse_args()
     self_check()
+    global TLS_CLIENT, TLS_SERVER, TLS_CA
+    TLS_CA = args.tls_ca
+    if args.tls_ca and not args.server:
+        TLS_CLIENT = ssl.create_default_context(cafile=args.tls_ca)
+    if args.tls_cert and args.server:
+        TLS_SERVER = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        TLS_SERVER.load_cert_chain(args.tls_cert, args.tls_key)
     if args.server:
         return server_mode(args)
     if not args.port:

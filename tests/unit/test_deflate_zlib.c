@@ -277,6 +277,38 @@ static void test_zlib_to_wsx(void)
     }
 }
 
+/* Matches of every short distance and of lengths around each step of
+ * the inflater's copy (4- and 8-byte steps, the last step ending at the
+ * match, a whole memcpy past 64 bytes), after a window's worth of other
+ * bytes so that some sources wrap around the window's end: a periodic
+ * tail that zlib codes as matches of that period. */
+static void test_match_copies(void)
+{
+    static const size_t lens[] = {3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 63, 64, 65, 66,
+                                  200, 257, 258, 259, 700};
+    uint8_t *buf = malloc(40000);
+    uint64_t seed = 5;
+    long bad = 0;
+    for (size_t i = 0; i < 40000; i++)
+        buf[i] = (uint8_t)test_rand(&seed);
+    for (size_t period = 1; period <= 300; period += period < 40 ? 1 : 23) {
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            for (size_t head = 0; head <= 32768; head += 32768 - 100) {
+                size_t n = head + period + lens[li];
+                for (size_t i = head + period; i < n; i++)
+                    buf[i] = buf[i - period];
+                size_t zn = zlib_deflate(buf, n, zbuf, ZCAP, 9, 15, 8, Z_DEFAULT_STRATEGY,
+                                         0, 0);
+                bad += !wsx_check(zbuf, zn, 15, 0, seed++, buf, n, true);
+                for (size_t i = head + period; i < n; i++)
+                    buf[i] = (uint8_t)test_rand(&seed);
+            }
+        }
+    }
+    CHECK_EQ(bad, 0);
+    free(buf);
+}
+
 static void test_wsx_to_zlib(void)
 {
     /* zlib 1.2.9+ inflates a raw 8-bit window, which its deflate cannot
@@ -405,6 +437,7 @@ int main(void)
     zbuf = malloc(ZCAP);
     obuf = malloc(ZCAP);
     RUN(test_zlib_to_wsx);
+    RUN(test_match_copies);
     RUN(test_wsx_to_zlib);
     RUN(test_random_roundtrips);
     RUN(test_zlib_bomb);

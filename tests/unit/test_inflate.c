@@ -938,8 +938,28 @@ static void test_flushes(void)
     free(f.p);
 }
 
+/* RFC 1951 §3.2.5: each length and distance maps to the code whose base
+ * and extra bits cover it (258 has code 285 to itself). */
+static void test_code_tables(void)
+{
+    for (unsigned len = 3; len <= 258; len++) {
+        unsigned lc = wsx__dfl_len_code(len);
+        CHECK(lc < 29);
+        CHECK(len >= wsx__dfl_len_base[lc]);
+        CHECK(len - wsx__dfl_len_base[lc] < (1u << wsx__dfl_len_extra[lc]));
+        CHECK_EQ(lc == 28, len == 258);
+    }
+    for (unsigned dist = 1; dist <= 32768; dist++) {
+        unsigned dc = wsx__dfl_dist_code(dist);
+        if (dc >= 30 || dist < wsx__dfl_dist_base[dc] ||
+            dist - wsx__dfl_dist_base[dc] >= (1u << wsx__dfl_dist_extra[dc]))
+            CHECK(!"distance code");
+    }
+}
+
 int main(void)
 {
+    RUN(test_code_tables);
     RUN(test_known);
     RUN(test_corrupt);
     RUN(test_odd_valid);

@@ -5,6 +5,18 @@
  * written from RFC 3629 §4, covering the ASCII fast path at every
  * alignment. */
 #include "test.h"
+#include "utf8.h"
+
+/* The variant under test: every case runs against each one this build
+ * has and this CPU can run (portable, auto, SIMD), as test_x/variant. */
+static wsx_utf8_fn utf8_validate = wsx_utf8_validate;
+
+#define RUN_VARIANT(fn, variant)                                              \
+    do {                                                                      \
+        char name_[64];                                                       \
+        snprintf(name_, sizeof name_, "%s/%s", #fn, variant);                 \
+        RUN_AS(name_, fn());                                                  \
+    } while (0)
 
 typedef struct utf8_case {
     const char *s;
@@ -80,7 +92,7 @@ static uint32_t feed_cuts(const uint8_t *p, const size_t *cuts, size_t n,
     for (size_t i = 0; i + 1 < n; i++) {
         size_t a = cuts[i], b = cuts[i + 1];
         test_guard g = test_guard_copy(p + a, b - a);
-        int r = wsx_utf8_validate(&st, g.data, b - a);
+        int r = utf8_validate(&st, g.data, b - a);
         test_guard_free(&g);
         bool fails_here = fail >= 0 && (size_t)fail < b;
         if (r != (fails_here ? WSX_EUTF8 : 0))
@@ -197,7 +209,7 @@ static long agree(const uint8_t *p, size_t len)
     bool complete;
     long fail = oracle(p, len, &complete);
     uint32_t st = WSX_UTF8_OK;
-    int r = wsx_utf8_validate(&st, p, len);
+    int r = utf8_validate(&st, p, len);
     if (fail >= 0)
         return r != WSX_EUTF8;
     return r != 0 || (st == WSX_UTF8_OK) != complete;
@@ -214,14 +226,14 @@ static void test_all_code_points(void)
             uint8_t s[4];
             encode(s, cp);
             uint32_t st = WSX_UTF8_OK;
-            bad += wsx_utf8_validate(&st, s, 1) != 0;
-            bad += wsx_utf8_validate(&st, s + 1, 1) != WSX_EUTF8;
+            bad += utf8_validate(&st, s, 1) != 0;
+            bad += utf8_validate(&st, s + 1, 1) != WSX_EUTF8;
             continue;
         }
         n += encode(buf + n, cp);
     }
     uint32_t st = WSX_UTF8_OK;
-    CHECK_EQ(wsx_utf8_validate(&st, buf, n), 0);
+    CHECK_EQ(utf8_validate(&st, buf, n), 0);
     CHECK_EQ(st, WSX_UTF8_OK);
     CHECK_EQ(bad, 0);
     free(buf);
@@ -273,9 +285,9 @@ static void test_fast_path(void)
             if (fail >= 0) {
                 /* The prefix before the bad byte passes, one more fails. */
                 uint32_t st = WSX_UTF8_OK;
-                bad += wsx_utf8_validate(&st, buf, (size_t)fail) != 0;
+                bad += utf8_validate(&st, buf, (size_t)fail) != 0;
                 st = WSX_UTF8_OK;
-                bad += wsx_utf8_validate(&st, buf, (size_t)fail + 1) != WSX_EUTF8;
+                bad += utf8_validate(&st, buf, (size_t)fail + 1) != WSX_EUTF8;
             }
         }
     CHECK_EQ(bad, 0);
@@ -325,7 +337,7 @@ static void test_random(void)
             size_t piece = 1 + (size_t)(test_rand(&seed) % 70);
             if (piece > n - pos)
                 piece = n - pos;
-            int r = wsx_utf8_validate(&st, buf + pos, piece);
+            int r = utf8_validate(&st, buf + pos, piece);
             bool here = fail >= 0 && (size_t)fail < pos + piece;
             bad += r != (here ? WSX_EUTF8 : 0);
             if (here)
@@ -370,19 +382,51 @@ static void test_block_split(void)
 static void test_sticky(void)
 {
     uint32_t st = WSX_UTF8_OK;
-    CHECK_EQ(wsx_utf8_validate(&st, (const uint8_t *)"\xff", 1), WSX_EUTF8);
-    CHECK_EQ(wsx_utf8_validate(&st, (const uint8_t *)"a", 1), WSX_EUTF8);
-    CHECK_EQ(wsx_utf8_validate(&st, NULL, 0), WSX_EUTF8);
+    CHECK_EQ(utf8_validate(&st, (const uint8_t *)"\xff", 1), WSX_EUTF8);
+    CHECK_EQ(utf8_validate(&st, (const uint8_t *)"a", 1), WSX_EUTF8);
+    CHECK_EQ(utf8_validate(&st, NULL, 0), WSX_EUTF8);
+}
+
+/* Text with no ASCII at all keeps the SIMD check off its ASCII shortcut:
+ * one byte replaced, at every position of four 64-byte blocks, by every
+ * kind of byte, so each error class lands on every lane and block edge. */
+static void test_dense_text(void)
+{
+    static const uint8_t alpha[] = {'a', 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+                                    0xc0, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xf0,
+                                    0xf1, 0xf4, 0xf5, 0xff};
+    static const uint32_t cps[] = {0x3b1, 0x20ac, 0x1f600, 0x4e16, 0x10ffff,
+                                   0xe9, 0xd7ff, 0x800, 0x10000};
+    uint8_t text[256 + 4], buf[256];
+    size_t n = 0;
+    long bad = 0;
+    for (size_t k = 0; n < sizeof buf; k++)
+        n += encode(text + n, cps[k % (sizeof cps / sizeof cps[0])]);
+    for (size_t pos = 0; pos < sizeof buf; pos++)
+        for (size_t a = 0; a < sizeof alpha; a++) {
+            memcpy(buf, text, sizeof buf);
+            buf[pos] = alpha[a];
+            bad += agree(buf, sizeof buf);
+            bad += agree(buf, 64 + pos % 192);
+        }
+    CHECK_EQ(bad, 0);
 }
 
 int main(void)
 {
-    RUN(test_table);
-    RUN(test_all_code_points);
-    RUN(test_exhaustive_short);
-    RUN(test_fast_path);
-    RUN(test_random);
-    RUN(test_block_split);
-    RUN(test_sticky);
+    const wsx_utf8_variant *v;
+    size_t nv = wsx__utf8_variants(&v);
+    CHECK(nv >= 2);
+    for (size_t i = 0; i < nv; i++) {
+        utf8_validate = v[i].fn;
+        RUN_VARIANT(test_table, v[i].name);
+        RUN_VARIANT(test_all_code_points, v[i].name);
+        RUN_VARIANT(test_exhaustive_short, v[i].name);
+        RUN_VARIANT(test_fast_path, v[i].name);
+        RUN_VARIANT(test_random, v[i].name);
+        RUN_VARIANT(test_block_split, v[i].name);
+        RUN_VARIANT(test_dense_text, v[i].name);
+        RUN_VARIANT(test_sticky, v[i].name);
+    }
     return test_summary("test_utf8");
 }
