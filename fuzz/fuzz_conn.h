@@ -40,6 +40,8 @@
                               FB_FREE_ANY and FC_CLOSE_ANY */
 #define FC_CLOCK 0x20u     /* any clock: origin anywhere in 0..UINT64_MAX,
                               any steps, often exactly at the deadline */
+#define FC_SENDV 0x40u     /* a gather-write callback too (large frames
+                              leave through it, partly taken as by send) */
 #define FZ_HEAD 11         /* flags A, B, C and the seed */
 
 /* A data frame one of our calls queued, as the peer must see it. */
@@ -247,6 +249,24 @@ static long fc_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
     fc_take(f, p, take);
     fc_maybe_free(f);
     return (long)take;
+}
+
+/* The gather write: the pieces in order, through the same transport. */
+static long fc_sendv_cb(wsx_conn *c, const wsx_iovec *v, int n, void *user)
+{
+    size_t total = 0, off = 0;
+    for (int i = 0; i < n; i++)
+        total += v[i].len;
+    uint8_t *all = malloc(total ? total : 1);
+    if (!all)
+        return WSX_EAGAIN;
+    for (int i = 0; i < n; i++) {
+        memcpy(all + off, v[i].base, v[i].len);
+        off += v[i].len;
+    }
+    long k = fc_send_cb(c, all, total, user);
+    free(all);
+    return k;
 }
 
 static int fc_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
@@ -939,6 +959,8 @@ static void fc_config(fz_conn *f, wsx_role role)
     wsx_callbacks *cb = &f->cb;
     wsx_callbacks_init(cb);
     cb->send = (f->fa & FA_PULL) ? NULL : fc_send_cb;
+    if (f->fc & FC_SENDV)
+        cb->sendv = fc_sendv_cb;
     cb->random = fc_random_cb;
     cb->on_handshake = fc_handshake_cb;
     cb->on_http = fc_http_cb;

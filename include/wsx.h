@@ -548,6 +548,12 @@ typedef struct wsx_handshake_reply {
  * wsx_conn_accept. */
 #define WSX_HANDSHAKE_PENDING 1
 
+/* One piece of a gather write (wsx_callbacks.sendv, wsx_stream.h). */
+typedef struct wsx_iovec {
+    const void *base;
+    size_t len;
+} wsx_iovec;
+
 /* Callbacks. Every one gets the connection first and `user` last; any may
  * be NULL (random only in the server role).
  *
@@ -619,7 +625,26 @@ typedef struct wsx_callbacks {
      * A pure query: it must not call into wsx. NULL: the transport holds
      * nothing (wsx_loop sets send, random and queued itself). */
     size_t (*queued)(const wsx_conn *c, void *user);
+    /* Gather write, optional, used only when send is set: take the bytes
+     * of iov[0..n) (n <= 3) in order, as one stream, and return as send
+     * does: how many were taken from the start (0..the sum of the
+     * lengths), WSX_EAGAIN, or another negative code to fail the
+     * connection with WSX_EIO. wsx calls it for a data frame of at least
+     * WSX_SENDV_MIN payload bytes that goes out unmasked (the server
+     * role, without an extension's transform) and for wsx_send_shared:
+     * what is queued, the frame header and the payload straight from the
+     * caller's buffer, so that the payload is not copied into the queue;
+     * only what the transport does not take is queued (and sent later
+     * through send). Like send, it may run inside wsx_send and friends.
+     * NULL: every byte goes through the queue. wsx_loop sets it.
+     * Appended last: the struct grows only at its end. */
+    long (*sendv)(wsx_conn *c, const wsx_iovec *iov, int n, void *user);
 } wsx_callbacks;
+
+/* Payload size from which a frame goes out through sendv: below it, a
+ * copy into the queue costs less than a system call of its own (frames
+ * queued by one event leave in one write). */
+#define WSX_SENDV_MIN (16u << 10)
 
 WSX_API void wsx_callbacks_init_(wsx_callbacks *cb, size_t size);
 #define wsx_callbacks_init(cb) wsx_callbacks_init_((cb), sizeof *(cb))

@@ -52,7 +52,9 @@ typedef struct wsx_loop_opts {
     size_t size;                  /* set by wsx_loop_opts_init */
     wsx_loop_backend backend;     /* default WSX_LOOP_DEFAULT */
     size_t read_buffer_size;      /* one buffer shared by every connection
-                                     of the loop; default 64 KiB */
+                                     of the loop; default 512 KiB. A
+                                     frame that arrives whole in one read
+                                     is delivered from it without a copy */
     size_t read_pause;            /* stop reading an accepted connection
                                      while more than this many bytes wait
                                      to be sent to it, so a peer that does

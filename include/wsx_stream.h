@@ -40,12 +40,6 @@
 extern "C" {
 #endif
 
-/* One piece of a gather write. */
-typedef struct wsx_iovec {
-    const void *base;
-    size_t len;
-} wsx_iovec;
-
 /* What wants() reports; the first two equal WSX_WATCH_READ/WRITE. */
 enum {
     WSX_STREAM_READ = 1u,  /* needs the socket readable */

@@ -8,6 +8,16 @@
 
 /* ---- allocation --------------------------------------------------- */
 
+void wsx__copy_pieces(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    for (; n > WSX_COPY_PIECE; n -= WSX_COPY_PIECE) {
+        memcpy(dst, src, WSX_COPY_PIECE);
+        dst += WSX_COPY_PIECE;
+        src += WSX_COPY_PIECE;
+    }
+    memcpy(dst, src, n);
+}
+
 void *wsx__alloc(wsx_conn *c, size_t n)
 {
     const wsx_allocator *a = &c->cfg->alloc;

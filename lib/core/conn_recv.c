@@ -107,8 +107,8 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
                                  n + (c->msg_encoded ? 0 : (size_t)c->remaining));
         if (r < 0)
             return r;
-        if (n)
-            memcpy(c->in.p + c->in.len, p, n);
+        if (n) /* in.p may still be NULL for an empty piece */
+            wsx__copy(c->in.p + c->in.len, p, n);
         c->in.len += n;
         if (!last)
             return 0;

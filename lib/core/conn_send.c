@@ -12,10 +12,70 @@ int wsx__queue(wsx_conn *c, const void *p, size_t n)
     int r = wsx__buf_reserve(c, &c->out, n);
     if (r < 0)
         return r;
-    if (n)
-        memcpy(c->out.p + c->out.len, p, n);
+    if (n) /* out.p may still be NULL for nothing */
+        wsx__copy(c->out.p + c->out.len, p, n);
     c->out.len += n;
     return 0;
+}
+
+/* The transport failed, or the byte stream cannot go on. */
+static int broken(wsx_conn *c)
+{
+    wsx__buf_release(c, &c->out);
+    wsx__fail(c, WSX_EIO);
+    return wsx__gone(c) ? WSX__EGONE : WSX_EIO;
+}
+
+/* Bytes a[0..an) then b[0..bn) (a frame header and its payload, or a
+ * framed shared message) handed to the transport in one gather write
+ * behind what is queued, so that the payload is never copied into the
+ * queue unless the transport leaves some of it. Returns 0, WSX_EIO (the
+ * connection failed), WSX_ENOMEM when none of it left and it could not
+ * be queued, or WSX__EGONE. */
+static int send_gather(wsx_conn *c, const uint8_t *a, size_t an,
+                       const uint8_t *b, size_t bn)
+{
+    size_t q = c->out.len - c->out.off;
+    wsx_iovec v[3] = {{c->out.p, q}, {a, an}, {b, bn}};
+    int skip = q ? 0 : 1;
+    if (q) /* out.p is NULL while nothing was ever queued */
+        v[0].base = c->out.p + c->out.off;
+    long k = wsx__cb_sendv(c, v + skip, 3 - skip);
+    if (k == WSX__EGONE)
+        return WSX__EGONE;
+    if (k == WSX_EAGAIN)
+        k = 0;
+    if (k < 0 || (size_t)k > q + an + bn)
+        return broken(c);
+    size_t t = (size_t)k;
+    if (t <= q) {
+        c->out.off += t;
+        t = 0;
+    } else {
+        c->out.off = c->out.len;
+        t -= q;
+    }
+    bool started = t > 0;
+    size_t ta = t < an ? t : an;
+    size_t tb = t - ta;
+    if (ta == an && tb == bn)
+        return 0; /* all of it left: the common case */
+    int r = wsx__buf_reserve(c, &c->out, (an - ta) + (bn - tb));
+    /* Part of the frame is on the wire and the rest cannot be kept: no
+     * later frame may follow it. */
+    if (r < 0)
+        return started ? broken(c) : r;
+    wsx__copy(c->out.p + c->out.len, a + ta, an - ta);
+    c->out.len += an - ta;
+    wsx__copy(c->out.p + c->out.len, b + tb, bn - tb);
+    c->out.len += bn - tb;
+    return 0;
+}
+
+/* Whether n bytes of payload go out through the gather write. */
+static bool gather(const wsx_conn *c, size_t n)
+{
+    return n >= WSX_SENDV_MIN && c->cb->sendv && c->cb->send;
 }
 
 /* Bytes that may go to the transport at once because nothing is queued
@@ -64,13 +124,17 @@ int wsx__queue_frame(wsx_conn *c, uint8_t op, uint8_t rsv, bool fin,
         return r;
     if (n > SIZE_MAX - WSX_FRAME_HEADER_MAX)
         return WSX_ENOMEM;
+    /* A client's payload is masked into the queue: that copy stays. */
+    if (!h.masked && gather(c, n)) {
+        uint8_t hb[WSX_FRAME_HEADER_MAX];
+        return send_gather(c, hb, wsx_frame_build(hb, &h), p, n);
+    }
     r = wsx__buf_reserve(c, &c->out, WSX_FRAME_HEADER_MAX + n);
     if (r < 0)
         return r;
     uint8_t *dst = c->out.p + c->out.len;
     size_t hl = wsx_frame_build(dst, &h);
-    if (n)
-        memcpy(dst + hl, p, n);
+    wsx__copy(dst + hl, p, n);
     if (h.masked)
         wsx_mask(dst + hl, n, h.mask, 0);
     c->out.len += hl + n;
@@ -163,8 +227,7 @@ void wsx__flush(wsx_conn *c)
         if (n == WSX_EAGAIN || n == 0)
             break;
         if (n < 0 || (size_t)n > want) {
-            wsx__buf_release(c, &c->out);
-            wsx__fail(c, WSX_EIO);
+            broken(c);
             return;
         }
         c->out.off += (size_t)n;
@@ -364,7 +427,10 @@ int wsx_send_shared(wsx_conn *c, const wsx_shared *s)
     if (c->sstate != WSX_SEND_IDLE)
         return WSX_ESTATE;
     wsx__enter(c);
-    r = wsx__queue(c, s->bytes, s->len);
+    r = gather(c, s->len - s->hlen) ? send_gather(c, s->bytes, s->hlen,
+                                                  s->bytes + s->hlen,
+                                                  s->len - s->hlen)
+                                    : wsx__queue(c, s->bytes, s->len);
     if (r == 0)
         wsx__m_sent(c, s->op, true, s->len - s->hlen);
     return wsx__leave(c, r);

@@ -166,7 +166,10 @@ static void mask_short(uint8_t *p, size_t len, const uint8_t key[4],
 {
     uint8_t pat[8];
     uint64_t k, x;
-    key_pattern(pat, sizeof pat, key, offset);
+    /* The pattern repeats every 4 bytes: build half and copy it (the
+     * byte loop was half of a 16 B unmask). */
+    key_pattern(pat, 4, key, offset);
+    memcpy(pat + 4, pat, 4);
     memcpy(&k, pat, sizeof k);
     for (; len >= 8; p += 8, len -= 8) {
         memcpy(&x, p, sizeof x);

@@ -24,39 +24,47 @@ static void store_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* FIPS 180-4 §6.1.2, with the message schedule kept as a 16-word ring. */
+/* FIPS 180-4 §6.1.2, with the message schedule kept as a 16-word ring.
+ * Five rounds per step with the variables renamed instead of moved, and
+ * one loop per round function: no branch per round (measured: sha1_block
+ * was 40% of a server's user-space instructions per handshake). */
+#define SHA1_CH(b, c, d) (((c ^ d) & b) ^ d)
+#define SHA1_PARITY(b, c, d) (b ^ c ^ d)
+#define SHA1_MAJ(b, c, d) ((b & c) | ((b | c) & d))
+#define SHA1_ROUND(F, k, a, b, c, d, e, i)                                    \
+    do {                                                                      \
+        e += rol32(a, 5) + F(b, c, d) + (k) + schedule(w, i);                \
+        b = rol32(b, 30);                                                     \
+    } while (0)
+#define SHA1_STEP(F, k, t)                                                    \
+    for (int i = (t); i < (t) + 20; i += 5) {                                 \
+        SHA1_ROUND(F, k, a, b, c, d, e, i);                                   \
+        SHA1_ROUND(F, k, e, a, b, c, d, i + 1);                               \
+        SHA1_ROUND(F, k, d, e, a, b, c, i + 2);                               \
+        SHA1_ROUND(F, k, c, d, e, a, b, i + 3);                               \
+        SHA1_ROUND(F, k, b, c, d, e, a, i + 4);                               \
+    }
+
+/* W[t] (§6.1.2 step 1), computed in the ring from t = 16 on. */
+static inline uint32_t schedule(uint32_t w[16], int t)
+{
+    if (t >= 16)
+        w[t & 15] = rol32(w[(t + 13) & 15] ^ w[(t + 8) & 15] ^
+                              w[(t + 2) & 15] ^ w[t & 15],
+                          1);
+    return w[t & 15];
+}
+
 static void sha1_block(uint32_t h[5], const uint8_t *blk)
 {
     uint32_t w[16];
     for (int t = 0; t < 16; t++)
         w[t] = load_be32(blk + 4 * t);
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (int t = 0; t < 80; t++) {
-        if (t >= 16)
-            w[t & 15] = rol32(w[(t + 13) & 15] ^ w[(t + 8) & 15] ^
-                                  w[(t + 2) & 15] ^ w[t & 15],
-                              1);
-        uint32_t f, k;
-        if (t < 20) {
-            f = (b & c) | (~b & d);
-            k = 0x5a827999;
-        } else if (t < 40) {
-            f = b ^ c ^ d;
-            k = 0x6ed9eba1;
-        } else if (t < 60) {
-            f = (b & c) | (b & d) | (c & d);
-            k = 0x8f1bbcdc;
-        } else {
-            f = b ^ c ^ d;
-            k = 0xca62c1d6;
-        }
-        uint32_t tmp = rol32(a, 5) + f + e + k + w[t & 15];
-        e = d;
-        d = c;
-        c = rol32(b, 30);
-        b = a;
-        a = tmp;
-    }
+    SHA1_STEP(SHA1_CH, 0x5a827999u, 0)
+    SHA1_STEP(SHA1_PARITY, 0x6ed9eba1u, 20)
+    SHA1_STEP(SHA1_MAJ, 0x8f1bbcdcu, 40)
+    SHA1_STEP(SHA1_PARITY, 0xca62c1d6u, 60)
     h[0] += a;
     h[1] += b;
     h[2] += c;

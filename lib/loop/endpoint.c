@@ -45,6 +45,7 @@ static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
     ep->cb.send = wsx__sock_send_cb;
     ep->cb.random = wsx__sock_random_cb;
     ep->cb.queued = wsx__sock_queued_cb;
+    ep->cb.sendv = wsx__sock_sendv_cb;
     ep->user = user;
     return 0;
 }

@@ -260,6 +260,7 @@ void wsx__sock_settle(wsx_loop *l, wsx_sock *s);
 void wsx__sock_close(wsx_loop *l, wsx_sock *s);
 void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s);
 long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
+long wsx__sock_sendv_cb(wsx_conn *c, const wsx_iovec *iov, int n, void *user);
 int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
 size_t wsx__sock_queued_cb(const wsx_conn *c, void *user);
 int wsx__loop_interest(wsx_loop *l, wsx_io *io, unsigned events);

@@ -1,9 +1,13 @@
 #!/bin/sh
 # run_table.sh BUILD - the end-to-end table of tests/bench/README.md: each
-# echo server (wsx examples/echo_server, wslay, libwebsockets) in turn on
-# 127.0.0.1, loaded by examples/wsx-load with columns a..f, RUNS rounds
-# interleaved (wsx, wslay, lws, wsx, ...) so drift hits all alike; prints
-# the medians as a markdown table with wsx's ratio to each peer.
+# echo server (wsx examples/echo_server, wslay, libwebsockets, and
+# uWebSockets when $BUILD/bench/echo_uws was built) in turn on 127.0.0.1,
+# loaded by examples/wsx-load with columns a..f, RUNS rounds interleaved
+# (wsx, wslay, lws, uws, wsx, ...) so drift hits all alike; prints the
+# medians as markdown tables with wsx's ratio to each peer: the rates, and
+# the work per server CPU-second (the rate times the run's wall time over
+# the user + system time the server used, from /proc/PID/stat), which the
+# other load on a shared machine disturbs less.
 #   RUNS=3 SECS=3 sh tests/bench/run_table.sh build
 set -u
 build=${1:-build}
@@ -30,7 +34,7 @@ if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge
 fi
 
 servers=""
-for s in wsx wslay lws; do
+for s in wsx wslay lws uws; do
     case $s in
     wsx) bin=$build/examples/echo_server ;;
     *) bin=$build/bench/echo_$s ;;
@@ -64,18 +68,33 @@ field() { # key, line
     echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
+# The server's user + system CPU time so far, in clock ticks.
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$srv_pid/stat" 2>/dev/null || echo 0
+}
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
 # One column: run wsx-load, keep its key=value line, record the figure.
 measure() { # server run column key args...
     s=$1 r=$2 col=$3 key=$4
     shift 4
+    c0=$(cpu_ticks) t0=$(date +%s.%N)
     line=$($pin_load "$load" "$@" "$url" 2>/dev/null | grep '^wsx-load:')
+    c1=$(cpu_ticks) t1=$(date +%s.%N)
     errs=$(field errors "$line")
     v=$(field "$key" "$line")
     [ -n "$v" ] || v=nan
     [ "${errs:-1}" = 0 ] || v="$v!"
     echo "$s $r $col $v" >>"$raw"
     echo "$s run $r $col: $line" >&2
-    [ "$col" = a ] && echo "$s $r a99 $(field p99_us "$line")" >>"$raw"
+    if [ "$col" = a ]; then
+        echo "$s $r a99 $(field p99_us "$line")" >>"$raw"
+        echo "$s $r a999 $(field p999_us "$line")" >>"$raw"
+    fi
+    [ "$col" = f ] && return
+    echo "$s $r ${col}cpu $(awk -v v="${v%!}" -v c=$((c1 - c0)) -v hz="$hz" \
+        -v w="$(echo "$t1 $t0" | awk '{print $1 - $2}')" \
+        'BEGIN { if (c > 0 && v != "nan") print v * w * hz / c; else print "nan" }')" >>"$raw"
 }
 
 for r in $(seq 1 "$runs"); do
@@ -99,7 +118,8 @@ done
 
 # Medians, then ratios: "x better" is wsx/peer for rates, peer/wsx for
 # latency and memory, so above 1 always means wsx leads.
-awk -v servers="$servers" '
+report() { # title, columns, headers
+    awk -v servers="$servers" -v cols="$2" -v heads="$3" '
 function median(s, c,   n, i, j, t, v) {
     n = cnt[s, c]
     for (i = 1; i <= n; i++) v[i] = val[s, c, i]
@@ -117,16 +137,17 @@ function fmt(x) {
     if (flag) bad[$1, $3] = 1
 }
 END {
-    split("a a99 b c d e f", cols, " ")
+    nc = split(cols, cl, " "); split(heads, hd, ";")
     name["wsx"] = "wsx (examples/echo_server)"; name["wslay"] = "wslay 1.1.1 (Debian)"
-    name["lws"] = "libwebsockets 4.1.6 (Debian)"
-    print "| server | a: msgs/s, 100 conns, 1 in flight, 16 B | a: p99 µs | b: msgs/s, 100 conns, 16 in flight, 16 B | c: MB/s, 10 conns, 64 KiB | d: MB/s, 1 conn, 1 MiB | e: handshakes/s | f: idle RSS per conn |"
-    print "|---|---:|---:|---:|---:|---:|---:|---:|"
+    name["lws"] = "libwebsockets 4.1.6 (Debian)"; name["uws"] = "uWebSockets (echo_uws)"
+    row = "| server"; sep = "|---"
+    for (k = 1; k <= nc; k++) { row = row " | " hd[k]; sep = sep "|---:" }
+    print row " |"; print sep "|"
     n = split(servers, sv, " ")
     for (i = 1; i <= n; i++) {
         s = sv[i]; row = "| " name[s]
-        for (k = 1; k <= 7; k++) {
-            c = cols[k]; m = median(s, c); med[s, c] = m
+        for (k = 1; k <= nc; k++) {
+            c = cl[k]; m = median(s, c); med[s, c] = m
             cell = fmt(m); if (c == "f" && m != "") cell = cell " B"
             if (bad[s, c]) cell = cell " (errors)"
             row = row " | " cell
@@ -136,13 +157,21 @@ END {
     for (i = 1; i <= n; i++) {
         p = sv[i]; if (p == "wsx") continue
         row = "| wsx vs " p " (× better)"
-        for (k = 1; k <= 7; k++) {
-            c = cols[k]; a = med["wsx", c]; b = med[p, c]
+        for (k = 1; k <= nc; k++) {
+            c = cl[k]; a = med["wsx", c]; b = med[p, c]
             if (a == "" || b == "" || a == 0 || b == 0) { row = row " | -"; continue }
-            x = (c == "a99" || c == "f") ? b / a : a / b
+            x = (c ~ /^a99/ || c == "f") ? b / a : a / b
             row = row " | " sprintf("%.2f×", x)
         }
         print row " |"
     }
 }' "$raw"
+}
+report rates "a a99 a999 b c d e f" \
+    "a: msgs/s, 100 conns, 1 in flight, 16 B;a: p99 µs;a: p99.9 µs;b: msgs/s, 100 conns, 16 in flight, 16 B;c: MB/s, 10 conns, 64 KiB;d: MB/s, 1 conn, 1 MiB;e: handshakes/s;f: idle RSS per conn"
+echo
+echo "Per server CPU-second:"
+echo
+report cpu "acpu bcpu ccpu dcpu ecpu" \
+    "a: msgs;b: msgs;c: MB;d: MB;e: handshakes"
 echo "(medians of $runs runs of $secs s each; raw figures in $raw)"

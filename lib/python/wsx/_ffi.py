@@ -139,6 +139,11 @@ typedef struct wsx_handshake_reply {
     size_t body_len;
 } wsx_handshake_reply;
 
+typedef struct wsx_iovec {
+    const void *base;
+    size_t len;
+} wsx_iovec;
+
 typedef struct wsx_callbacks {
     size_t size;
     long (*send)(wsx_conn *c, const uint8_t *p, size_t len, void *user);
@@ -154,6 +159,7 @@ typedef struct wsx_callbacks {
     void (*on_close)(wsx_conn *c, const wsx_close_info *ci, void *user);
     void (*on_drain)(wsx_conn *c, void *user);
     size_t (*queued)(const wsx_conn *c, void *user);
+    long (*sendv)(wsx_conn *c, const wsx_iovec *iov, int n, void *user);
 } wsx_callbacks;
 
 void wsx_callbacks_init_(wsx_callbacks *cb, size_t size);
@@ -198,7 +204,7 @@ const wsx_extension *wsx_permessage_deflate(void);
 MIRRORED = ("wsx_frame_header", "wsx_header", "wsx_http_request", "wsx_http_response",
             "wsx_client_opts", "wsx_allocator", "wsx_config", "wsx_message",
             "wsx_close_info", "wsx_handshake", "wsx_handshake_reply",
-            "wsx_callbacks", "wsx_deflate_config")
+            "wsx_iovec", "wsx_callbacks", "wsx_deflate_config")
 
 SONAME = "libwsx.so.0"
 
