@@ -101,6 +101,9 @@ typedef struct wsx_metrics {
     /* Gauges of live queues, set by the owner of the connections. */
     uint64_t send_queue_bytes;
     uint64_t paused;                /* connections not read: backpressure */
+    /* Guards that tripped (wsx_conn_quota_trips): [0] message rate, [1]
+     * byte rate, [2] control-frame rate, [3] fragments per message. */
+    uint64_t quota_trips[4];
 } wsx_metrics;
 
 /* Zero every count; no clock. Use the macro (ABI growth, as for

@@ -179,6 +179,14 @@ void wsx__m_drained(wsx_conn *c);
 uint64_t wsx__m_begin(wsx_metrics *m);
 void wsx__m_end(wsx_metrics *m, uint64_t since);
 
+/* A guard tripped: i indexes wsx_metrics.quota_trips. */
+static inline void wsx__m_quota(wsx_conn *c, int i)
+{
+    wsx_metrics *m = wsx__metrics(c);
+    if (m)
+        m->quota_trips[i]++;
+}
+
 static inline void wsx__m_opened(wsx_conn *c)
 {
     if (wsx__metrics(c))

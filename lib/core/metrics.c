@@ -73,6 +73,8 @@ int wsx_metrics_add(wsx_metrics *sum, const wsx_metrics *m)
     hist_add(&sum->queue_wait, &m->queue_wait);
     sum->send_queue_bytes += m->send_queue_bytes;
     sum->paused += m->paused;
+    for (int i = 0; i < 4; i++)
+        sum->quota_trips[i] += m->quota_trips[i];
     return 0;
 }
 
@@ -344,6 +346,13 @@ size_t wsx_metrics_write(const wsx_metrics *m, char *buf, size_t cap)
     scalar(&o, "wsx_connections_paused", "gauge",
            "Connections not read while their send queue is full.",
            m->paused);
+    static const char *const quota[4] = {
+        "quota=\"message_rate\"", "quota=\"byte_rate\"",
+        "quota=\"control_rate\"", "quota=\"fragments\""};
+    family(&o, "wsx_quota_trips_total", "counter",
+           "Frames that found a guard's quota short (a close or a pause).");
+    for (int i = 0; i < 4; i++)
+        sample(&o, "wsx_quota_trips_total", quota[i], m->quota_trips[i]);
     histogram(&o, "wsx_message_handler_seconds",
               "Time spent in the message callback.", &m->handler);
     histogram(&o, "wsx_send_queue_wait_seconds",

@@ -100,6 +100,7 @@ static int guard_frame(wsx_conn *c)
         g->frags = op == WSX_CONTINUATION ? g->frags + 1 : 1;
         if (c->cfg->max_fragments && g->frags > c->cfg->max_fragments) {
             g->trips.fragments++;
+            wsx__m_quota(c, 3);
             return trip(c, "too many fragments");
         }
     }
@@ -111,6 +112,7 @@ static int guard_frame(wsx_conn *c)
         return 0;
     }
     (*trip_counter(g, q))++;
+    wsx__m_quota(c, q); /* Q_MSG, Q_BYTE, Q_CTL index quota_trips */
     if (c->cfg->quota_policy != WSX_QUOTA_THROTTLE)
         return trip(c, quota_name[q]);
     return 1;

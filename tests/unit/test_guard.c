@@ -5,6 +5,7 @@
  * reordering a message), fragments per message and control frames; every
  * input fed whole and byte by byte. */
 #include "conn_util.h"
+#include "wsx_metrics.h"
 
 /* The fake clock starts far from 0: quotas must not assume an origin. */
 #define T0 5000000u
@@ -65,7 +66,10 @@ static void test_message_burst_then_close(void)
     for (int mode = 0; mode < 2; mode++) {
         guard_case g;
         uint8_t buf[4096];
+        wsx_metrics m;
         gc_init(&g);
+        wsx_metrics_init(&m);
+        g.cfg.metrics = &m;
         g.cfg.message_rate.per_sec = 10;
         g.cfg.message_rate.burst = 5;
         gc_open(&g);
@@ -85,6 +89,9 @@ static void test_message_burst_then_close(void)
         wsx_conn_quota_trips(g.e.c, &t);
         CHECK_EQ(t.message_rate, 1);
         CHECK_EQ(t.byte_rate + t.control_rate + t.fragments, 0);
+        /* The registry counts the trip too (wsx_quota_trips_total). */
+        CHECK_EQ(m.quota_trips[0], 1);
+        CHECK_EQ(m.quota_trips[1] + m.quota_trips[2] + m.quota_trips[3], 0);
         ep_fini(&g.e);
     }
 }
@@ -190,7 +197,10 @@ static void test_fragments(void)
         for (int mode = 0; mode < 2; mode++) {
             guard_case g;
             uint8_t buf[4096];
+            wsx_metrics m;
             gc_init(&g);
+            wsx_metrics_init(&m);
+            g.cfg.metrics = &m;
             g.cfg.max_fragments = 4;
             g.cfg.quota_policy = (wsx_quota_policy)policy;
             gc_open(&g);
@@ -214,6 +224,7 @@ static void test_fragments(void)
             wsx_quota_trips t;
             wsx_conn_quota_trips(g.e.c, &t);
             CHECK_EQ(t.fragments, 1);
+            CHECK_EQ(m.quota_trips[3], 1);
             ep_fini(&g.e);
         }
     }
