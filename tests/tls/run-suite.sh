@@ -9,10 +9,10 @@
 # the openssl command can ask of a server (ALPN, a key update,
 # renegotiation, TLS 1.1, resumption with a ticket); headless Chromium
 # with tests/interop's page, with and without permessage-deflate; the
-# conformance driver (tests/conformance) over wss:// in both roles (the
-# server's sections as chosen below; WSX_TLS_CONFORMANCE=all for every
-# one); a TLS=0 build that must hold no OpenSSL symbol. WSX_BUILD names
-# the build dir (default build). Each case prints "OK name" or
+# conformance driver (tests/conformance) over wss:// in both roles (every
+# section of the server's; a subset under sanitizers, see below); a TLS=0
+# build that must hold no OpenSSL symbol. WSX_BUILD names the build dir
+# (default build). Each case prints "OK name" or
 # "FAIL name: detail"; the last line is "N passed, M failed".
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -124,18 +124,12 @@ bg_py=$!
 timeout -k 5 $((4 * handshake_timeout + 20)) "$py" "$here/tls_peers.py" raw "$port_wss" "$handshake_timeout" >"$logs/raw.out" 2>&1 &
 bg_raw=$!
 conformance=$here/../conformance/fuzzingclient.py
-# Each case is a new TLS connection, so on a loaded machine the whole
-# driver (355 cases, every section) takes longer than a suite may:
-# WSX_TLS_CONFORMANCE=all runs it all. By default the sections where TLS
-# records cut across frames and control frames (ping/pong 2, reserved
-# bits 3, opcodes 4, fragmentation 5, close 7, auto-fragmentation 10, the
-# opening handshake H); framing with huge payloads (1), the UTF-8 table (6)
-# and large messages (9) add nothing over TLS that the 1 MiB cases of the
-# peers and tests/e2e/test_loop_tls.c's megabyte each way do not cover.
-# Under sanitizers or valgrind (WSX_QUICK): 2, 7 and H.
-sections="--only 2 --only 3 --only 4 --only 5 --only 7 --only 10 --only H"
+# Every section (355 cases, about 17 s). Under sanitizers or valgrind
+# (WSX_QUICK) each case costs many times more: the sections where TLS
+# records cut across frames and control frames (ping/pong 2, close 7, the
+# opening handshake H); the plain build's run covers the rest.
+sections=
 [ -n "${WSX_QUICK:-}" ] && sections="--only 2 --only 7 --only H"
-[ "${WSX_TLS_CONFORMANCE:-}" = all ] && sections=
 timeout -k 5 80 "$py" "$conformance" --port "$port_wss" --port-small "$port_small" \
     --tls-ca "$c/ca.pem" --budget 70 $sections >"$logs/conf.out" 2>&1 &
 bg_conf=$!
