@@ -41,7 +41,10 @@ cases() {
 start() {
     name=$1
     shift
-    timeout -k 5 85 "$@" >"$logs/$name" 2>&1 &
+    # A safety net only: it must not fire before the clean-exit check at
+    # the end (a second SIGTERM after the server gave its handler back
+    # kills it with 143), also under sanitizers on a loaded machine.
+    timeout -k 5 300 "$@" >"$logs/$name" 2>&1 &
     pids="$pids $!"
     eval "${name}_pid=$!"
     for _ in $(seq 50); do
