@@ -52,7 +52,7 @@ if [ -x "$ex/chat" ]; then
 fi
 
 if [ -x "$ex/wsx-cat" ] && [ -x "$ex/echo_server" ]; then
-    timeout 40 "$py" "$here/reconnect_check.py" "$ex/wsx-cat" "$ex/echo_server" >"$logs/out" 2>&1
+    timeout 60 "$py" "$here/reconnect_check.py" "$ex/wsx-cat" "$ex/echo_server" >"$logs/out" 2>&1
     st=$?
     tally
     [ $st -eq 0 ] || result FAIL reconnect_check "exited $st"
