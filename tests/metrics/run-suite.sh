@@ -41,10 +41,11 @@ cases() {
 start() {
     name=$1
     shift
-    # A safety net only: it must not fire before the clean-exit check at
-    # the end (a second SIGTERM after the server gave its handler back
-    # kills it with 143), also under sanitizers on a loaded machine.
-    timeout -k 5 300 "$@" >"$logs/$name" 2>&1 &
+    # A safety net only. --foreground: our SIGTERM reaches the server
+    # once; without it timeout also signals its process group, and a
+    # second SIGTERM arriving after the server has shut down and given
+    # its handler back kills it (status 143, seen under ASan).
+    timeout --foreground -k 5 300 "$@" >"$logs/$name" 2>&1 &
     pids="$pids $!"
     eval "${name}_pid=$!"
     for _ in $(seq 50); do
