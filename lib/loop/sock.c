@@ -5,6 +5,7 @@
  * the socket once wsx_conn_done() says the connection is over and the
  * stream has drained. */
 #include "loop_internal.h"
+#include "../core/strcopy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -100,30 +101,15 @@ int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
     return 0;
 }
 
-static size_t str_size(const char *s)
-{
-    return s ? strlen(s) + 1 : 0;
-}
-
-static const char *str_keep(char **area, const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = memcpy(*area, s, n);
-    *area += n;
-    return d;
-}
-
 /* A client connection keeps its settings, strings included, in the same
  * block as its socket: the core reads cfg->client.protocols again when
  * the server answers. */
 static wsx_client_sock *client_block(const wsx_endpoint *ep)
 {
     const wsx_client_opts *o = &ep->cfg.client;
-    size_t extra = str_size(o->host) + str_size(o->path) + str_size(o->origin) +
-                   str_size(o->protocols) + str_size(o->extensions) +
-                   str_size(o->extra_headers);
+    size_t extra = wsx__str_size(o->host) + wsx__str_size(o->path) + wsx__str_size(o->origin) +
+                   wsx__str_size(o->protocols) + wsx__str_size(o->extensions) +
+                   wsx__str_size(o->extra_headers);
     wsx_client_sock *cs = malloc(sizeof *cs + extra);
     if (!cs)
         return NULL;
@@ -131,12 +117,12 @@ static wsx_client_sock *client_block(const wsx_endpoint *ep)
     cs->ep = *ep;
     cs->rc = NULL;
     wsx_client_opts *k = &cs->ep.cfg.client;
-    k->host = str_keep(&area, o->host);
-    k->path = str_keep(&area, o->path);
-    k->origin = str_keep(&area, o->origin);
-    k->protocols = str_keep(&area, o->protocols);
-    k->extensions = str_keep(&area, o->extensions);
-    k->extra_headers = str_keep(&area, o->extra_headers);
+    k->host = wsx__str_keep(&area, o->host);
+    k->path = wsx__str_keep(&area, o->path);
+    k->origin = wsx__str_keep(&area, o->origin);
+    k->protocols = wsx__str_keep(&area, o->protocols);
+    k->extensions = wsx__str_keep(&area, o->extensions);
+    k->extra_headers = wsx__str_keep(&area, o->extra_headers);
     return cs;
 }
 

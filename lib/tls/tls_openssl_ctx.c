@@ -4,6 +4,7 @@
  * rebuilt from the same files by wsx_tls_reload, and the reason of the
  * last failure in words. */
 #include "tls_openssl.h"
+#include "../core/strcopy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,41 +211,26 @@ static int ctx_set_build(wsx_tls *t, SSL_CTX **ctx, SSL_CTX ***sni,
     return WSX_ETLS;
 }
 
-static size_t str_size(const char *s)
-{
-    return s ? strlen(s) + 1 : 0;
-}
-
-static const char *str_keep(char **area, const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = memcpy(*area, s, n);
-    *area += n;
-    return d;
-}
-
 /* t->o and t->sni as copies of o, strings in one block. */
 static int opts_keep(wsx_tls *t, const wsx_tls_opts *o)
 {
-    size_t n = str_size(o->cert_file) + str_size(o->key_file) + str_size(o->ca_file);
+    size_t n = wsx__str_size(o->cert_file) + wsx__str_size(o->key_file) + wsx__str_size(o->ca_file);
     for (size_t i = 0; i < o->sni_count; i++)
-        n += str_size(o->sni[i].name) + str_size(o->sni[i].cert_file) +
-             str_size(o->sni[i].key_file);
+        n += wsx__str_size(o->sni[i].name) + wsx__str_size(o->sni[i].cert_file) +
+             wsx__str_size(o->sni[i].key_file);
     t->strs = malloc(n ? n : 1);
     t->sni = o->sni_count ? calloc(o->sni_count, sizeof *t->sni) : NULL;
     if (!t->strs || (o->sni_count && !t->sni))
         return WSX_ENOMEM;
     char *area = t->strs;
     t->o = *o;
-    t->o.cert_file = str_keep(&area, o->cert_file);
-    t->o.key_file = str_keep(&area, o->key_file);
-    t->o.ca_file = str_keep(&area, o->ca_file);
+    t->o.cert_file = wsx__str_keep(&area, o->cert_file);
+    t->o.key_file = wsx__str_keep(&area, o->key_file);
+    t->o.ca_file = wsx__str_keep(&area, o->ca_file);
     for (size_t i = 0; i < o->sni_count; i++) {
-        t->sni[i].name = str_keep(&area, o->sni[i].name);
-        t->sni[i].cert_file = str_keep(&area, o->sni[i].cert_file);
-        t->sni[i].key_file = str_keep(&area, o->sni[i].key_file);
+        t->sni[i].name = wsx__str_keep(&area, o->sni[i].name);
+        t->sni[i].cert_file = wsx__str_keep(&area, o->sni[i].cert_file);
+        t->sni[i].key_file = wsx__str_keep(&area, o->sni[i].key_file);
     }
     t->o.sni = t->sni;
     return 0;
