@@ -1,13 +1,17 @@
 /* bench_deflate.c - throughput of wsx's DEFLATE codec against zlib (the
- * only user of -lz besides the zlib test) on generated JSON and English-
+ * only user of -lz besides the zlib test) and, when built with
+ * -DWSX_BENCH_LIBDEFLATE -ldeflate (the bench Makefile does so where
+ * libdeflate.h is installed), libdeflate, on generated JSON and English-
  * like text: compress at levels 1 and 6, decompress zlib-6 output. MB/s
  * count uncompressed bytes. A micro-benchmark: never part of make test.
  *   cc -O2 -Iinclude tests/bench/bench_deflate.c BUILD/libwsx.a -lz
  *   ./a.out [MiB of each corpus, default 8]
- *   ./a.out once wsx|zlib deflate1|deflate6|inflate json|text
+ *   ./a.out once wsx|zlib|libdeflate deflate1|deflate6|inflate json|text
  * The last form runs one operation on 1 MiB in the function `once`, for
  * callgrind's --toggle-collect (callgrind_deflate.sh), and prints the
- * compressed/original ratio; it exits 1 if the data does not round-trip. */
+ * compressed/original ratio; it exits 1 if the data does not round-trip,
+ * 2 for a codec not built in. libdeflate works on whole buffers (no
+ * streaming, no window), so its figures are a bound, not a peer's. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +19,9 @@
 #include <string.h>
 #include <time.h>
 #include <zlib.h>
+#ifdef WSX_BENCH_LIBDEFLATE
+#include <libdeflate.h>
+#endif
 
 #include "wsx_deflate.h"
 
@@ -142,6 +149,27 @@ static size_t zlib_decomp(const uint8_t *in, size_t n, uint8_t *out, int cap)
     return r;
 }
 
+#ifdef WSX_BENCH_LIBDEFLATE
+/* A compressor or decompressor per call, as for the two others. */
+static size_t ldf_comp(const uint8_t *in, size_t n, uint8_t *out, int level)
+{
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+    size_t r = libdeflate_deflate_compress(c, in, n, out, n + n / 2 + 1024);
+    libdeflate_free_compressor(c);
+    return r;
+}
+
+static size_t ldf_decomp(const uint8_t *in, size_t n, uint8_t *out, int cap)
+{
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    size_t r = 0;
+    if (libdeflate_deflate_decompress(d, in, n, out, (size_t)cap, &r) != LIBDEFLATE_SUCCESS)
+        r = 0;
+    libdeflate_free_decompressor(d);
+    return r;
+}
+#endif
+
 typedef size_t (*codec_fn)(const uint8_t *, size_t, uint8_t *, int);
 
 /* Best of several runs of at least 0.3 s of CPU time: MB/s of `mb`
@@ -175,14 +203,26 @@ __attribute__((noinline)) size_t once(codec_fn f, const uint8_t *in, size_t n,
 static int run_once(char **argv)
 {
     size_t cap = 1u << 20, n, r, zn;
+    codec_fn comp = wsx_comp, decomp = wsx_decomp;
+    if (!strcmp(argv[2], "zlib")) {
+        comp = zlib_comp;
+        decomp = zlib_decomp;
+    } else if (!strcmp(argv[2], "libdeflate")) {
+#ifdef WSX_BENCH_LIBDEFLATE
+        comp = ldf_comp;
+        decomp = ldf_decomp;
+#else
+        fprintf(stderr, "built without libdeflate\n");
+        return 2;
+#endif
+    }
     uint8_t *in = malloc(cap), *z = malloc(2 * cap), *out = malloc(2 * cap);
-    bool zl = !strcmp(argv[2], "zlib");
     n = !strcmp(argv[4], "text") ? make_text(in, cap) : make_json(in, cap);
     if (!strcmp(argv[3], "inflate")) {
         zn = zlib_comp(in, n, z, 6);
-        r = once(zl ? zlib_decomp : wsx_decomp, z, zn, out, (int)(2 * cap));
+        r = once(decomp, z, zn, out, (int)(2 * cap));
     } else {
-        zn = once(zl ? zlib_comp : wsx_comp, in, n, z, argv[3][7] - '0');
+        zn = once(comp, in, n, z, argv[3][7] - '0');
         r = zlib_decomp(z, zn, out, (int)(2 * cap));
     }
     bool ok = r == n && !memcmp(out, in, n);
@@ -208,15 +248,25 @@ int main(int argc, char **argv)
             double w = rate(wsx_comp, in, n, z, level, n, &sz);
             size_t wsz = sz;
             double zl = rate(zlib_comp, in, n, z, level, n, &sz);
-            printf("  deflate level %d: wsx %7.1f MB/s ratio %.4f | zlib %7.1f MB/s ratio %.4f\n",
+            printf("  deflate level %d: wsx %7.1f MB/s ratio %.4f | zlib %7.1f MB/s ratio %.4f",
                    level, w, (double)wsz / (double)n, zl, (double)sz / (double)n);
+#ifdef WSX_BENCH_LIBDEFLATE
+            double ld = rate(ldf_comp, in, n, z, level, n, &sz);
+            printf(" | libdeflate %7.1f MB/s ratio %.4f", ld, (double)sz / (double)n);
+#endif
+            printf("\n");
         }
         size_t zn = zlib_comp(in, n, z, 6);
         double w = rate(wsx_decomp, z, zn, out, 0, n, &sz);
         int ok = sz == n && !memcmp(out, in, n);
         double zl = rate(zlib_decomp, z, zn, out, (int)(cap + 1024), n, &sz);
-        printf("  inflate (zlib-6 data): wsx %7.1f MB/s%s | zlib %7.1f MB/s\n", w,
+        printf("  inflate (zlib-6 data): wsx %7.1f MB/s%s | zlib %7.1f MB/s", w,
                ok ? "" : " MISMATCH", zl);
+#ifdef WSX_BENCH_LIBDEFLATE
+        double ld = rate(ldf_decomp, z, zn, out, (int)(cap + 1024), n, &sz);
+        printf(" | libdeflate %7.1f MB/s%s", ld, sz == n ? "" : " MISMATCH");
+#endif
+        printf("\n");
     }
     free(in);
     free(z);
