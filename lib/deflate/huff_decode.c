@@ -6,28 +6,33 @@
 #include "huff_decode.h"
 #include "wsx.h"
 
-static uint32_t entry_of(int alphabet, unsigned sym)
+/* A symbol with `extra` bits after its code of `len` bits. */
+static uint32_t base_entry(unsigned value, unsigned len, unsigned extra)
 {
+    return (uint32_t)value << 16 | len << 8 | (len + extra);
+}
+
+static uint32_t entry_of(int alphabet, unsigned sym, unsigned len)
+{
+    uint32_t bad = WSX_HD_EXC | len << 8 | len;
     switch (alphabet) {
     case WSX_HD_ALPHA_LIT:
         if (sym < 256)
-            return (uint32_t)sym << 16 | WSX_HD_LIT << 4;
+            return WSX_HD_LIT | base_entry(sym, len, 0);
         if (sym == WSX_DFL_END)
-            return WSX_HD_END << 4;
+            return WSX_HD_END | bad;
         if (sym < WSX_DFL_NLIT)
-            return (uint32_t)wsx__dfl_len_base[sym - 257] << 16 |
-                   (uint32_t)wsx__dfl_len_extra[sym - 257] << 8 | WSX_HD_BASE << 4;
-        return WSX_HD_BAD << 4;
+            return base_entry(wsx__dfl_len_base[sym - 257], len,
+                              wsx__dfl_len_extra[sym - 257]);
+        return bad;
     case WSX_HD_ALPHA_DIST:
         if (sym < WSX_DFL_NDIST)
-            return (uint32_t)wsx__dfl_dist_base[sym] << 16 |
-                   (uint32_t)wsx__dfl_dist_extra[sym] << 8 | WSX_HD_BASE << 4;
-        return WSX_HD_BAD << 4;
+            return base_entry(wsx__dfl_dist_base[sym], len, wsx__dfl_dist_extra[sym]);
+        return bad;
     default:
         /* RFC 1951 §3.2.7: 16 repeats 3-6 times (2 extra bits), 17 puts
          * 3-10 zeros (3 bits), 18 puts 11-138 zeros (7 bits). */
-        return (uint32_t)sym << 16 | (uint32_t)(sym < 16 ? 0 : sym == 16 ? 2 : sym == 17 ? 3 : 7) << 8 |
-               WSX_HD_LIT << 4;
+        return base_entry(sym, len, sym < 16 ? 0 : sym == 16 ? 2 : sym == 17 ? 3 : 7);
     }
 }
 
@@ -51,23 +56,28 @@ int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
         if (h->count[len])
             h->maxlen = len;
     }
+    /* Slots no code of root bits or fewer fills: prefixes of longer codes
+     * in a complete code, missing codes in an allowed incomplete one. */
+    uint32_t unfilled = WSX_HD_EXC | WSX_HD_LONG;
     if (left > 0) {
         bool single = codes == 1 && h->count[1] == 1;
         bool empty = codes == 0;
         if (alphabet == WSX_HD_ALPHA_CLEN ||
             !(single || (empty && alphabet == WSX_HD_ALPHA_DIST)))
             return WSX_EPROTO; /* incomplete */
+        unfilled = single ? WSX_HD_EXC | 1u << 8 | 1u : WSX_HD_EXC;
     }
     offs[1] = 0;
     for (unsigned len = 1; len < WSX_DFL_MAX_BITS; len++)
         offs[len + 1] = (uint16_t)(offs[len] + h->count[len]);
     for (unsigned sym = 0; sym < n; sym++)
         if (lens[sym])
-            h->sorted[offs[lens[sym]]++] = entry_of(alphabet, sym) | lens[sym];
+            h->sorted[offs[lens[sym]]++] = entry_of(alphabet, sym, lens[sym]);
 
     h->root = root;
     uint32_t size = 1u << root;
-    memset(h->table, 0, size * sizeof *h->table);
+    for (uint32_t j = 0; j < size; j++)
+        h->table[j] = unfilled;
     uint32_t code = 0;
     unsigned idx = 0;
     for (unsigned len = 1; len <= root; len++, code <<= 1) {

@@ -6,23 +6,35 @@
 
 #include <stdint.h>
 
-/* A table entry packs what decoding a symbol needs:
- *   bits 0-3   code length (0: not resolved by the table, take the walk)
- *   bits 4-7   kind (below)
- *   bits 8-15  extra bits that follow the code
- *   bits 16-31 value: the literal, the length/distance base, or the
- *              code-length symbol */
-#define WSX_HD_LEN(e) ((unsigned)(e) & 15u)
-#define WSX_HD_KIND(e) (((unsigned)(e) >> 4) & 15u)
-#define WSX_HD_EXTRA(e) (((unsigned)(e) >> 8) & 255u)
-#define WSX_HD_VAL(e) ((unsigned)((e) >> 16))
+/* A table entry holds all a symbol needs, laid out so that the hot loop
+ * spends one or two operations per question:
+ *   bits 0-7   bits to consume: the code and the extra bits after it
+ *              (at most 15 + 13), so one shift steps over both
+ *   bits 8-11  code length: the extra bits start there
+ *   bit 13     LONG: a code longer than the table (take the walk)
+ *   bit 14     END: end of block
+ *   bit 15     EXC: not a literal, length or distance (END, LONG, or a
+ *              symbol no stream may use: literal/length 286/287, distance
+ *              30/31, or a code missing from an allowed incomplete code)
+ *   bits 16-30 value: the literal, the length/distance base, or the
+ *              code-length symbol
+ *   bit 31     LIT: a literal byte, so that one sign test finds it
+ * A length or distance is value + extra bits, from the bits as they were
+ * before consuming (wsx__hdec_extra). */
+#define WSX_HD_LONG 0x2000u
+#define WSX_HD_END 0x4000u
+#define WSX_HD_EXC 0x8000u
+#define WSX_HD_LIT 0x80000000u
+#define WSX_HD_USE(e) ((unsigned)(e) & 0xffu)
+#define WSX_HD_CODELEN(e) (((unsigned)(e) >> 8) & 15u)
+#define WSX_HD_VAL(e) (((unsigned)(e) >> 16) & 0x7fffu)
 
-enum {
-    WSX_HD_LIT = 0,  /* a literal byte, or a code-length symbol */
-    WSX_HD_BASE = 1, /* a length or distance base with extra bits */
-    WSX_HD_END = 2,  /* end of block */
-    WSX_HD_BAD = 3   /* literal/length 286/287, distance 30/31 */
-};
+/* The extra bits of e, from `saved` (the bit buffer before e was
+ * consumed): the bits past the code, up to the bits consumed. */
+static inline uint32_t wsx__hdec_extra(uint32_t e, uint64_t saved)
+{
+    return (uint32_t)((saved & ~(~(uint64_t)0 << WSX_HD_USE(e))) >> WSX_HD_CODELEN(e));
+}
 
 /* Which alphabet a table decodes (it fixes the entries and which
  * incomplete codes are allowed). */
@@ -42,29 +54,31 @@ typedef struct wsx_hdec {
  * as zlib does, only for a single code of one bit (a literal/length or
  * distance alphabet) or an empty distance alphabet: RFC 1951 §3.2.7 "One
  * distance code of zero bits means that there are no distance codes used
- * at all"; using such a missing code later fails at decode time. */
+ * at all"; using such a missing code later fails at decode time (its
+ * entry is EXC, with the bits that tell it apart as its code length: 1
+ * beside the single code, 0 in an empty code). */
 int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
                    unsigned root);
 
-/* The canonical walk for codes longer than root (or missing from an
- * incomplete code): 1 with *e set, 0 when more than nbits bits are
- * needed, -1 as soon as the bits can match no code. */
+/* The canonical walk for codes longer than root: 1 with *e set, 0 when
+ * more than nbits bits are needed, -1 as soon as the bits can match no
+ * code. */
 int wsx__hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
                   uint32_t *e);
 
 /* Decode the symbol at the bottom of bits (nbits valid, higher bits
- * zero or the stream's next bits). Returns as wsx__hdec_slow. */
+ * zero or the stream's next bits): 1 with *e set once its code (not yet
+ * its extra bits) is buffered, else as wsx__hdec_slow. */
 static inline int wsx__hdec_decode(const wsx_hdec *h, uint64_t bits,
                                   unsigned nbits, uint32_t *e)
 {
     uint32_t x = h->table[bits & ((1u << h->root) - 1u)];
-    if (WSX_HD_LEN(x)) {
-        if (WSX_HD_LEN(x) > nbits)
-            return 0;
-        *e = x;
-        return 1;
-    }
-    return wsx__hdec_slow(h, bits, nbits, e);
+    if (x & WSX_HD_LONG)
+        return wsx__hdec_slow(h, bits, nbits, e);
+    if (WSX_HD_CODELEN(x) > nbits)
+        return 0;
+    *e = x;
+    return 1;
 }
 
 #endif

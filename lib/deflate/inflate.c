@@ -10,7 +10,7 @@ size_t wsx_inflater_mem(int wbits)
 {
     if (wbits < WSX_DEFLATE_WBITS_MIN || wbits > WSX_DEFLATE_WBITS_MAX)
         return 0;
-    return sizeof(wsx_inflater) + ((size_t)1 << wbits);
+    return sizeof(wsx_inflater) + ((size_t)1 << wbits) + WSX_INF_SLACK;
 }
 
 wsx_inflater *wsx_inflater_new(const wsx_allocator *a, int wbits)
@@ -25,6 +25,7 @@ wsx_inflater *wsx_inflater_new(const wsx_allocator *a, int wbits)
     s->alloc = *a;
     s->win = (uint8_t *)(s + 1);
     s->wsize = (uint32_t)1 << wbits;
+    s->wend = s->wsize + WSX_INF_SLACK;
     s->lit.table = s->lit_table;
     s->lit.sorted = s->lit_sorted;
     s->dist_h.table = s->dist_table;
@@ -36,7 +37,7 @@ wsx_inflater *wsx_inflater_new(const wsx_allocator *a, int wbits)
 void wsx_inflater_free(wsx_inflater *s)
 {
     if (s)
-        s->alloc.free(s, sizeof *s + s->wsize, s->alloc.user);
+        s->alloc.free(s, sizeof *s + s->wend, s->alloc.user);
 }
 
 void wsx_inflater_reset(wsx_inflater *s, bool keep_window)
@@ -67,6 +68,14 @@ bool wsx_inflater_finished(const wsx_inflater *s)
     return s->mode == INF_DONE;
 }
 
+/* Bytes the window takes before the next flush: up to its end, and no
+ * more than wsize in one chunk. */
+static uint32_t room(const wsx_inflater *s)
+{
+    uint32_t to_end = s->wend - s->wpos, to_chunk = s->epos + s->wsize - s->wpos;
+    return to_end < to_chunk ? to_end : to_chunk;
+}
+
 /* Emit win[epos..wpos) after the limit check; wrap at the window's end. */
 static int flush_window(wsx_inflater *s, wsx_emit_fn emit, void *ctx)
 {
@@ -79,7 +88,7 @@ static int flush_window(wsx_inflater *s, wsx_emit_fn emit, void *ctx)
         if (r)
             return r;
     }
-    if (s->wpos == s->wsize)
+    if (s->wpos == s->wend)
         s->wpos = 0;
     s->epos = s->wpos;
     return 0;
@@ -113,7 +122,8 @@ static uint32_t take(wsx_inflater *s, unsigned n)
 }
 
 /* Decode one symbol with its extra bits all buffered: 1, 0 when the input
- * ran out first, -1 for bits that match no code. */
+ * ran out first, -1 for bits that match no code. The caller consumes
+ * WSX_HD_USE(*e) bits (WSX_HD_CODELEN for an EXC entry). */
 static int need_symbol(wsx_inflater *s, const wsx_hdec *h, const uint8_t **p,
                        const uint8_t *end, uint32_t *e)
 {
@@ -121,7 +131,7 @@ static int need_symbol(wsx_inflater *s, const wsx_hdec *h, const uint8_t **p,
         int r = wsx__hdec_decode(h, s->bits, s->nbits, e);
         if (r < 0)
             return -1;
-        if (r > 0 && WSX_HD_LEN(*e) + WSX_HD_EXTRA(*e) <= s->nbits)
+        if (r > 0 && WSX_HD_USE(*e) <= s->nbits)
             return 1;
         if (*p == end)
             return 0;
@@ -156,8 +166,9 @@ static int read_lengths(wsx_inflater *s, const uint8_t **p, const uint8_t *end)
         int r = need_symbol(s, &s->lit, p, end, &e);
         if (r <= 0)
             return r < 0 ? WSX_EPROTO : WSX_EAGAIN;
-        drop(s, WSX_HD_LEN(e));
-        unsigned sym = WSX_HD_VAL(e), rep;
+        uint64_t saved = s->bits;
+        drop(s, WSX_HD_USE(e));
+        unsigned sym = WSX_HD_VAL(e), rep = wsx__hdec_extra(e, saved);
         uint8_t v = 0;
         if (sym < 16) {
             s->lens[s->have++] = (uint8_t)sym;
@@ -167,9 +178,9 @@ static int read_lengths(wsx_inflater *s, const uint8_t **p, const uint8_t *end)
             if (s->have == 0)
                 return WSX_EPROTO; /* repeat with no previous length */
             v = s->lens[s->have - 1];
-            rep = 3 + take(s, 2);
+            rep += 3;
         } else {
-            rep = (sym == 17 ? 3 : 11) + take(s, WSX_HD_EXTRA(e));
+            rep += sym == 17 ? 3 : 11;
         }
         if (s->have + rep > total)
             return WSX_EPROTO; /* more lengths than HLIT + HDIST */
@@ -193,7 +204,7 @@ static int inflate_steps(wsx_inflater *s, const uint8_t **p, const uint8_t *end,
     int r;
     uint32_t e;
     for (;;) {
-        if (s->wpos == s->wsize && (r = flush_window(s, emit, ctx)) != 0)
+        if (room(s) == 0 && (r = flush_window(s, emit, ctx)) != 0)
             return r;
         switch (s->mode) {
         case INF_HEADER:
@@ -226,7 +237,7 @@ static int inflate_steps(wsx_inflater *s, const uint8_t **p, const uint8_t *end,
             s->mode = INF_STORED_COPY;
             break;
         case INF_STORED_COPY:
-            while (s->len && s->wpos < s->wsize) {
+            while (s->len && room(s)) {
                 if (s->nbits >= 8) {
                     s->win[s->wpos++] = (uint8_t)take(s, 8);
                     s->len--;
@@ -235,9 +246,9 @@ static int inflate_steps(wsx_inflater *s, const uint8_t **p, const uint8_t *end,
                 }
                 if (*p == end)
                     return WSX_EAGAIN;
-                uint32_t n = s->len, room = s->wsize - s->wpos;
-                if (n > room)
-                    n = room;
+                uint32_t n = s->len, k = room(s);
+                if (n > k)
+                    n = k;
                 if (n > (size_t)(end - *p))
                     n = (uint32_t)(end - *p);
                 memcpy(s->win + s->wpos, *p, n);
@@ -282,21 +293,24 @@ static int inflate_steps(wsx_inflater *s, const uint8_t **p, const uint8_t *end,
             s->mode = INF_LEN;
             break;
         case INF_LEN:
-            if (end - *p >= 8 && s->wsize - s->wpos >= WSX_DFL_MAX_MATCH) {
+            if (end - *p >= 8 && s->wpos + WSX_DFL_MAX_MATCH <= s->wsize) {
                 if ((r = wsx__inflate_fast(s, p, end)) != 0)
                     return r;
                 break;
             }
             if ((r = need_symbol(s, &s->lit, p, end, &e)) <= 0)
                 return r < 0 ? WSX_EPROTO : WSX_EAGAIN;
-            drop(s, WSX_HD_LEN(e));
-            if (WSX_HD_KIND(e) == WSX_HD_LIT) {
-                s->win[s->wpos++] = (uint8_t)WSX_HD_VAL(e);
+            if (e & WSX_HD_LIT) {
+                drop(s, WSX_HD_USE(e));
+                s->win[s->wpos++] = (uint8_t)(e >> 16);
                 wsx_inflate_history(s, 1);
-            } else if (WSX_HD_KIND(e) == WSX_HD_BASE) {
-                s->len = WSX_HD_VAL(e) + take(s, WSX_HD_EXTRA(e));
+            } else if (!(e & WSX_HD_EXC)) {
+                uint64_t saved = s->bits;
+                drop(s, WSX_HD_USE(e));
+                s->len = WSX_HD_VAL(e) + wsx__hdec_extra(e, saved);
                 s->mode = INF_DIST;
-            } else if (WSX_HD_KIND(e) == WSX_HD_END) {
+            } else if (e & WSX_HD_END) {
+                drop(s, WSX_HD_USE(e));
                 s->mode = s->last ? INF_DONE : INF_HEADER;
             } else {
                 return WSX_EPROTO;
@@ -305,19 +319,20 @@ static int inflate_steps(wsx_inflater *s, const uint8_t **p, const uint8_t *end,
         case INF_DIST:
             if ((r = need_symbol(s, &s->dist_h, p, end, &e)) <= 0)
                 return r < 0 ? WSX_EPROTO : WSX_EAGAIN;
-            if (WSX_HD_KIND(e) != WSX_HD_BASE)
+            if (e & WSX_HD_EXC)
                 return WSX_EPROTO;
-            drop(s, WSX_HD_LEN(e));
-            s->dist = WSX_HD_VAL(e) + take(s, WSX_HD_EXTRA(e));
+            uint64_t saved = s->bits;
+            drop(s, WSX_HD_USE(e));
+            s->dist = WSX_HD_VAL(e) + wsx__hdec_extra(e, saved);
             if (s->dist > s->whave)
                 return WSX_EPROTO; /* beyond the window or the output */
             s->mode = INF_COPY;
             break;
         case INF_COPY: {
-            uint32_t n = s->len, room = s->wsize - s->wpos;
-            if (n > room)
-                n = room;
-            wsx__inflate_copy(s->win, s->wpos, s->wsize, s->dist, n);
+            uint32_t n = s->len, k = room(s);
+            if (n > k)
+                n = k;
+            wsx__inflate_copy(s->win, s->wpos, s->wend, s->dist, n);
             s->wpos += n;
             s->len -= n;
             wsx_inflate_history(s, n);

@@ -6,50 +6,80 @@
 
 #include "inflate_int.h"
 
-/* Copy n bytes (3..258) from d - dist to d, forward, as LZ77 demands
- * when the regions overlap (a short distance repeats a pattern). Most
- * matches are short: with dist >= 8 they go in 8-byte steps that read
- * only bytes already written, the last step ending exactly at n (it
- * rewrites a few bytes with their own values), so nothing past the
- * match is touched and no library call is made. */
-static inline void copy_forward(uint8_t *d, uint32_t dist, uint32_t n)
+/* Copy n bytes (n >= 1) from d - dist to d, forward, as LZ77 demands
+ * when the regions overlap (a short distance repeats a pattern), writing
+ * nothing past d + n. The careful path's copy, and the fast loop's when
+ * the source wraps around the window's end. */
+static void copy_exact(uint8_t *d, uint32_t dist, uint32_t n)
 {
     const uint8_t *src = d - dist;
     if (dist >= 8 && n >= 8) {
-        if (n > 64 && dist >= n) {
-            memcpy(d, src, n);
-            return;
-        }
         for (uint32_t i = 0; i + 8 < n; i += 8)
             memcpy(d + i, src + i, 8);
         memcpy(d + n - 8, src + n - 8, 8);
-    } else if (dist >= 4 && n >= 4) {
-        memcpy(d, src, 4);
-        for (uint32_t i = 4; i + 4 < n; i += 4)
-            memcpy(d + i, src + i, 4);
-        memcpy(d + n - 4, src + n - 4, 4);
-    } else if (dist == 1) {
-        memset(d, *src, n);
     } else {
         for (uint32_t i = 0; i < n; i++)
             d[i] = src[i];
     }
 }
 
-void wsx__inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dist,
+void wsx__inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wend, uint32_t dist,
                       uint32_t n)
 {
     if (dist <= wpos) {
-        copy_forward(win + wpos, dist, n);
+        copy_exact(win + wpos, dist, n);
         return;
     }
-    /* The source starts at or after wpos (dist <= wsize), so memmove's
-     * semantics equal a forward copy. */
-    uint32_t src = wpos + wsize - dist;
-    uint32_t m = wsize - src < n ? wsize - src : n;
+    /* The source starts at or after wpos (dist <= wsize < wend), so
+     * memmove's semantics equal a forward copy. */
+    uint32_t src = wpos + wend - dist;
+    uint32_t m = wend - src < n ? wend - src : n;
     memmove(win + wpos, win + src, m);
     if (n > m)
-        copy_forward(win + wpos + m, dist, n - m);
+        copy_exact(win + wpos + m, dist, n - m);
+}
+
+/* Copy a match of n bytes (3..258) from src, dist bytes back or (when the
+ * match reaches into the window's previous lap) at least 16 bytes ahead,
+ * writing in whole 8-byte words up to 15 bytes past d + n (the window's
+ * slack) and reading as far past src + n. With src at least 8 bytes away
+ * each word reads only bytes already final (or not yet overwritten); a
+ * shorter period is first written byte by byte over 8 bytes, then copied
+ * from the nearest multiple of it that is at least 8 back, which holds
+ * the same bytes. */
+static inline void copy_fast(uint8_t *d, const uint8_t *src, uint32_t dist, uint32_t n)
+{
+    uint8_t *end = d + n;
+    if (dist < 8) {
+        if (dist == 1) {
+            uint64_t v = 0x0101010101010101ull * *src;
+            do {
+                memcpy(d, &v, 8);
+                memcpy(d + 8, &v, 8);
+                d += 16;
+            } while (d < end);
+            return;
+        }
+        for (int i = 0; i < 8; i++)
+            d[i] = src[i];
+        uint32_t step = dist;
+        while (step < 8)
+            step += dist;
+        d += 8;
+        src = d - step;
+        while (d < end) {
+            memcpy(d, src, 8);
+            d += 8;
+            src += 8;
+        }
+        return;
+    }
+    do {
+        memcpy(d, src, 8);
+        memcpy(d + 8, src + 8, 8);
+        d += 16;
+        src += 16;
+    } while (d < end);
 }
 
 /* The canonical walk for a code longer than the table's root, through
@@ -70,8 +100,10 @@ static uint64_t load64le(const uint8_t *p)
            (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-/* One 8-byte refill gives 56 bits, enough for a length, a distance and
- * their extra bits (at most 48), so nothing inside needs to wait. */
+/* One 8-byte refill gives at least 56 bits: three literals (at most 15
+ * bits each), or a length and a distance with their extra bits (at most
+ * 20 + 28), so nothing inside a turn needs to wait. Every entry is taken
+ * by one shift of its low byte (code and extra bits together). */
 int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
 {
     const uint8_t *p = *pp;
@@ -82,7 +114,7 @@ int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
     /* History a distance may reach at wpos: whave + (wpos - s->wpos),
      * kept as one offset (mod 2^32) so the loop holds one value less. */
     const uint32_t reach0 = s->whave - wpos;
-    const uint32_t wsize = s->wsize, wlimit = wsize - WSX_DFL_MAX_MATCH;
+    const uint32_t wsize = s->wsize, wend = s->wend, wlimit = wsize - WSX_DFL_MAX_MATCH;
     const uint32_t *lt = s->lit.table, *dt = s->dist_h.table;
     /* Huffman blocks always decode literals/lengths with a LIT_ROOT
      * table: a constant mask is one register less in this loop. */
@@ -94,51 +126,67 @@ int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
         p += (63 - nbits) >> 3;
         nbits |= 56;
         uint32_t e = lt[bits & lmask];
-        if (!WSX_HD_LEN(e) && slow(&s->lit, bits, nbits, &e) < 0)
-            goto bad;
-        bits >>= WSX_HD_LEN(e);
-        nbits -= WSX_HD_LEN(e);
-        unsigned kind = WSX_HD_KIND(e);
-        if (kind == WSX_HD_LIT) {
-            win[wpos++] = (uint8_t)WSX_HD_VAL(e);
-            /* 41 bits are left and a table code has at most 15: a
-             * literal that follows needs no refill (wlimit leaves room
-             * for it). Anything else waits for the next turn. */
+        if (e & WSX_HD_LIT) {
+            /* wlimit leaves room for the three. */
+            bits >>= WSX_HD_USE(e);
+            nbits -= WSX_HD_USE(e);
+            win[wpos++] = (uint8_t)(e >> 16);
             e = lt[bits & lmask];
-            if (WSX_HD_LEN(e) && WSX_HD_KIND(e) == WSX_HD_LIT) {
-                bits >>= WSX_HD_LEN(e);
-                nbits -= WSX_HD_LEN(e);
-                win[wpos++] = (uint8_t)WSX_HD_VAL(e);
-            }
+            if (!(e & WSX_HD_LIT))
+                continue;
+            bits >>= WSX_HD_USE(e);
+            nbits -= WSX_HD_USE(e);
+            win[wpos++] = (uint8_t)(e >> 16);
+            e = lt[bits & lmask];
+            if (!(e & WSX_HD_LIT))
+                continue;
+            bits >>= WSX_HD_USE(e);
+            nbits -= WSX_HD_USE(e);
+            win[wpos++] = (uint8_t)(e >> 16);
             continue;
         }
-        if (kind != WSX_HD_BASE) {
-            if (kind == WSX_HD_BAD)
+        if (e & WSX_HD_EXC) {
+            if ((e & WSX_HD_LONG) && slow(&s->lit, bits, nbits, &e) < 0)
                 goto bad;
-            s->mode = s->last ? INF_DONE : INF_HEADER;
-            break;
+            if (e & WSX_HD_LIT) {
+                bits >>= WSX_HD_USE(e);
+                nbits -= WSX_HD_USE(e);
+                win[wpos++] = (uint8_t)(e >> 16);
+                continue;
+            }
+            if (e & WSX_HD_EXC) {
+                if (!(e & WSX_HD_END))
+                    goto bad;
+                bits >>= WSX_HD_USE(e);
+                nbits -= WSX_HD_USE(e);
+                s->mode = s->last ? INF_DONE : INF_HEADER;
+                break;
+            }
         }
-        unsigned x = WSX_HD_EXTRA(e);
-        uint32_t length = WSX_HD_VAL(e) + (uint32_t)(bits & ((1u << x) - 1));
-        bits >>= x;
-        nbits -= x;
+        uint64_t saved = bits;
+        bits >>= WSX_HD_USE(e);
+        nbits -= WSX_HD_USE(e);
+        uint32_t length = WSX_HD_VAL(e) + wsx__hdec_extra(e, saved);
         e = dt[bits & dmask];
-        if (!WSX_HD_LEN(e) && slow(&s->dist_h, bits, nbits, &e) < 0)
-            goto bad;
-        if (WSX_HD_KIND(e) != WSX_HD_BASE)
-            goto bad;
-        bits >>= WSX_HD_LEN(e);
-        nbits -= WSX_HD_LEN(e);
-        x = WSX_HD_EXTRA(e);
-        uint32_t dist = WSX_HD_VAL(e) + (uint32_t)(bits & ((1u << x) - 1));
-        bits >>= x;
-        nbits -= x;
+        if (e & WSX_HD_EXC) {
+            if (!(e & WSX_HD_LONG) || slow(&s->dist_h, bits, nbits, &e) < 0 ||
+                (e & WSX_HD_EXC))
+                goto bad;
+        }
+        saved = bits;
+        bits >>= WSX_HD_USE(e);
+        nbits -= WSX_HD_USE(e);
+        uint32_t dist = WSX_HD_VAL(e) + wsx__hdec_extra(e, saved);
         if (dist > reach0 + wpos || dist > wsize)
             goto bad; /* beyond the window or before the output began */
-        if (dist <= wpos)
-            copy_forward(win + wpos, dist, length);
+        /* The source, in this lap of the window or the one before. */
+        uint32_t from = wpos - dist;
+        if (dist > wpos)
+            from += wend;
+        if (from + length + 15 <= wend)
+            copy_fast(win + wpos, win + from, dist, length);
         else
-            wsx__inflate_copy(win, wpos, wsize, dist, length);
+            wsx__inflate_copy(win, wpos, wend, dist, length); /* it wraps */
         wpos += length;
     }
     /* Give back the whole bytes the refill read ahead (only those of this

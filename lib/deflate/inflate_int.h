@@ -10,6 +10,12 @@
 
 #define LIT_ROOT 10 /* most literal/length codes are at most 10 bits */
 #define DIST_ROOT 8
+/* The window is a circle of 2^wbits + WSX_INF_SLACK bytes: the bytes just
+ * ahead of the write position lie further back than any distance may
+ * reach, so a match copy may run up to WSX_INF_SLACK - 1 bytes past its
+ * end in whole words and never spoil history (later output overwrites
+ * them before they are emitted). */
+#define WSX_INF_SLACK 16
 
 typedef enum inf_mode {
     INF_HEADER,      /* 3-bit block header */
@@ -28,9 +34,11 @@ typedef enum inf_mode {
 struct wsx_inflater {
     wsx_allocator alloc;
     uint8_t *win;
-    uint32_t wsize;
+    uint32_t wsize;  /* 2^wbits: the farthest distance */
+    uint32_t wend;   /* wsize + WSX_INF_SLACK: where win wraps */
     uint32_t wpos;   /* where the next byte goes */
-    uint32_t epos;   /* win[epos..wpos) is decoded but not yet emitted */
+    uint32_t epos;   /* win[epos..wpos) is decoded but not yet emitted,
+                        at most wsize bytes */
     uint32_t whave;  /* bytes a distance may reach back, at most wsize */
     uint64_t bits;   /* bit buffer: nbits valid bits, higher bits zero */
     unsigned nbits;
@@ -59,13 +67,14 @@ static inline void wsx_inflate_history(wsx_inflater *s, uint32_t n)
 
 /* Copy a match of n bytes to win[wpos..wpos+n) (which must not wrap) from
  * dist bytes back (1 <= dist <= wsize), where the source may wrap around
- * the window's end. */
-void wsx__inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wsize, uint32_t dist,
+ * wend, the window's end; nothing past the match is written. */
+void wsx__inflate_copy(uint8_t *win, uint32_t wpos, uint32_t wend, uint32_t dist,
                       uint32_t n);
 
-/* Decode a Huffman block while 8 input bytes and 258 bytes of window
- * before its end are available. Returns 0 (mode updated at the end of the
- * block) or WSX_EPROTO. */
+/* Decode a Huffman block while 8 input bytes and, at wpos, 258 bytes of
+ * window before wsize are available (so a chunk never exceeds wsize and
+ * a copy's overrun stays inside wend). Returns 0 (mode updated at the end
+ * of the block) or WSX_EPROTO. */
 int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end);
 
 #endif
