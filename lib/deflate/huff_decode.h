@@ -10,23 +10,25 @@
  * spends one or two operations per question:
  *   bits 0-7   bits to consume: the code and the extra bits after it
  *              (at most 15 + 13), so one shift steps over both
- *   bits 8-11  code length: the extra bits start there
- *   bit 13     LONG: a code longer than the table (take the walk)
- *   bit 14     END: end of block
+ *   bits 8-13  code length: the extra bits start there (alone in their
+ *              six bits, so that a shift by e >> 8 needs no mask on CPUs
+ *              whose shifts take the count modulo 64)
  *   bit 15     EXC: not a literal, length or distance (END, LONG, or a
  *              symbol no stream may use: literal/length 286/287, distance
  *              30/31, or a code missing from an allowed incomplete code)
  *   bits 16-30 value: the literal, the length/distance base, or the
- *              code-length symbol
+ *              code-length symbol; for EXC entries bit 16 is END (end of
+ *              block) and bit 17 LONG (a code longer than the table: take
+ *              the walk)
  *   bit 31     LIT: a literal byte, so that one sign test finds it
  * A length or distance is value + extra bits, from the bits as they were
  * before consuming (wsx__hdec_extra). */
-#define WSX_HD_LONG 0x2000u
-#define WSX_HD_END 0x4000u
 #define WSX_HD_EXC 0x8000u
+#define WSX_HD_END 0x10000u
+#define WSX_HD_LONG 0x20000u
 #define WSX_HD_LIT 0x80000000u
 #define WSX_HD_USE(e) ((unsigned)(e) & 0xffu)
-#define WSX_HD_CODELEN(e) (((unsigned)(e) >> 8) & 15u)
+#define WSX_HD_CODELEN(e) (((unsigned)(e) >> 8) & 63u)
 #define WSX_HD_VAL(e) (((unsigned)(e) >> 16) & 0x7fffu)
 
 /* The extra bits of e, from `saved` (the bit buffer before e was

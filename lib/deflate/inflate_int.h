@@ -46,6 +46,7 @@ struct wsx_inflater {
     int err;
     bool last;       /* the current block has BFINAL set */
     bool fixed;      /* lit/dist tables hold the fixed code */
+    bool baseline;   /* tests: the fast loop without CPU extensions */
     uint32_t len;    /* match length, or stored bytes left */
     uint32_t dist;
     uint16_t nlen, ndist, ncode, have;
