@@ -86,19 +86,29 @@ int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
                 h->table[j] = h->sorted[idx];
         }
     }
+    /* Where the walk of a longer code starts: the first code of length
+     * root + 1 and how many codes are shorter. */
+    h->first_long = code;
+    h->index_long = idx;
     return 0;
 }
 
 int wsx__hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
                   uint32_t *e)
 {
-    /* Canonical codes of one length are consecutive integers, and the
-     * first code of length len+1 is (last code of len + 1) * 2. */
-    int32_t code = 0, first = 0, index = 0;
-    for (unsigned len = 1; len <= h->maxlen; len++) {
+    /* The table ruled out every code of root bits or fewer, so the walk
+     * starts one bit further. Canonical codes of one length are
+     * consecutive integers, and the first code of length len+1 is (last
+     * code of len + 1) * 2. */
+    unsigned len = h->root + 1;
+    if (len > nbits)
+        return 0;
+    int32_t code = (int32_t)wsx__dfl_bitrev((uint32_t)bits & ((1u << h->root) - 1u), h->root);
+    int32_t first = (int32_t)h->first_long, index = (int32_t)h->index_long;
+    for (; len <= h->maxlen; len++) {
         if (len > nbits)
             return 0;
-        code |= (int32_t)((bits >> (len - 1)) & 1u);
+        code = code << 1 | (int32_t)((bits >> (len - 1)) & 1u);
         int32_t count = h->count[len];
         if (code - first < count) {
             *e = h->sorted[index + code - first];
@@ -106,7 +116,6 @@ int wsx__hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
         }
         index += count;
         first = (first + count) << 1;
-        code <<= 1;
     }
     return -1;
 }

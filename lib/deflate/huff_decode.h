@@ -48,6 +48,8 @@ typedef struct wsx_hdec {
     uint16_t count[16];  /* codes of each length */
     unsigned root;
     unsigned maxlen;     /* longest code; 0 when there is none */
+    uint32_t first_long; /* first code of length root + 1 */
+    uint32_t index_long; /* codes of root bits or fewer */
 } wsx_hdec;
 
 /* Build h (whose table and sorted arrays the caller provides, sized for
@@ -62,9 +64,9 @@ typedef struct wsx_hdec {
 int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
                    unsigned root);
 
-/* The canonical walk for codes longer than root: 1 with *e set, 0 when
- * more than nbits bits are needed, -1 as soon as the bits can match no
- * code. */
+/* The canonical walk for a code longer than root (the table's entry for
+ * the first root bits is LONG): 1 with *e set, 0 when more than nbits
+ * bits are needed, -1 when the bits match no code. */
 int wsx__hdec_slow(const wsx_hdec *h, uint64_t bits, unsigned nbits,
                   uint32_t *e);
 
@@ -75,7 +77,7 @@ static inline int wsx__hdec_decode(const wsx_hdec *h, uint64_t bits,
                                   unsigned nbits, uint32_t *e)
 {
     uint32_t x = h->table[bits & ((1u << h->root) - 1u)];
-    if (x & WSX_HD_LONG)
+    if ((x & WSX_HD_EXC) && (x & WSX_HD_LONG))
         return wsx__hdec_slow(h, bits, nbits, e);
     if (WSX_HD_CODELEN(x) > nbits)
         return 0;
