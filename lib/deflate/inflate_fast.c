@@ -113,7 +113,7 @@ static WSX_ALWAYS_INLINE uint64_t load64le(const uint8_t *p)
  * by one shift of its low byte (code and extra bits together). The body
  * is compiled twice: for the baseline CPU and for BMI2 (below). */
 static WSX_ALWAYS_INLINE int fast_loop(wsx_inflater *s, const uint8_t **pp,
-                                       const uint8_t *end)
+                                       const uint8_t *end, bool full)
 {
     const uint8_t *p = *pp;
     uint64_t bits = s->bits;
@@ -121,7 +121,8 @@ static WSX_ALWAYS_INLINE int fast_loop(wsx_inflater *s, const uint8_t **pp,
     uint8_t *win = s->win;
     uint32_t wpos = s->wpos;
     /* History a distance may reach at wpos: whave + (wpos - s->wpos),
-     * kept as one offset (mod 2^32) so the loop holds one value less. */
+     * kept as one offset (mod 2^32) so the loop holds one value less;
+     * once the window is full (the usual case) only wsize bounds it. */
     const uint32_t reach0 = s->whave - wpos;
     const uint32_t wsize = s->wsize, wend = s->wend, wlimit = wsize - WSX_DFL_MAX_MATCH;
     const uint32_t *lt = s->lit.table, *dt = s->dist_h.table;
@@ -130,7 +131,10 @@ static WSX_ALWAYS_INLINE int fast_loop(wsx_inflater *s, const uint8_t **pp,
     const uint32_t lmask = (1u << LIT_ROOT) - 1, dmask = (1u << DIST_ROOT) - 1;
     int ret = 0;
 
-    while (end - p >= 8 && wpos <= wlimit) {
+    if (end - p < 8)
+        return 0;
+    const uint8_t *const in_last = end - 8;
+    while (p <= in_last && wpos <= wlimit) {
         bits |= load64le(p) << nbits;
         p += (63 - nbits) >> 3;
         nbits |= 56;
@@ -187,16 +191,18 @@ static WSX_ALWAYS_INLINE int fast_loop(wsx_inflater *s, const uint8_t **pp,
         bits >>= WSX_HD_USE(e);
         nbits -= WSX_HD_USE(e);
         uint32_t dist = (e >> 16) + wsx__hdec_extra(e, saved);
-        if (dist > reach0 + wpos || dist > wsize)
+        if (dist > wsize || (!full && dist > reach0 + wpos))
             goto bad; /* beyond the window or before the output began */
-        /* The source, in this lap of the window or the one before. */
-        uint32_t from = wpos - dist;
-        if (dist > wpos)
-            from += wend;
-        if (from + length + 15 <= wend)
-            copy_fast(win + wpos, win + from, dist, length);
-        else
-            wsx__inflate_copy(win, wpos, wend, dist, length); /* it wraps */
+        if (dist <= wpos) {
+            copy_fast(win + wpos, win + wpos - dist, dist, length);
+        } else {
+            /* The source is in the window's previous lap. */
+            uint32_t from = wpos + wend - dist;
+            if (from + length + 15 <= wend)
+                copy_fast(win + wpos, win + from, dist, length);
+            else
+                wsx__inflate_copy(win, wpos, wend, dist, length); /* it wraps */
+        }
         wpos += length;
     }
     /* Give back the whole bytes the refill read ahead (only those of this
@@ -228,23 +234,25 @@ out:
 __attribute__((target("bmi2"))) static int fast_bmi2(wsx_inflater *s, const uint8_t **pp,
                                                       const uint8_t *end)
 {
-    return fast_loop(s, pp, end);
+    if (s->whave == s->wsize)
+        return fast_loop(s, pp, end, true);
+    return fast_loop(s, pp, end, false);
 }
+#define WSX_INFLATE_BMI2 1
+#endif
 
 static int fast_base(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
 {
-    return fast_loop(s, pp, end);
+    if (s->whave == s->wsize)
+        return fast_loop(s, pp, end, true);
+    return fast_loop(s, pp, end, false);
 }
 
 int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
 {
+#ifdef WSX_INFLATE_BMI2
     if (!s->baseline && __builtin_cpu_supports("bmi2"))
         return fast_bmi2(s, pp, end);
+#endif
     return fast_base(s, pp, end);
 }
-#else
-int wsx__inflate_fast(wsx_inflater *s, const uint8_t **pp, const uint8_t *end)
-{
-    return fast_loop(s, pp, end);
-}
-#endif
