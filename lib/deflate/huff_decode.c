@@ -74,18 +74,23 @@ int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
         if (lens[sym])
             h->sorted[offs[lens[sym]]++] = entry_of(alphabet, sym, lens[sym]);
 
+    /* Fill the table one length at a time: the entries of the codes up to
+     * len - 1 bits, doubled, stand for every len-bit index they prefix;
+     * then the codes of len bits take their own slots. Each slot is thus
+     * written once per length instead of once per code it matches; what
+     * no code of root bits fills is set last. */
     h->root = root;
-    uint32_t size = 1u << root;
-    for (uint32_t j = 0; j < size; j++)
-        h->table[j] = unfilled;
     uint32_t code = 0;
     unsigned idx = 0;
     for (unsigned len = 1; len <= root; len++, code <<= 1) {
-        for (unsigned k = 0; k < h->count[len]; k++, idx++, code++) {
-            for (uint32_t j = wsx__dfl_bitrev(code, len); j < size; j += 1u << len)
-                h->table[j] = h->sorted[idx];
-        }
+        if (len > 1)
+            memcpy(h->table + (1u << (len - 1)), h->table, sizeof *h->table << (len - 1));
+        for (unsigned k = 0; k < h->count[len]; k++, idx++, code++)
+            h->table[wsx__dfl_bitrev(code, len)] = h->sorted[idx];
     }
+    /* The root-bit values from the next code on are unfilled. */
+    for (uint32_t c = code >> 1; c < 1u << root; c++)
+        h->table[wsx__dfl_bitrev(c, root)] = unfilled;
     /* Where the walk of a longer code starts: the first code of length
      * root + 1 and how many codes are shorter. */
     h->first_long = code;

@@ -10,7 +10,12 @@
  * The last form runs one operation on 1 MiB in the function `once`, for
  * callgrind's --toggle-collect (callgrind_deflate.sh), and prints the
  * compressed/original ratio; it exits 1 if the data does not round-trip,
- * 2 for a codec not built in. libdeflate works on whole buffers (no
+ * 2 for a codec not built in.
+ *   ./a.out msg wsx|zlib|libdeflate deflate|inflate SIZE
+ * compresses (or decompresses) 200 JSON messages of SIZE bytes each on
+ * its own, as permessage-deflate without context takeover does, in
+ * `once` (callgrind_deflate.sh msg prints instructions per message); the
+ * inflate side decodes zlib level 6 output of each message. libdeflate works on whole buffers (no
  * streaming, no window), so its figures are a bound, not a peer's. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -200,6 +205,176 @@ __attribute__((noinline)) size_t once(codec_fn f, const uint8_t *in, size_t n,
     return f(in, n, out, arg);
 }
 
+/* ---- whole messages without context takeover ---- */
+
+enum { NMSG = 200 };
+
+typedef struct msgs {
+    const uint8_t *in[NMSG];
+    size_t len[NMSG];
+    uint8_t *out;
+    size_t cap, total;
+} msgs;
+
+static int count_out(void *ctx, const uint8_t *p, size_t n)
+{
+    msgs *m = ctx;
+    memcpy(m->out, p, n < m->cap ? n : m->cap);
+    m->total += n;
+    return 0;
+}
+
+/* RFC 7692 §7.2.1: each message reset without the window, flushed whole,
+ * its 00 00 ff ff left off (wsx's pmd_encode). */
+static size_t wsx_msg_comp(const uint8_t *in, size_t n, uint8_t *out, int level)
+{
+    msgs *m = (msgs *)(uintptr_t)in;
+    (void)n;
+    (void)out;
+    wsx_deflater *d = wsx_deflater_new(&alloc, level, 15, 8);
+    for (int i = 0; i < NMSG; i++) {
+        wsx_deflater_reset(d, false);
+        wsx_deflater_run(d, m->in[i], m->len[i], WSX_FLUSH_MESSAGE, count_out, m);
+    }
+    wsx_deflater_free(d);
+    return m->total;
+}
+
+static size_t zlib_msg_comp(const uint8_t *in, size_t n, uint8_t *out, int level)
+{
+    msgs *m = (msgs *)(uintptr_t)in;
+    (void)n;
+    (void)out;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    for (int i = 0; i < NMSG; i++) {
+        deflateReset(&z);
+        z.next_in = (Bytef *)(uintptr_t)m->in[i];
+        z.avail_in = (uInt)m->len[i];
+        z.next_out = m->out;
+        z.avail_out = (uInt)m->cap;
+        deflate(&z, Z_SYNC_FLUSH);
+        m->total += m->cap - z.avail_out - 4;
+    }
+    deflateEnd(&z);
+    return m->total;
+}
+
+/* RFC 7692 §7.2.2: each message inflated with 00 00 ff ff appended, after
+ * a reset without the window (wsx's pmd_decode). */
+static size_t wsx_msg_decomp(const uint8_t *in, size_t n, uint8_t *out, int cap)
+{
+    static const uint8_t tail[4] = {0, 0, 0xff, 0xff};
+    msgs *m = (msgs *)(uintptr_t)in;
+    (void)n;
+    (void)out;
+    (void)cap;
+    wsx_inflater *s = wsx_inflater_new(&alloc, 15);
+    for (int i = 0; i < NMSG; i++) {
+        wsx_inflater_reset(s, false);
+        wsx_inflater_run(s, m->in[i], m->len[i], NULL, count_out, m);
+        wsx_inflater_run(s, tail, 4, NULL, count_out, m);
+    }
+    wsx_inflater_free(s);
+    return m->total;
+}
+
+static size_t zlib_msg_decomp(const uint8_t *in, size_t n, uint8_t *out, int cap)
+{
+    msgs *m = (msgs *)(uintptr_t)in;
+    (void)n;
+    (void)out;
+    (void)cap;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    inflateInit2(&z, -15);
+    for (int i = 0; i < NMSG; i++) {
+        inflateReset(&z);
+        z.next_in = (Bytef *)(uintptr_t)m->in[i];
+        z.avail_in = (uInt)m->len[i];
+        z.next_out = m->out;
+        z.avail_out = (uInt)m->cap;
+        inflate(&z, Z_SYNC_FLUSH);
+        m->total += m->cap - z.avail_out;
+    }
+    inflateEnd(&z);
+    return m->total;
+}
+
+#ifdef WSX_BENCH_LIBDEFLATE
+/* libdeflate has no streaming: each message is one whole buffer. */
+static size_t ldf_msg_comp(const uint8_t *in, size_t n, uint8_t *out, int level)
+{
+    msgs *m = (msgs *)(uintptr_t)in;
+    (void)n;
+    (void)out;
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+    for (int i = 0; i < NMSG; i++)
+        m->total += libdeflate_deflate_compress(c, m->in[i], m->len[i], m->out, m->cap);
+    libdeflate_free_compressor(c);
+    return m->total;
+}
+
+static size_t ldf_msg_decomp(const uint8_t *in, size_t n, uint8_t *out, int cap)
+{
+    msgs *m = (msgs *)(uintptr_t)in;
+    (void)n;
+    (void)out;
+    (void)cap;
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    for (int i = 0; i < NMSG; i++) {
+        size_t r = 0;
+        libdeflate_deflate_decompress(d, m->in[i], m->len[i], m->out, m->cap, &r);
+        m->total += r;
+    }
+    libdeflate_free_decompressor(d);
+    return m->total;
+}
+#endif
+
+static int run_msg(char **argv)
+{
+    codec_fn comp = wsx_msg_comp, decomp = wsx_msg_decomp;
+    if (!strcmp(argv[2], "zlib")) {
+        comp = zlib_msg_comp;
+        decomp = zlib_msg_decomp;
+    } else if (!strcmp(argv[2], "libdeflate")) {
+#ifdef WSX_BENCH_LIBDEFLATE
+        comp = ldf_msg_comp;
+        decomp = ldf_msg_decomp;
+#else
+        fprintf(stderr, "built without libdeflate\n");
+        return 2;
+#endif
+    }
+    size_t size = (size_t)atoi(argv[4]), cap = NMSG * size + 4096;
+    bool inflate = !strcmp(argv[3], "inflate");
+    uint8_t *json = malloc(cap), *z = malloc(2 * cap + NMSG * 64);
+    make_json(json, cap);
+    msgs m = {{0}, {0}, malloc(2 * size + 1024), 2 * size + 1024, 0};
+    size_t zoff = 0, want = 0;
+    for (int i = 0; i < NMSG; i++) {
+        m.in[i] = json + (size_t)i * size;
+        m.len[i] = size;
+        if (inflate) {
+            /* The peer: zlib level 6, each message a whole stream. */
+            size_t zn = zlib_comp(m.in[i], size, z + zoff, 6);
+            m.in[i] = z + zoff;
+            m.len[i] = zn;
+            zoff += zn;
+            want += size;
+        }
+    }
+    size_t r = once(inflate ? decomp : comp, (const uint8_t *)&m, 0, NULL, 6);
+    printf("%s msg %s %zu: %zu messages, %s %zu bytes\n", argv[2], argv[3], size, (size_t)NMSG,
+           inflate ? "decoded" : "compressed to", r);
+    free(json);
+    free(z);
+    free(m.out);
+    return inflate && r != want;
+}
+
 static int run_once(char **argv)
 {
     size_t cap = 1u << 20, n, r, zn;
@@ -238,6 +413,8 @@ int main(int argc, char **argv)
 {
     if (argc == 5 && !strcmp(argv[1], "once"))
         return run_once(argv);
+    if (argc == 5 && !strcmp(argv[1], "msg"))
+        return run_msg(argv);
     size_t cap = (size_t)(argc > 1 ? atoi(argv[1]) : 8) << 20;
     uint8_t *in = malloc(cap), *z = malloc(cap + cap / 2 + 1024), *out = malloc(cap + 1024);
     for (int c = 0; c < 2; c++) {
