@@ -36,6 +36,18 @@ static uint32_t entry_of(int alphabet, unsigned sym, unsigned len)
     }
 }
 
+/* The successor of a len-bit code, both bit-reversed: the carry runs
+ * from the top bit down. */
+static uint32_t rev_next(uint32_t rev, unsigned len)
+{
+    uint32_t b = 1u << (len - 1);
+    while (rev & b) {
+        rev ^= b;
+        b >>= 1;
+    }
+    return rev | b;
+}
+
 int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
                    unsigned root)
 {
@@ -80,17 +92,22 @@ int wsx__hdec_build(wsx_hdec *h, const uint8_t *lens, unsigned n, int alphabet,
      * written once per length instead of once per code it matches; what
      * no code of root bits fills is set last. */
     h->root = root;
-    uint32_t code = 0;
+    uint32_t code = 0, rev = 0; /* rev: code's bits reversed (RFC 1951 §3.1.1) */
     unsigned idx = 0;
     for (unsigned len = 1; len <= root; len++, code <<= 1) {
         if (len > 1)
             memcpy(h->table + (1u << (len - 1)), h->table, sizeof *h->table << (len - 1));
-        for (unsigned k = 0; k < h->count[len]; k++, idx++, code++)
-            h->table[wsx__dfl_bitrev(code, len)] = h->sorted[idx];
+        for (unsigned k = 0; k < h->count[len]; k++, idx++, code++) {
+            h->table[rev] = h->sorted[idx];
+            rev = rev_next(rev, len);
+        }
     }
-    /* The root-bit values from the next code on are unfilled. */
-    for (uint32_t c = code >> 1; c < 1u << root; c++)
-        h->table[wsx__dfl_bitrev(c, root)] = unfilled;
+    /* The root-bit values from the next code on are unfilled (appending
+     * a zero bit to a code leaves its reversed value as it is). */
+    for (uint32_t c = code >> 1; c < 1u << root; c++) {
+        h->table[rev] = unfilled;
+        rev = rev_next(rev, root);
+    }
     /* Where the walk of a longer code starts: the first code of length
      * root + 1 and how many codes are shorter. */
     h->first_long = code;
