@@ -161,7 +161,15 @@ static int load_fixed(wsx_inflater *s)
 static int read_lengths(wsx_inflater *s, const uint8_t **p, const uint8_t *end)
 {
     unsigned total = (unsigned)s->nlen + s->ndist;
+    const uint8_t *start = *p;
     while (s->have < total) {
+        /* A symbol and its extra bits take at most 14 bits: while the
+         * input lasts, one 8-byte load serves several of them. */
+        if (s->nbits < 14 && end - *p >= 8) {
+            s->bits |= wsx_inflate_load64(*p) << s->nbits;
+            *p += (63 - s->nbits) >> 3;
+            s->nbits |= 56;
+        }
         uint32_t e;
         int r = need_symbol(s, &s->lit, p, end, &e);
         if (r <= 0)
@@ -187,6 +195,14 @@ static int read_lengths(wsx_inflater *s, const uint8_t **p, const uint8_t *end)
         memset(s->lens + s->have, v, rep);
         s->have = (uint16_t)(s->have + rep);
     }
+    /* Give back the whole bytes read ahead (this call's only), so that a
+     * stream that ends soon after reports the input it used exactly. */
+    size_t back = s->nbits >> 3;
+    if (back > (size_t)(*p - start))
+        back = (size_t)(*p - start);
+    *p -= back;
+    s->nbits -= 8 * (unsigned)back;
+    s->bits &= ((uint64_t)1 << s->nbits) - 1;
     /* RFC 1951 §3.2.7: the block must be able to end. */
     if (s->lens[WSX_DFL_END] == 0 ||
         wsx__hdec_build(&s->lit, s->lens, s->nlen, WSX_HD_ALPHA_LIT, LIT_ROOT) ||

@@ -100,13 +100,6 @@ static int slow(const wsx_hdec *h, uint64_t bits, unsigned nbits, uint32_t *e)
     return r;
 }
 
-static WSX_ALWAYS_INLINE uint64_t load64le(const uint8_t *p)
-{
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
 /* One 8-byte refill gives at least 56 bits: three literals (at most 15
  * bits each), or a length and a distance with their extra bits (at most
  * 20 + 28), so nothing inside a turn needs to wait. Every entry is taken
@@ -135,7 +128,7 @@ static WSX_ALWAYS_INLINE int fast_loop(wsx_inflater *s, const uint8_t **pp,
         return 0;
     const uint8_t *const in_last = end - 8;
     while (p <= in_last && wpos <= wlimit) {
-        bits |= load64le(p) << nbits;
+        bits |= wsx_inflate_load64(p) << nbits;
         p += (63 - nbits) >> 3;
         nbits |= 56;
         uint32_t e = lt[bits & lmask];

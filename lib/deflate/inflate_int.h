@@ -59,6 +59,14 @@ struct wsx_inflater {
     uint8_t lens[288 + 32];
 };
 
+/* 8 input bytes, little-endian (one load where the CPU allows it). */
+static inline uint64_t wsx_inflate_load64(const uint8_t *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
 /* Record n more bytes of history (a distance may reach back at most the
  * window). */
 static inline void wsx_inflate_history(wsx_inflater *s, uint32_t n)
