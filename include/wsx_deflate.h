@@ -11,7 +11,8 @@
  * small state (under 100 bytes); the inflater is allocated on the first
  * compressed message received, the deflater on the first message
  * compressed, each as one block, kept until the connection is freed:
- *   inflater  wsx_inflater_mem(wbits) = 2^wbits + 6.8 KiB (decode tables)
+ *   inflater  wsx_inflater_mem(wbits) = 2^wbits + 6.8 KiB (decode tables,
+ *             and 16 bytes past the window for word-sized match copies)
  *   deflater  wsx_deflater_mem(wbits, mem_level)
  *             = 4 * 2^wbits            (history + lookahead, hash chains)
  *             + 2 * 2^min(mem_level + 7, wbits + 1)   (hash heads)
@@ -23,7 +24,7 @@
  *   15        38.8        243.4 / 138.4 / 132.3
  *   12        10.8         83.7 /  26.7 /  20.5
  *   10         7.8         59.7 /  14.7 /   8.5
- *    8         7.0         53.7 /   8.7 /   5.5
+ *    8         7.1         53.7 /   8.7 /   5.5
  * A connection that only receives compressed messages pays the inflater
  * alone. A server that wants a hard bound sets client_max_window_bits
  * (offers that cannot honour it are declined) and server_max_window_bits.
