@@ -6,11 +6,12 @@
  * count uncompressed bytes. A micro-benchmark: never part of make test.
  *   cc -O2 -Iinclude tests/bench/bench_deflate.c BUILD/libwsx.a -lz
  *   ./a.out [MiB of each corpus, default 8]
- *   ./a.out once wsx|zlib|libdeflate deflate1|deflate6|inflate json|text
+ *   ./a.out once wsx|wsx-baseline|zlib|libdeflate deflate1|deflate6|inflate json|text
  * The last form runs one operation on 1 MiB in the function `once`, for
  * callgrind's --toggle-collect (callgrind_deflate.sh), and prints the
  * compressed/original ratio; it exits 1 if the data does not round-trip,
- * 2 for a codec not built in.
+ * 2 for a codec not built in. wsx-baseline inflates with the fast loop
+ * built for the baseline x86-64 (no BMI2), what other CPUs run.
  *   ./a.out msg wsx|zlib|libdeflate deflate|inflate SIZE
  * compresses (or decompresses) 200 JSON messages of SIZE bytes each on
  * its own, as permessage-deflate without context takeover does, in
@@ -28,6 +29,7 @@
 #include <libdeflate.h>
 #endif
 
+#include "inflate_int.h"
 #include "wsx_deflate.h"
 
 static uint64_t rng = 88172645463325252ull;
@@ -133,6 +135,17 @@ static size_t wsx_decomp(const uint8_t *in, size_t n, uint8_t *out, int level)
 {
     (void)level;
     wsx_inflater *s = wsx_inflater_new(&alloc, 15);
+    sink k = {out, 0};
+    wsx_inflater_run(s, in, n, NULL, put, &k);
+    wsx_inflater_free(s);
+    return k.n;
+}
+
+static size_t wsx_base_decomp(const uint8_t *in, size_t n, uint8_t *out, int level)
+{
+    (void)level;
+    wsx_inflater *s = wsx_inflater_new(&alloc, 15);
+    s->baseline = true;
     sink k = {out, 0};
     wsx_inflater_run(s, in, n, NULL, put, &k);
     wsx_inflater_free(s);
@@ -379,7 +392,9 @@ static int run_once(char **argv)
 {
     size_t cap = 1u << 20, n, r, zn;
     codec_fn comp = wsx_comp, decomp = wsx_decomp;
-    if (!strcmp(argv[2], "zlib")) {
+    if (!strcmp(argv[2], "wsx-baseline")) {
+        decomp = wsx_base_decomp;
+    } else if (!strcmp(argv[2], "zlib")) {
         comp = zlib_comp;
         decomp = zlib_decomp;
     } else if (!strcmp(argv[2], "libdeflate")) {
@@ -436,9 +451,11 @@ int main(int argc, char **argv)
         size_t zn = zlib_comp(in, n, z, 6);
         double w = rate(wsx_decomp, z, zn, out, 0, n, &sz);
         int ok = sz == n && !memcmp(out, in, n);
+        double wb = rate(wsx_base_decomp, z, zn, out, 0, n, &sz);
+        ok = ok && sz == n && !memcmp(out, in, n);
         double zl = rate(zlib_decomp, z, zn, out, (int)(cap + 1024), n, &sz);
-        printf("  inflate (zlib-6 data): wsx %7.1f MB/s%s | zlib %7.1f MB/s", w,
-               ok ? "" : " MISMATCH", zl);
+        printf("  inflate (zlib-6 data): wsx %7.1f MB/s (baseline loop %7.1f)%s | zlib %7.1f MB/s",
+               w, wb, ok ? "" : " MISMATCH", zl);
 #ifdef WSX_BENCH_LIBDEFLATE
         double ld = rate(ldf_decomp, z, zn, out, (int)(cap + 1024), n, &sz);
         printf(" | libdeflate %7.1f MB/s%s", ld, sz == n ? "" : " MISMATCH");
