@@ -116,10 +116,6 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
     c->state = WSX_STATE_HANDSHAKE;
     c->rstate = WSX_RD_HTTP;
     c->deadline = WSX_NO_DEADLINE;
-    if (cfg->guards && cfg->guards->attach(c) < 0) {
-        conn_destroy(c);
-        return NULL;
-    }
     if (cfg->role == WSX_CLIENT) {
         /* The random callback runs here and may free the connection; the
          * request stays queued (no flush: the transport is not there). */
@@ -391,13 +387,16 @@ static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
 {
     const wsx_config *cfg = c->cfg;
     uint64_t next = WSX_NO_DEADLINE;
-    /* Buffers of a connection quiet for a whole tick period go back to
-     * the allocator, so idle connections cost only sizeof(wsx_conn);
-     * while buffers are held, ask for a tick to check again. */
-    if (c->in.p || c->out.p) {
+    /* Buffers (and the guard, see guard_idle) of a connection quiet for a
+     * whole tick period go back to the allocator, so idle connections
+     * cost only sizeof(wsx_conn); while they are held, ask for a tick to
+     * check again. */
+    if (c->in.p || c->out.p || c->guard) {
         if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op) {
             wsx__buf_release(c, &c->in);
             wsx__buf_release(c, &c->out);
+            if (c->guard && cfg->guards->idle(c, now))
+                next = after(now, WSX_IDLE_RELEASE_MS);
         } else {
             next = after(now, WSX_IDLE_RELEASE_MS);
         }

@@ -400,13 +400,14 @@ int wsx__frame_admitted(wsx_conn *c);
 /* quota.c: token buckets, the fragment count of the current message and
  * the Origin allow-list. Reached only through cfg->guards (wsx_guards()),
  * so that a program that sets no guard links none of it; c->guard exists
- * only then. */
+ * only then, made on the way to a frame and given back when idle (see
+ * quota.c). */
 struct wsx_guard_ops {
-    int (*attach)(wsx_conn *c);
     void (*detach)(wsx_conn *c);
-    /* For the frame in c->fh: 0 to go on (charged), 1 to pause (throttle
-     * policy; the caller sets WSX_RD_PAUSED), or a negative code after
-     * failing the connection with the quota's name. */
+    /* For the frame in c->fh (makes c->guard when there is none): 0 to
+     * go on (charged), 1 to pause (throttle policy; the caller sets
+     * WSX_RD_PAUSED), WSX_ENOMEM, or a negative code after failing the
+     * connection with the quota's name. */
     int (*frame)(wsx_conn *c);
     /* The clock moved to now: a paused reader resumes once the waiting
      * frame's quota has refilled. Returns when to look again. */
@@ -415,6 +416,10 @@ struct wsx_guard_ops {
      * WSX_ENOMEM. */
     int (*hold)(wsx_conn *c, const uint8_t *p, size_t n);
     bool (*origin_ok)(const wsx_conn *c, const wsx_http_request *req);
+    /* The idle tick, between messages: free c->guard when a new one
+     * would be the same (see quota.c). True when it was kept only until
+     * its buckets refill: the tick asks to be called again. */
+    bool (*idle)(wsx_conn *c, uint64_t now);
 };
 
 /* conn_send.c */

@@ -221,7 +221,7 @@ static int payload(wsx_conn *c, uint8_t *p, size_t n);
 static int frame_begin(wsx_conn *c)
 {
     int r = check_frame(c, &c->fh);
-    if (r == 0 && c->guard)
+    if (r == 0 && c->cfg->guards)
         r = c->cfg->guards->frame(c);
     if (r == 1) {
         c->rstate = WSX_RD_PAUSED;
