@@ -73,6 +73,12 @@ void wsx__buf_release(wsx_conn *c, wsx_buf *b)
 
 /* ---- life cycle ---------------------------------------------------- */
 
+/* The transport's bytes in front of the connection (transport_size). */
+static size_t transport_area(const wsx_config *cfg)
+{
+    return (cfg->transport_size + 7) & ~(size_t)7;
+}
+
 static void conn_destroy(wsx_conn *c)
 {
     /* Freed while open, without on_close: it is no longer open either. */
@@ -87,7 +93,8 @@ static void conn_destroy(wsx_conn *c)
         c->cfg->guards->detach(c);
     wsx__buf_release(c, &c->in);
     wsx__buf_release(c, &c->out);
-    wsx__free(c, c, sizeof *c);
+    size_t pre = transport_area(c->cfg);
+    wsx__free(c, (uint8_t *)c - pre, pre + sizeof *c);
 }
 
 wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
@@ -106,10 +113,15 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
                          cfg->control_rate.per_sec || cfg->max_fragments ||
                          cfg->origins || cfg->origin_required))
         return NULL;
-    wsx_conn *c = cfg->alloc.malloc(sizeof *c, cfg->alloc.user);
-    if (!c)
+    size_t pre = transport_area(cfg);
+    if (pre < cfg->transport_size || pre > SIZE_MAX - sizeof(wsx_conn))
         return NULL;
-    memset(c, 0, sizeof *c);
+    uint8_t *block = cfg->alloc.malloc(pre + sizeof(wsx_conn), cfg->alloc.user);
+    if (!block)
+        return NULL;
+    memset(block, 0, pre + sizeof(wsx_conn));
+    wsx_conn *c = (wsx_conn *)(void *)(block + pre);
+    c->transport = pre ? block : NULL;
     c->cfg = cfg;
     c->cb = cb;
     c->user = user;
@@ -539,13 +551,6 @@ const char *wsx_conn_protocol(const wsx_conn *c)
 int wsx_conn_error(const wsx_conn *c)
 {
     return c->err;
-}
-
-/* Not in wsx.h: the event loop finds a connection's settings by it
- * (declared in lib/loop/loop_internal.h). */
-const wsx_callbacks *wsx__conn_callbacks(const wsx_conn *c)
-{
-    return c->cb;
 }
 
 int wsx_conn_http_status(const wsx_conn *c)

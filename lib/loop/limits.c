@@ -109,6 +109,11 @@ static wsx_addr_slot *slot_get(wsx_limits *m, const uint8_t key[16],
     return s;
 }
 
+bool wsx__limits_by_addr(const wsx_loop *l)
+{
+    return per_addr(&l->lim);
+}
+
 int wsx__limits_admit(wsx_loop *l, int fd, wsx_addr_slot **slot)
 {
     wsx_limits *m = &l->lim;

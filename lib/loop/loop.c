@@ -145,8 +145,8 @@ static void free_dead(wsx_loop *l)
 {
     while (l->dead) {
         wsx_sock *s = l->dead;
-        l->dead = s->next_dead;
-        free(s);
+        l->dead = s->next;
+        wsx__sock_free(s);
     }
 }
 
@@ -217,11 +217,11 @@ void wsx_loop_shutdown(wsx_loop *l)
     for (wsx_sock *s = l->socks; s; s = s->next) {
         if (s->io.flags & WSX_SOCK_KILL)
             continue;
-        wsx_state st = wsx_conn_state(s->conn);
+        wsx_state st = wsx_conn_state(wsx__sock_conn(s));
         if (st == WSX_STATE_OPEN) {
-            wsx_close(s->conn, WSX_CLOSE_GOING_AWAY, "going away");
+            wsx_close(wsx__sock_conn(s), WSX_CLOSE_GOING_AWAY, "going away");
         } else if (st == WSX_STATE_HTTP) {
-            wsx_http_stream_end(s->conn); /* a held request gets 503 */
+            wsx_http_stream_end(wsx__sock_conn(s)); /* a held request gets 503 */
         } else if (st == WSX_STATE_HANDSHAKE) {
             s->io.flags |= WSX_SOCK_KILL;
             if (s->io.deadline > l->now)

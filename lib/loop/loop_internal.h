@@ -12,8 +12,11 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "wsx_loop.h"
 #include "wsx_tls.h"
+#include "../core/conn.h" /* a socket reaches its endpoint through c->cb */
 #include "../core/rate.h"
 
 #define WSX_NO_DEADLINE UINT64_MAX
@@ -43,8 +46,9 @@ enum {
     WSX_SOCK_CLIENT = 16u,    /* made by wsx_loop_connect */
     WSX_SOCK_KILL = 32u,      /* closed at its deadline: lingering after
                                  the close, or dropped by a shutdown */
-    WSX_SOCK_REFUSE = 64u     /* over an admission limit: answer 503 once
+    WSX_SOCK_REFUSE = 64u,    /* over an admission limit: answer 503 once
                                  its request is read (limits.c) */
+    WSX_SOCK_EXTRA = 128u     /* a wsx_sock_extra precedes the socket */
 };
 /* wsx_io.seen of a socket never ticked: no wsx_state has this value. */
 #define WSX_SEEN_NONE 0xffu
@@ -72,24 +76,74 @@ typedef struct wsx_endpoint {
     void *stream_ctx;
     const char *metrics_path;     /* served by metrics.c, or NULL */
     void (*app_http)(wsx_conn *, const wsx_http_request *, void *);
+    struct wsx_loop *loop;
 } wsx_endpoint;
 
-/* The connection's transport pointer (wsx_conn_transport) is its socket,
- * so the send and random callbacks reach socket and loop without a
- * lookup. A socket is in the loop's list from attach to close, and in the
- * heap only while it has a deadline. */
+/* A socket and its connection are one allocation: the socket is the
+ * area wsx_config.transport_size reserves in front of the wsx_conn, and
+ * the connection's transport pointer (wsx_conn_transport) leads back to
+ * it. What every socket shares is reached through the connection's
+ * callbacks, which are its endpoint's: the loop, the stream's ops. A
+ * socket is in the loop's list from attach to close, and in the heap
+ * only while it has a deadline. Once closed it waits in loop->dead,
+ * linked by `next`, until the end of the wake-up frees the block. */
 typedef struct wsx_sock {
     wsx_io io;
-    union {
-        wsx_conn *conn;
-        struct wsx_sock *next_dead; /* once WSX_SOCK_DEAD */
-    };
-    struct wsx_loop *loop;
-    struct wsx_sock *prev, *next; /* loop->socks */
-    const wsx_stream_ops *sops;
+    struct wsx_sock *prev, *next; /* loop->socks, then loop->dead */
+} wsx_sock;
+
+/* In front of the socket when its endpoint needs it (WSX_SOCK_EXTRA): a
+ * stream with state (TLS), or admission by address. Plain TCP without
+ * per-address limits has neither. */
+typedef struct wsx_sock_extra {
     void *st;                     /* the stream's state */
     struct wsx_addr_slot *slot;   /* its address's count (limits.c) */
-} wsx_sock;
+} wsx_sock_extra;
+
+/* The connection follows the socket directly (transport_size keeps to a
+ * multiple of 8). */
+_Static_assert(sizeof(wsx_sock) % 8 == 0 && sizeof(wsx_sock_extra) % 8 == 0,
+               "the core rounds the transport area up to 8 bytes");
+static inline wsx_conn *wsx__sock_conn(const wsx_sock *s)
+{
+    return (wsx_conn *)(uintptr_t)(s + 1);
+}
+
+static inline const wsx_endpoint *wsx__conn_ep(const wsx_conn *c)
+{
+    return (const wsx_endpoint *)(const void *)((const char *)c->cb -
+                                              offsetof(wsx_endpoint, cb));
+}
+
+static inline const wsx_endpoint *wsx__sock_ep(const wsx_sock *s)
+{
+    return wsx__conn_ep(wsx__sock_conn(s));
+}
+
+static inline struct wsx_loop *wsx__sock_loop(const wsx_sock *s)
+{
+    return wsx__sock_ep(s)->loop;
+}
+
+static inline const wsx_stream_ops *wsx__sock_ops(const wsx_sock *s)
+{
+    return wsx__sock_ep(s)->stream;
+}
+
+static inline wsx_sock_extra *wsx__sock_extra(const wsx_sock *s)
+{
+    return (wsx_sock_extra *)(uintptr_t)s - 1;
+}
+
+static inline void *wsx__sock_st(const wsx_sock *s)
+{
+    return (s->io.flags & WSX_SOCK_EXTRA) ? wsx__sock_extra(s)->st : NULL;
+}
+
+static inline struct wsx_addr_slot *wsx__sock_slot(const wsx_sock *s)
+{
+    return (s->io.flags & WSX_SOCK_EXTRA) ? wsx__sock_extra(s)->slot : NULL;
+}
 
 /* limits.c: admission by address. A slot lives while connections from
  * its address are open or its handshake bucket is refilling. */
@@ -109,12 +163,12 @@ typedef struct wsx_limits {
     wsx_loop_limit_stats stats;
 } wsx_limits;
 
-/* A client connection carries its own endpoint in the same block. */
-typedef struct wsx_client_sock {
-    wsx_sock s;
-    wsx_endpoint ep;
+/* A client connection's own endpoint (with its strings after it), freed
+ * with the connection. */
+typedef struct wsx_client_ep {
+    wsx_endpoint ep;            /* first: a client's endpoint is this */
     struct wsx_reconnector *rc; /* its reconnect policy, or NULL */
-} wsx_client_sock;
+} wsx_client_ep;
 
 typedef struct wsx_listener {
     wsx_io io;
@@ -258,6 +312,7 @@ void wsx__sock_event(wsx_loop *l, wsx_sock *s, unsigned events);
 void wsx__sock_timer(wsx_loop *l, wsx_sock *s);
 void wsx__sock_settle(wsx_loop *l, wsx_sock *s);
 void wsx__sock_close(wsx_loop *l, wsx_sock *s);
+void wsx__sock_free(wsx_sock *s);
 void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s);
 long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
 long wsx__sock_sendv_cb(wsx_conn *c, const wsx_iovec *iov, int n, void *user);
@@ -284,6 +339,8 @@ enum { WSX_ADMIT_OK = 0, WSX_ADMIT_DROP, WSX_ADMIT_REFUSE };
  * (and *slot, when per-address limits apply) until wsx__limits_release. */
 int wsx__limits_admit(wsx_loop *l, int fd, wsx_addr_slot **slot);
 void wsx__limits_release(wsx_loop *l, wsx_addr_slot *slot);
+/* Whether accepted sockets get a slot (per-address count or rate). */
+bool wsx__limits_by_addr(const wsx_loop *l);
 void wsx__limits_free(wsx_loop *l);
 
 /* endpoint.c: accepting on a listener that turned readable; a listener
@@ -313,8 +370,5 @@ void wsx__metrics_unlock(wsx_loop *l);
 void wsx__metrics_endpoint(wsx_loop *l, wsx_endpoint *ep, bool counted);
 /* sock.c: a server socket not read while its output is backlogged. */
 bool wsx__sock_paused(const wsx_loop *l, const wsx_sock *s);
-/* The core's (conn.c): the callbacks a connection was made with, which
- * lead to its endpoint. */
-const wsx_callbacks *wsx__conn_callbacks(const wsx_conn *c);
 
 #endif
