@@ -442,7 +442,9 @@ typedef struct wsx_config {
     size_t size;               /* set by wsx_config_init: ABI growth */
     wsx_role role;
     size_t max_frame_size;     /* payload bytes per frame (1009 above) */
-    size_t max_message_size;   /* whole (decoded) message (1009 above) */
+    size_t max_message_size;   /* whole (decoded) message (1009 above);
+                                  wsx assembles at most 2 GiB (a larger
+                                  one fails with WSX_ENOMEM: stream it) */
     size_t max_header_size;    /* opening handshake head (431/fail above) */
     size_t high_water;         /* wsx_send refuses with WSX_EFULL while
                                   buffered > high_water; 0: never refuse */

@@ -42,9 +42,9 @@ int wsx__buf_reserve(wsx_conn *c, wsx_buf *b, size_t n)
     }
     if (b->cap - b->len >= n)
         return 0;
-    if (n > SIZE_MAX / 2 - b->len)
+    if (n > WSX_BUF_MAX - b->len)
         return WSX_ENOMEM;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : 256; /* reaches WSX_BUF_MAX at most */
     while (cap < b->len + n)
         cap *= 2;
     const wsx_allocator *a = &c->cfg->alloc;

@@ -9,11 +9,15 @@
 
 #include <string.h>
 
-/* A growable byte buffer; bytes [off, len) are live. */
+/* A growable byte buffer; bytes [off, len) are live. 32-bit offsets keep
+ * an idle connection small; wsx__buf_reserve holds cap to WSX_BUF_MAX. */
 typedef struct wsx_buf {
     uint8_t *p;
-    size_t off, len, cap;
+    uint32_t off, len, cap;
 } wsx_buf;
+/* The most a buffer holds: a larger message or send backlog fails with
+ * WSX_ENOMEM (2 GiB; a power of two, so doubling from 256 reaches it). */
+#define WSX_BUF_MAX ((size_t)1 << 31)
 
 /* What the reader expects next (the input side of the state machine). */
 typedef enum wsx_rstate {
@@ -77,7 +81,6 @@ struct wsx_conn {
          * field for both keeps idle connections at their size. */
         uint64_t q_since;
     };
-    uint64_t msg_len;         /* decoded bytes of the message so far */
     int err;                  /* sticky fatal error */
     uint32_t utf8;            /* validator state of the text message */
     uint8_t state;            /* wsx_state */
@@ -89,10 +92,13 @@ struct wsx_conn {
     union {
         struct {                  /* the frame reader, once open */
             wsx_frame_header fh;  /* the current frame */
-            uint64_t remaining;   /* payload bytes left in it */
-            uint64_t frame_off;   /* payload bytes of it seen so far */
+            uint64_t remaining;   /* payload bytes left in it (those seen:
+                                     fh.length - remaining) */
             uint8_t hdr[WSX_FRAME_HEADER_MAX]; /* a split header */
             uint8_t hdr_len;
+            uint64_t msg_len;     /* decoded bytes of the message so far
+                                     (after accept[], which a client's
+                                     handshake leaves behind) */
         };
         /* Client role, during the handshake only: the accept expected. */
         char accept[WSX_ACCEPT_KEY_LEN + 1];

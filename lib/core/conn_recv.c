@@ -233,7 +233,6 @@ static int frame_begin(wsx_conn *c)
 int wsx__frame_admitted(wsx_conn *c)
 {
     c->remaining = c->fh.length;
-    c->frame_off = 0;
     c->ctl_len = 0;
     c->rstate = WSX_RD_PAYLOAD;
     if (!is_control(c->fh.opcode) && c->fh.opcode != WSX_CONTINUATION) {
@@ -252,8 +251,7 @@ int wsx__frame_admitted(wsx_conn *c)
 static int payload(wsx_conn *c, uint8_t *p, size_t n)
 {
     if (c->fh.masked)
-        wsx_mask(p, n, c->fh.mask, c->frame_off);
-    c->frame_off += n;
+        wsx_mask(p, n, c->fh.mask, c->fh.length - c->remaining);
     c->remaining -= n;
     bool end = c->remaining == 0;
     if (end)

@@ -541,6 +541,33 @@ static void test_transport_area(void)
     }
 }
 
+/* Buffers count in 32 bits: past WSX_BUF_MAX a reserve fails before it
+ * allocates, and up to it the capacity stays representable. */
+static void test_buf_limit(void)
+{
+    test_alloc ta;
+    memset(&ta, 0, sizeof ta);
+    wsx_config cfg;
+    wsx_config_init(&cfg, WSX_SERVER);
+    cfg.alloc = test_allocator(&ta);
+    wsx_callbacks cb;
+    ep_callbacks(&cb);
+    wsx_conn *c = wsx_conn_new(&cfg, &cb, NULL);
+    wsx_buf b;
+    memset(&b, 0, sizeof b);
+    long before = ta.allocs;
+    CHECK_EQ(wsx__buf_reserve(c, &b, WSX_BUF_MAX + 1), WSX_ENOMEM);
+    CHECK_EQ(ta.allocs, before);
+    CHECK_EQ(wsx__buf_reserve(c, &b, 1000), 0);
+    CHECK_EQ(b.cap, 1024);
+    b.len = 1000;
+    CHECK_EQ(wsx__buf_reserve(c, &b, WSX_BUF_MAX - 999), WSX_ENOMEM);
+    CHECK_EQ(b.cap, 1024);
+    wsx__buf_release(c, &b);
+    wsx_conn_free(c);
+    CHECK_EQ(ta.live, 0);
+}
+
 int main(void)
 {
     wsx_config_init(&scfg, WSX_SERVER);
@@ -559,5 +586,6 @@ int main(void)
     RUN(test_free_in_close);
     RUN(test_limits);
     RUN(test_transport_area);
+    RUN(test_buf_limit);
     return test_summary("conn");
 }
