@@ -1,8 +1,9 @@
 /* loop_internal.h - what the adapter's files share: the loop object, the
  * per-socket state (kept small: an idle connection costs sizeof(wsx_sock)
- * plus its wsx_conn), the application's fd watchers and timers, and the
- * deadline heap. Membership is kept in plain lists; the heap holds only
- * what has a deadline. */
+ * plus its wsx_conn, in one block), the application's fd watchers and
+ * timers, and the deadline heap. Watchers and timers are kept in plain
+ * lists, sockets in the heap's array; the heap itself holds only what has
+ * a deadline. */
 #ifndef WSX_LOOP_INTERNAL_H
 #define WSX_LOOP_INTERNAL_H
 
@@ -56,7 +57,10 @@ enum {
 /* The head of everything the poller reports and the heap orders. */
 typedef struct wsx_io {
     uint64_t deadline;  /* WSX_NO_DEADLINE when none */
-    uint64_t seq;       /* order among equal deadlines: order of setting */
+    union {
+        uint64_t seq;   /* order among equal deadlines: order of setting */
+        struct wsx_io *dead_next; /* a closed socket: loop->dead */
+    };
     uint32_t heap_idx;  /* WSX_HEAP_NONE when not in the heap */
     int fd;
     uint8_t kind;       /* wsx_io_kind */
@@ -84,12 +88,11 @@ typedef struct wsx_endpoint {
  * the connection's transport pointer (wsx_conn_transport) leads back to
  * it. What every socket shares is reached through the connection's
  * callbacks, which are its endpoint's: the loop, the stream's ops. A
- * socket is in the loop's list from attach to close, and in the heap
- * only while it has a deadline. Once closed it waits in loop->dead,
- * linked by `next`, until the end of the wake-up frees the block. */
+ * socket is in the heap's array from attach to close (heap.c), in the
+ * heap part only while it has a deadline. Once closed it waits in
+ * loop->dead (io.dead_next) until the end of the wake-up frees it. */
 typedef struct wsx_sock {
     wsx_io io;
-    struct wsx_sock *prev, *next; /* loop->socks, then loop->dead */
 } wsx_sock;
 
 /* In front of the socket when its endpoint needs it (WSX_SOCK_EXTRA): a
@@ -197,7 +200,7 @@ struct wsx_timer {
     struct wsx_timer *prev, *next; /* loop->timer_list */
 };
 
-/* Sockets, watchers and timers sit in intrusive doubly linked lists
+/* Watchers and timers sit in intrusive doubly linked lists
  * (head and x are lvalues of the same type with prev/next), so any of
  * them leaves in O(1) from inside any callback. */
 #define WSX__LIST_PUSH(head, x)                                               \
@@ -219,8 +222,8 @@ struct wsx_timer {
     } while (0)
 
 typedef struct wsx_heap {
-    wsx_io **v;
-    uint32_t n, cap;
+    wsx_io **v;    /* [0, n): the heap; [n, m): sockets without deadline */
+    uint32_t n, m, cap;
     uint64_t seq;  /* next wsx_io.seq */
 } wsx_heap;
 
@@ -247,8 +250,8 @@ struct wsx_loop {
     size_t rbuf_size, read_pause;
     uint64_t now;           /* ms, refreshed at every wake-up */
     wsx_heap timers;        /* whatever has a deadline: sockets, paused
-                               listeners, started application timers */
-    wsx_sock *socks;        /* every open socket */
+                               listeners, started application timers;
+                               and every open socket (heap.c) */
     size_t nsocks;
     wsx_watch *watches;     /* every application watcher */
     wsx_watch *dead_watch;  /* freed during this wake-up */
@@ -282,8 +285,12 @@ struct wsx_loop {
 
 /* heap.c: a binary min-heap on (io->deadline, io->seq); O(log n) per
  * change. Setting WSX_NO_DEADLINE takes io out. Reserve room first where
- * a later set must not fail. */
+ * a later set must not fail. Sockets join the array when attached and
+ * leave it when closed; h->v[0..h->m) lists every socket (among
+ * listeners and timers that have a deadline). */
 int wsx__heap_reserve(wsx_heap *h, size_t n);
+int wsx__heap_join(wsx_heap *h, wsx_io *io);
+void wsx__heap_leave(wsx_heap *h, wsx_io *io);
 int wsx__heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline);
 void wsx__heap_del(wsx_heap *h, wsx_io *io);
 wsx_io *wsx__heap_top(const wsx_heap *h);

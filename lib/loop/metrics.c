@@ -156,7 +156,11 @@ static void loop_add(wsx_metrics *out, const wsx_loop *l)
 {
     wsx_metrics m = l->metrics;
     m.send_queue_bytes = m.paused = 0;
-    for (const wsx_sock *s = l->socks; s; s = s->next) {
+    for (uint32_t i = 0; i < l->timers.m; i++) {
+        const wsx_io *io = l->timers.v[i];
+        if (io->kind != WSX_IO_SOCK)
+            continue;
+        const wsx_sock *s = (const wsx_sock *)io;
         m.send_queue_bytes += wsx_buffered_amount(wsx__sock_conn(s)); /* stream's too */
         m.paused += wsx__sock_paused(l, s);
     }

@@ -175,7 +175,7 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
         return r;
     }
     s->io.interest = (uint8_t)ev;
-    WSX__LIST_PUSH(l->socks, s);
+    wsx__heap_join(&l->timers, &s->io); /* reserved above */
     l->nsocks++;
     *out = s;
     return 0;
@@ -402,13 +402,12 @@ void wsx__sock_close(wsx_loop *l, wsx_sock *s)
     wsx__sock_ops(s)->shutdown(wsx__sock_st(s), s->io.fd);
     wsx__sock_ops(s)->close(wsx__sock_st(s));
     close(s->io.fd);
-    wsx__heap_del(&l->timers, &s->io);
+    wsx__heap_leave(&l->timers, &s->io);
     if (!(s->io.flags & WSX_SOCK_CLIENT))
         wsx__limits_release(l, wsx__sock_slot(s));
-    WSX__LIST_UNLINK(l->socks, s);
     l->nsocks--;
     s->io.flags |= WSX_SOCK_DEAD;
-    s->next = l->dead;
+    s->io.dead_next = l->dead ? &l->dead->io : NULL;
     l->dead = s;
 }
 
