@@ -491,12 +491,13 @@ typedef struct wsx_config {
     const struct wsx_guard_ops *guards;
     /* Bytes wsx_conn_new reserves for the transport layer in front of
      * the connection, in the same allocation: zeroed, aligned for any
-     * pointer or uint64_t, given by wsx_conn_transport() until
-     * wsx_conn_set_transport() changes it, and freed with the
-     * connection. The connection itself starts this many bytes after
-     * the area, rounded up to a multiple of 8. An event loop keeps its
-     * per-socket record there: one allocation per connection instead of
-     * two (wsx_loop does). 0 (the default): none. */
+     * pointer or uint64_t, freed with the connection, and what
+     * wsx_conn_transport() returns for the connection's whole life
+     * (wsx_conn_set_transport() then does nothing). The connection
+     * itself starts this many bytes after the area, rounded up to a
+     * multiple of 8. An event loop keeps its per-socket record there:
+     * one allocation per connection instead of two, and no pointer
+     * between them (wsx_loop does). 0 (the default): none. */
     size_t transport_size;
 } wsx_config;
 
@@ -719,8 +720,9 @@ WSX_API void *wsx_conn_user(const wsx_conn *c);
 WSX_API void wsx_conn_set_user(wsx_conn *c, void *user);
 /* A second pointer, for the transport layer (an event-loop adapter keeps
  * its socket state here), so that the send and random callbacks find it
- * without a lookup while `user` stays the application's. NULL at first,
- * or the area of wsx_config.transport_size. */
+ * without a lookup while `user` stays the application's. NULL until set;
+ * with wsx_config.transport_size, always the reserved area (setting it
+ * does nothing). */
 WSX_API void *wsx_conn_transport(const wsx_conn *c);
 WSX_API void wsx_conn_set_transport(wsx_conn *c, void *transport);
 /* The subprotocol agreed in the handshake, or NULL. */

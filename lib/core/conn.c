@@ -73,10 +73,19 @@ void wsx__buf_release(wsx_conn *c, wsx_buf *b)
 
 /* ---- life cycle ---------------------------------------------------- */
 
-/* The transport's bytes in front of the connection (transport_size). */
+/* The bytes in front of the connection: the transport's area
+ * (transport_size), or else the slot of the transport pointer, which is
+ * kept out of wsx_conn so that a connection with an area does not pay
+ * for it (8 bytes keep the connection's uint64_t fields aligned). */
 static size_t transport_area(const wsx_config *cfg)
 {
-    return (cfg->transport_size + 7) & ~(size_t)7;
+    return cfg->transport_size ? (cfg->transport_size + 7) & ~(size_t)7
+                               : 8;
+}
+
+static void **transport_slot(const wsx_conn *c)
+{
+    return (void **)(uintptr_t)((const uint8_t *)c - 8);
 }
 
 static void conn_destroy(wsx_conn *c)
@@ -121,7 +130,6 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
         return NULL;
     memset(block, 0, pre + sizeof(wsx_conn));
     wsx_conn *c = (wsx_conn *)(void *)(block + pre);
-    c->transport = pre ? block : NULL;
     c->cfg = cfg;
     c->cb = cb;
     c->user = user;
@@ -535,12 +543,15 @@ void wsx_conn_set_user(wsx_conn *c, void *user)
 
 void *wsx_conn_transport(const wsx_conn *c)
 {
-    return c->transport;
+    size_t pre = c->cfg->transport_size;
+    return pre ? (uint8_t *)(uintptr_t)c - transport_area(c->cfg)
+               : *transport_slot(c);
 }
 
 void wsx_conn_set_transport(wsx_conn *c, void *transport)
 {
-    c->transport = transport;
+    if (!c->cfg->transport_size)
+        *transport_slot(c) = transport;
 }
 
 const char *wsx_conn_protocol(const wsx_conn *c)

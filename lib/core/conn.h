@@ -65,7 +65,6 @@ struct wsx_conn {
     const wsx_config *cfg;
     const wsx_callbacks *cb;
     void *user;
-    void *transport;          /* the adapter's, see wsx_conn_transport */
     void *ext_state;          /* extension's per-connection state */
     char *protocol;           /* agreed subprotocol */
     wsx_buf in;               /* handshake head, then message assembly */

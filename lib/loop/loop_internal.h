@@ -49,7 +49,7 @@ enum {
                                  the close, or dropped by a shutdown */
     WSX_SOCK_REFUSE = 64u,    /* over an admission limit: answer 503 once
                                  its request is read (limits.c) */
-    WSX_SOCK_EXTRA = 128u     /* a wsx_sock_extra precedes the socket */
+    WSX_SOCK_EXTRA = 128u     /* a wsx_sock_extra follows the socket */
 };
 /* wsx_io.seen of a socket never ticked: no wsx_state has this value. */
 #define WSX_SEEN_NONE 0xffu
@@ -95,21 +95,22 @@ typedef struct wsx_sock {
     wsx_io io;
 } wsx_sock;
 
-/* In front of the socket when its endpoint needs it (WSX_SOCK_EXTRA): a
- * stream with state (TLS), or admission by address. Plain TCP without
- * per-address limits has neither. */
+/* After the socket, before the connection, when its endpoint needs it
+ * (WSX_SOCK_EXTRA): a stream with state (TLS), or admission by address.
+ * Plain TCP without per-address limits has neither. */
 typedef struct wsx_sock_extra {
     void *st;                     /* the stream's state */
     struct wsx_addr_slot *slot;   /* its address's count (limits.c) */
 } wsx_sock_extra;
 
-/* The connection follows the socket directly (transport_size keeps to a
- * multiple of 8). */
+/* The connection follows the socket and its extra (transport_size keeps
+ * to a multiple of 8). */
 _Static_assert(sizeof(wsx_sock) % 8 == 0 && sizeof(wsx_sock_extra) % 8 == 0,
                "the core rounds the transport area up to 8 bytes");
 static inline wsx_conn *wsx__sock_conn(const wsx_sock *s)
 {
-    return (wsx_conn *)(uintptr_t)(s + 1);
+    size_t extra = (s->io.flags & WSX_SOCK_EXTRA) ? sizeof(wsx_sock_extra) : 0;
+    return (wsx_conn *)(uintptr_t)((const uint8_t *)(s + 1) + extra);
 }
 
 static inline const wsx_endpoint *wsx__conn_ep(const wsx_conn *c)
@@ -135,7 +136,7 @@ static inline const wsx_stream_ops *wsx__sock_ops(const wsx_sock *s)
 
 static inline wsx_sock_extra *wsx__sock_extra(const wsx_sock *s)
 {
-    return (wsx_sock_extra *)(uintptr_t)s - 1;
+    return (wsx_sock_extra *)(uintptr_t)(s + 1);
 }
 
 static inline void *wsx__sock_st(const wsx_sock *s)

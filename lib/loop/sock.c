@@ -144,9 +144,7 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
         return WSX_ENOMEM;
     }
     bool extra = ep->cfg.transport_size > sizeof(wsx_sock);
-    wsx_sock *s = (wsx_sock *)(void *)((uint8_t *)wsx_conn_transport(c) +
-                                       (extra ? sizeof(wsx_sock_extra) : 0));
-    wsx_conn_set_transport(c, s);
+    wsx_sock *s = wsx_conn_transport(c);
     s->io.fd = fd;
     s->io.kind = WSX_IO_SOCK;
     s->io.heap_idx = WSX_HEAP_NONE;
