@@ -81,13 +81,25 @@ struct wsx_conn {
         uint64_t q_since;
     };
     int err;                  /* sticky fatal error */
-    uint32_t utf8;            /* validator state of the text message */
     uint8_t state;            /* wsx_state */
     uint8_t rstate;           /* wsx_rstate */
-    uint8_t sstate;           /* wsx_sstate */
     uint8_t msg_op;           /* opcode of the message being received, 0 */
-    uint8_t ctl_len;
-    uint8_t hstate;           /* wsx_hstate */
+    uint8_t busy;             /* nesting depth of public calls */
+    uint8_t utf8;             /* validator state of the text message (it
+                                 takes 6 bits: see utf8.c) */
+    uint16_t http_status;     /* see wsx_conn_http_status */
+    uint16_t q_msgs;          /* messages in that backlog (metrics) */
+    /* Small states and flags share two bytes (with the fields above, one
+     * 16-byte row: sizeof(wsx_conn) 184 on 64-bit targets). */
+    unsigned sstate : 2;      /* wsx_sstate */
+    unsigned hstate : 2;      /* wsx_hstate */
+    bool rx_seen : 1;         /* input since the last tick */
+    bool msg_encoded : 1;     /* message being received has RSV1 */
+    bool gone : 1;            /* freed from a callback: see wsx__enter */
+    bool ticked : 1;          /* wsx_conn_tick ran at least once */
+    bool ping_out : 1;        /* keep-alive ping awaiting its pong */
+    bool drain_armed : 1;     /* the transport pushed back: on_drain due */
+    bool tx_seen : 1;         /* HTTP output queued since the last tick */
     union {
         struct {                  /* the frame reader, once open */
             wsx_frame_header fh;  /* the current frame */
@@ -95,6 +107,7 @@ struct wsx_conn {
                                      fh.length - remaining) */
             uint8_t hdr[WSX_FRAME_HEADER_MAX]; /* a split header */
             uint8_t hdr_len;
+            uint8_t ctl_len;      /* bytes of a split control frame */
             uint64_t msg_len;     /* decoded bytes of the message so far
                                      (after accept[], which a client's
                                      handshake leaves behind) */
@@ -112,17 +125,6 @@ struct wsx_conn {
             size_t body_len;      /* inside on_http only */
         } http;
     };
-    uint16_t http_status;     /* see wsx_conn_http_status */
-    uint16_t q_msgs;          /* messages in that backlog (metrics) */
-    uint8_t busy;             /* nesting depth of public calls */
-    bool rx_seen;             /* input since the last tick */
-    bool msg_encoded;         /* message being received has RSV1 */
-    /* Rarely written flags share a byte (sizeof(wsx_conn) stays 224). */
-    bool gone : 1;            /* freed from a callback: see wsx__enter */
-    bool ticked : 1;          /* wsx_conn_tick ran at least once */
-    bool ping_out : 1;        /* keep-alive ping awaiting its pong */
-    bool drain_armed : 1;     /* the transport pushed back: on_drain due */
-    bool tx_seen : 1;         /* HTTP output queued since the last tick */
 };
 
 /* conn.c */

@@ -71,9 +71,11 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
 {
     const wsx_config *cfg = c->cfg;
     if (c->msg_op == WSX_TEXT) {
-        if (wsx_utf8_validate(&c->utf8, p, n) < 0)
+        uint32_t st = c->utf8;
+        if (wsx_utf8_validate(&st, p, n) < 0)
             return WSX_EUTF8;
-        if (last && c->utf8 != WSX_UTF8_OK)
+        c->utf8 = (uint8_t)st;
+        if (last && st != WSX_UTF8_OK)
             return WSX_EUTF8;
     }
     wsx_message m;
