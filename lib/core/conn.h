@@ -87,13 +87,14 @@ struct wsx_conn {
     uint8_t busy;             /* nesting depth of public calls */
     uint8_t utf8;             /* validator state of the text message (it
                                  takes 6 bits: see utf8.c) */
+    bool rx_seen;             /* input since the last tick (set by every
+                                 feed: a byte of its own) */
     uint16_t http_status;     /* see wsx_conn_http_status */
     uint16_t q_msgs;          /* messages in that backlog (metrics) */
     /* Small states and flags share two bytes (with the fields above, one
      * 16-byte row: sizeof(wsx_conn) 184 on 64-bit targets). */
     unsigned sstate : 2;      /* wsx_sstate */
     unsigned hstate : 2;      /* wsx_hstate */
-    bool rx_seen : 1;         /* input since the last tick */
     bool msg_encoded : 1;     /* message being received has RSV1 */
     bool gone : 1;            /* freed from a callback: see wsx__enter */
     bool ticked : 1;          /* wsx_conn_tick ran at least once */

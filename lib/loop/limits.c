@@ -173,7 +173,7 @@ void wsx_loop_limit_stats_get(const wsx_loop *l, wsx_loop_limit_stats *out)
 
 int wsx_loop_conn_peer(const wsx_conn *c, char *out, size_t cap)
 {
-    const wsx_sock *s = wsx_conn_transport(c);
+    const wsx_sock *s = wsx__loop_sock(c);
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     char text[INET6_ADDRSTRLEN];

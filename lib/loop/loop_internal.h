@@ -49,7 +49,7 @@ enum {
                                  the close, or dropped by a shutdown */
     WSX_SOCK_REFUSE = 64u,    /* over an admission limit: answer 503 once
                                  its request is read (limits.c) */
-    WSX_SOCK_EXTRA = 128u     /* a wsx_sock_extra follows the socket */
+    WSX_SOCK_EXTRA = 128u     /* a wsx_sock_extra precedes the socket */
 };
 /* wsx_io.seen of a socket never ticked: no wsx_state has this value. */
 #define WSX_SEEN_NONE 0xffu
@@ -83,11 +83,11 @@ typedef struct wsx_endpoint {
     struct wsx_loop *loop;
 } wsx_endpoint;
 
-/* A socket and its connection are one allocation: the socket is the
- * area wsx_config.transport_size reserves in front of the wsx_conn, and
- * the connection's transport pointer (wsx_conn_transport) leads back to
- * it. What every socket shares is reached through the connection's
- * callbacks, which are its endpoint's: the loop, the stream's ops. A
+/* A socket and its connection are one allocation: the socket ends the
+ * area wsx_config.transport_size reserves in front of the wsx_conn, so
+ * each is found from the other by position. What every socket shares is
+ * reached through the connection's callbacks, which are its endpoint's:
+ * the loop, the stream's ops. A
  * socket is in the heap's array from attach to close (heap.c), in the
  * heap part only while it has a deadline. Once closed it waits in
  * loop->dead (io.dead_next) until the end of the wake-up frees it. */
@@ -95,22 +95,27 @@ typedef struct wsx_sock {
     wsx_io io;
 } wsx_sock;
 
-/* After the socket, before the connection, when its endpoint needs it
- * (WSX_SOCK_EXTRA): a stream with state (TLS), or admission by address.
- * Plain TCP without per-address limits has neither. */
+/* In front of the socket when its endpoint needs it (WSX_SOCK_EXTRA): a
+ * stream with state (TLS), or admission by address. Plain TCP without
+ * per-address limits has neither. */
 typedef struct wsx_sock_extra {
     void *st;                     /* the stream's state */
     struct wsx_addr_slot *slot;   /* its address's count (limits.c) */
 } wsx_sock_extra;
 
-/* The connection follows the socket and its extra (transport_size keeps
- * to a multiple of 8). */
+/* The connection follows the socket directly (transport_size keeps to a
+ * multiple of 8). */
 _Static_assert(sizeof(wsx_sock) % 8 == 0 && sizeof(wsx_sock_extra) % 8 == 0,
                "the core rounds the transport area up to 8 bytes");
 static inline wsx_conn *wsx__sock_conn(const wsx_sock *s)
 {
-    size_t extra = (s->io.flags & WSX_SOCK_EXTRA) ? sizeof(wsx_sock_extra) : 0;
-    return (wsx_conn *)(uintptr_t)((const uint8_t *)(s + 1) + extra);
+    return (wsx_conn *)(uintptr_t)(s + 1);
+}
+
+/* Only for a connection of the loop's (see wsx__loop_sock). */
+static inline wsx_sock *wsx__conn_sock(const wsx_conn *c)
+{
+    return (wsx_sock *)(uintptr_t)c - 1;
 }
 
 static inline const wsx_endpoint *wsx__conn_ep(const wsx_conn *c)
@@ -136,7 +141,7 @@ static inline const wsx_stream_ops *wsx__sock_ops(const wsx_sock *s)
 
 static inline wsx_sock_extra *wsx__sock_extra(const wsx_sock *s)
 {
-    return (wsx_sock_extra *)(uintptr_t)(s + 1);
+    return (wsx_sock_extra *)(uintptr_t)s - 1;
 }
 
 static inline void *wsx__sock_st(const wsx_sock *s)
@@ -322,6 +327,8 @@ void wsx__sock_settle(wsx_loop *l, wsx_sock *s);
 void wsx__sock_close(wsx_loop *l, wsx_sock *s);
 void wsx__sock_free(wsx_sock *s);
 void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s);
+/* c's socket when c is a connection of a wsx_loop, else NULL. */
+wsx_sock *wsx__loop_sock(const wsx_conn *c);
 long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
 long wsx__sock_sendv_cb(wsx_conn *c, const wsx_iovec *iov, int n, void *user);
 int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);

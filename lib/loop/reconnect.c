@@ -124,7 +124,7 @@ int wsx__reconnect_start(wsx_loop *l, const wsx_connect_opts *o,
 
 static wsx_reconnector *policy_of(const wsx_conn *c)
 {
-    const wsx_sock *s = wsx_conn_transport(c);
+    const wsx_sock *s = wsx__loop_sock(c);
     if (!s || !(s->io.flags & WSX_SOCK_CLIENT))
         return NULL;
     return ((const wsx_client_ep *)wsx__conn_ep(c))->rc;

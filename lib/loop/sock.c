@@ -38,11 +38,16 @@ void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s)
     s->io.flags |= WSX_SOCK_DIRTY;
 }
 
+wsx_sock *wsx__loop_sock(const wsx_conn *c)
+{
+    return c && c->cb->send == wsx__sock_send_cb ? wsx__conn_sock(c) : NULL;
+}
+
 long wsx__sock_sendv_cb(wsx_conn *c, const wsx_iovec *iov, int n, void *user)
 {
     (void)user;
-    wsx_sock *s = wsx_conn_transport(c);
-    if (!s || (s->io.flags & WSX_SOCK_CONNECTING))
+    wsx_sock *s = wsx__conn_sock(c);
+    if (s->io.flags & WSX_SOCK_CONNECTING)
         return WSX_EAGAIN; /* stays queued; the next settle flushes it */
     wsx__sock_mark_dirty(wsx__sock_loop(s), s);
     long k = wsx__sock_ops(s)->writev(wsx__sock_st(s), s->io.fd, iov, n);
@@ -58,8 +63,8 @@ long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
 size_t wsx__sock_queued_cb(const wsx_conn *c, void *user)
 {
     (void)user;
-    const wsx_sock *s = wsx_conn_transport(c);
-    return s ? wsx__sock_ops(s)->queued(wsx__sock_st(s)) : 0;
+    const wsx_sock *s = wsx__conn_sock(c);
+    return wsx__sock_ops(s)->queued(wsx__sock_st(s));
 }
 
 /* getentropy() draws from the kernel CSPRNG (getrandom on Linux) and
@@ -144,7 +149,7 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
         return WSX_ENOMEM;
     }
     bool extra = ep->cfg.transport_size > sizeof(wsx_sock);
-    wsx_sock *s = wsx_conn_transport(c);
+    wsx_sock *s = wsx__conn_sock(c);
     s->io.fd = fd;
     s->io.kind = WSX_IO_SOCK;
     s->io.heap_idx = WSX_HEAP_NONE;
@@ -209,10 +214,12 @@ static void sock_refuse(wsx_sock *s)
  * its sender until the core's tick resumes it. */
 static void sock_read(wsx_loop *l, wsx_sock *s)
 {
-    bool tcp = wsx__sock_ops(s) == &wsx_stream_tcp;
+    const wsx_stream_ops *ops = wsx__sock_ops(s);
+    void *st = wsx__sock_st(s);
+    bool tcp = ops == &wsx_stream_tcp;
     int reads = l->rbuf_size >= WSX_READ_TURN_BYTES ? 1 : WSX_READS_PER_EVENT;
     for (int i = 0; i < reads && !wsx_conn_paused(wsx__sock_conn(s)); i++) {
-        long n = wsx__sock_ops(s)->read(wsx__sock_st(s), s->io.fd, l->rbuf, l->rbuf_size);
+        long n = ops->read(st, s->io.fd, l->rbuf, l->rbuf_size);
         if (n > 0 && (s->io.flags & WSX_SOCK_REFUSE)) {
             sock_refuse(s);
             return;
@@ -283,15 +290,17 @@ static bool needs_tick(const wsx_loop *l, const wsx_sock *s)
  * ends the connection as a lost transport, with the stream's reason. */
 static bool stream_flush(wsx_sock *s)
 {
-    if (wsx__sock_ops(s)->queued(wsx__sock_st(s)) == 0)
+    const wsx_stream_ops *ops = wsx__sock_ops(s);
+    void *st = wsx__sock_st(s);
+    if (ops->queued(st) == 0)
         return false;
-    int r = wsx__sock_ops(s)->flush(wsx__sock_st(s), s->io.fd);
+    int r = ops->flush(st, s->io.fd);
     if (r < 0 && r != WSX_EAGAIN) {
         s->io.flags |= WSX_SOCK_EOF;
         wsx_conn_lost(wsx__sock_conn(s), r);
         return false;
     }
-    return wsx__sock_ops(s)->queued(wsx__sock_st(s)) != 0;
+    return ops->queued(st) != 0;
 }
 
 /* After anything happened to s (timer: its deadline came): run the core's
@@ -300,6 +309,8 @@ static bool stream_flush(wsx_sock *s)
 static void settle(wsx_loop *l, wsx_sock *s, bool timer)
 {
     wsx_conn *c = wsx__sock_conn(s);
+    const wsx_stream_ops *ops = wsx__sock_ops(s);
+    void *st = wsx__sock_st(s);
     if (s->io.flags & WSX_SOCK_CONNECTING) {
         wsx__loop_interest(l, &s->io, WSX_POLL_OUT);
         return;
@@ -314,7 +325,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         next = wsx_conn_tick(c, l->now);
         s->io.seen = (uint8_t)wsx_conn_state(c);
     }
-    bool held = wsx__sock_ops(s)->queued(wsx__sock_st(s)) != 0;
+    bool held = ops->queued(st) != 0;
     bool out = stream_flush(s);
     /* A stream that emptied may bring the backlog under low_water: the
      * core's flush is where on_drain fires. */
@@ -328,7 +339,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         wsx__sock_close(l, s);
         return;
     }
-    unsigned sw = wsx__sock_ops(s)->wants(wsx__sock_st(s));
+    unsigned sw = ops->wants(st);
     unsigned want = out || (sw & WSX_STREAM_WRITE) ? WSX_POLL_OUT : 0u;
     bool throttled = wsx_conn_paused(c);
     if (!(s->io.flags & WSX_SOCK_EOF) && !throttled &&
