@@ -34,50 +34,18 @@ struct chat_fallback {
 
 /* ---- requests ------------------------------------------------------ */
 
-static int hex(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Percent-decode the value of `key` in the request's query into out
- * (NUL-terminated, at most cap - 1 bytes); false when absent, too long or
- * malformed. */
+/* The decoded value of `key` in the request's query, NUL-terminated
+ * ("" when absent); false when too long or malformed. *present: whether
+ * the query names it at all (NULL: no matter). */
 static bool query(const wsx_http_request *req, const char *key, char *out,
-                  size_t cap)
+                  size_t cap, bool *present)
 {
-    const char *q = memchr(req->target, '?', req->target_len);
-    const char *end = req->target + req->target_len;
-    size_t kl = strlen(key);
-    for (const char *p = q; p && p < end;) {
-        p++;
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *e = amp ? amp : end;
-        if ((size_t)(e - p) > kl && !memcmp(p, key, kl) && p[kl] == '=') {
-            size_t n = 0;
-            for (const char *s = p + kl + 1; s < e; s++) {
-                char ch = *s;
-                if (ch == '%') {
-                    int hi = e - s < 3 ? -1 : hex(s[1]), lo = hi < 0 ? -1 : hex(s[2]);
-                    if (lo < 0)
-                        return false;
-                    ch = (char)(hi * 16 + lo);
-                    s += 2;
-                } else if (ch == '+') {
-                    ch = ' ';
-                }
-                if (n + 1 >= cap || ch == 0)
-                    return false;
-                out[n++] = ch;
-            }
-            out[n] = 0;
-            return true;
-        }
-        p = amp;
-    }
-    return false;
+    int n = wsx_http_query_param(req->target, req->target_len, key, out, cap);
+    if (n == WSX_ENOENT)
+        out[0] = '\0';
+    if (present)
+        *present = n >= 0;
+    return n >= 0 || n == WSX_ENOENT;
 }
 
 static bool path_is(const wsx_http_request *req, const char *path)
@@ -163,10 +131,17 @@ static void session_idle(session *s)
         wsx_timer_start(s->timer, 2 * (uint64_t)s->fb->poll_ms, 0);
 }
 
+/* Whose request: the query's nick, or the one a token proved. */
+typedef struct who {
+    const char *nick;
+    bool is_signed;
+} who;
+
 /* The session (room, nick), joined at its first request. */
 static session *session_get(chat_fallback *fb, const char *room,
-                            const char *nick, const char **err)
+                            const who *w, const char **err)
 {
+    const char *nick = w->nick;
     session *s = session_find(fb, room, nick);
     if (s)
         return s;
@@ -183,6 +158,8 @@ static session *session_get(chat_fallback *fb, const char *room,
     if (s->next)
         s->next->prev = s;
     fb->sessions = s;
+    if (s->m && w->is_signed) /* a "join" sent later keeps this nick */
+        chat_member_sign_in(s->m, nick);
     int r = s->m && s->timer ? chat_join(s->m, room, nick) : WSX_ENOMEM;
     if (r < 0) {
         *err = r == WSX_EINVAL ? "room and nick must be 1 to 64 bytes"
@@ -242,7 +219,7 @@ static void on_session_timer(wsx_timer *t, void *user)
 
 static void serve_events(chat_fallback *fb, wsx_conn *c,
                          const wsx_http_request *req, const char *room,
-                         const char *nick)
+                         const who *w)
 {
     uint64_t since = chat_last_id(fb->ch);
     size_t n;
@@ -252,7 +229,7 @@ static void serve_events(chat_fallback *fb, wsx_conn *c,
         return;
     }
     const char *err;
-    session *s = session_get(fb, room, nick, &err);
+    session *s = session_get(fb, room, w, &err);
     if (!s) {
         reply_error(c, 400, err);
         return;
@@ -278,17 +255,18 @@ static void serve_events(chat_fallback *fb, wsx_conn *c,
 
 static void serve_poll(chat_fallback *fb, wsx_conn *c,
                        const wsx_http_request *req, const char *room,
-                       const char *nick)
+                       const who *w)
 {
     char v[24];
     uint64_t since = chat_last_id(fb->ch);
-    if (query(req, "since", v, sizeof v) &&
+    bool given;
+    if (query(req, "since", v, sizeof v, &given) && given &&
         (!parse_id(v, strlen(v), &since) || since > chat_last_id(fb->ch))) {
         reply_error(c, 400, "since is not an event id of this server");
         return;
     }
     const char *err;
-    session *s = session_get(fb, room, nick, &err);
+    session *s = session_get(fb, room, w, &err);
     if (!s) {
         reply_error(c, 400, err);
         return;
@@ -308,10 +286,10 @@ static void serve_poll(chat_fallback *fb, wsx_conn *c,
 }
 
 static void serve_send(chat_fallback *fb, wsx_conn *c, const char *room,
-                       const char *nick)
+                       const who *w)
 {
     const char *err;
-    session *s = session_get(fb, room, nick, &err);
+    session *s = session_get(fb, room, w, &err);
     if (!s) {
         reply_error(c, 400, err);
         return;
@@ -327,7 +305,7 @@ static void serve_send(chat_fallback *fb, wsx_conn *c, const char *room,
 }
 
 bool chat_fallback_http(chat_fallback *fb, wsx_conn *c,
-                        const wsx_http_request *req)
+                        const wsx_http_request *req, const char *signed_nick)
 {
     enum { EVENTS, POLL, SEND } what;
     if (path_is(req, "/events"))
@@ -339,17 +317,21 @@ bool chat_fallback_http(chat_fallback *fb, wsx_conn *c,
     else
         return false;
     char room[CHAT_NAME_MAX + 1], nick[CHAT_NAME_MAX + 1];
+    who w = {signed_nick ? signed_nick : nick, signed_nick != NULL};
     if (!method_is(req, what == SEND ? "POST" : "GET"))
         reply_error(c, 405, what == SEND ? "use POST" : "use GET");
-    else if (!query(req, "room", room, sizeof room) ||
-             !query(req, "nick", nick, sizeof nick) || !room[0] || !nick[0])
+    else if (!query(req, "room", room, sizeof room, NULL) ||
+             !query(req, "nick", nick, sizeof nick, NULL) || !room[0] ||
+             (!nick[0] && !signed_nick))
         reply_error(c, 400, "room and nick (1 to 64 bytes) are required");
+    else if (signed_nick && nick[0] && strcmp(nick, signed_nick))
+        reply_error(c, 403, "nick is the one your token was signed for");
     else if (what == EVENTS)
-        serve_events(fb, c, req, room, nick);
+        serve_events(fb, c, req, room, &w);
     else if (what == POLL)
-        serve_poll(fb, c, req, room, nick);
+        serve_poll(fb, c, req, room, &w);
     else
-        serve_send(fb, c, room, nick);
+        serve_send(fb, c, room, &w);
     return true;
 }
 

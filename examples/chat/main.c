@@ -91,10 +91,12 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
  * anything else that is not a WebSocket upgrade. */
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
+    char nick[CHAT_NAME_MAX + 1];
     (void)user;
-    if (auth && chat_auth_http(auth, c, req))
+    if (auth && chat_auth_http(auth, c, req, nick))
         return;
-    if (chat_fallback_http(here->fallback, c, req) || chat_stats_http(c, req))
+    if (chat_fallback_http(here->fallback, c, req, auth ? nick : NULL) ||
+        chat_stats_http(c, req))
         return;
     if (req->target[0] == '/' && (req->target_len == 1 || req->target[1] == '?'))
         wsx_http_respond(c, 200, "text/html; charset=utf-8", NULL, chat_page,
