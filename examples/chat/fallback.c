@@ -19,7 +19,7 @@ typedef struct session {
     char room[CHAT_NAME_MAX + 1], nick[CHAT_NAME_MAX + 1];
     wsx_conn *sse;    /* the open event stream, or NULL */
     wsx_conn *poll;   /* the held poll, or NULL */
-    uint64_t since;   /* the held poll's */
+    stream_id since;  /* the held poll's */
     wsx_timer *timer; /* the held poll's timeout, or the expiry */
     struct session *prev, *next;
 } session;
@@ -29,6 +29,7 @@ struct chat_fallback {
     chat *ch;
     uint32_t poll_ms, beat_ms;
     chat_history *hist;
+    stream_id last;  /* the newest event's id seen here */
     session *sessions;
 };
 
@@ -58,21 +59,6 @@ static bool path_is(const wsx_http_request *req, const char *path)
 static bool method_is(const wsx_http_request *req, const char *m)
 {
     return req->method_len == strlen(m) && !memcmp(req->method, m, req->method_len);
-}
-
-/* A decimal event id; false for anything else. */
-static bool parse_id(const char *s, size_t n, uint64_t *id)
-{
-    uint64_t v = 0;
-    if (n == 0 || n > 19)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    *id = v;
-    return true;
 }
 
 static void reply_json(wsx_conn *c, int status, const char *json)
@@ -221,10 +207,10 @@ static void serve_events(chat_fallback *fb, wsx_conn *c,
                          const wsx_http_request *req, const char *room,
                          const who *w)
 {
-    uint64_t since = chat_last_id(fb->ch);
+    stream_id since = fb->last;
     size_t n;
     const char *last = wsx_sse_last_event_id(req, &n);
-    if (last && !parse_id(last, n, &since)) {
+    if (last && stream_id_parse(last, n, &since) < 0) {
         reply_error(c, 400, "Last-Event-ID is not an event id");
         return;
     }
@@ -245,23 +231,23 @@ static void serve_events(chat_fallback *fb, wsx_conn *c,
     wsx_timer_stop(s->timer);
     const chat_event *ev[CHAT_HISTORY];
     size_t missed = chat_history_since(fb->hist, room, since, ev);
-    for (size_t i = 0; i < missed; i++) {
-        char id[24];
-        snprintf(id, sizeof id, "%llu", (unsigned long long)ev[i]->id);
-        if (wsx_sse_send(c, id, NULL, ev[i]->json, ev[i]->len) < 0)
+    for (size_t i = 0; i < missed; i++)
+        if (wsx_sse_send(c, ev[i]->id_text, NULL, ev[i]->json, ev[i]->len) < 0)
             break;
-    }
 }
 
 static void serve_poll(chat_fallback *fb, wsx_conn *c,
                        const wsx_http_request *req, const char *room,
                        const who *w)
 {
-    char v[24];
-    uint64_t since = chat_last_id(fb->ch);
+    char v[STREAM_ID_MAX];
+    stream_id since = fb->last;
     bool given;
+    /* An id after the newest seen here is refused, unless the ids are a
+     * shared stream's: then another instance may have seen it first. */
     if (query(req, "since", v, sizeof v, &given) && given &&
-        (!parse_id(v, strlen(v), &since) || since > chat_last_id(fb->ch))) {
+        (stream_id_parse(v, strlen(v), &since) < 0 ||
+         (stream_id_cmp(since, fb->last) > 0 && !chat_ids_shared(fb->ch)))) {
         reply_error(c, 400, "since is not an event id of this server");
         return;
     }
@@ -351,15 +337,36 @@ void chat_fallback_closed(void *user, wsx_conn *c)
 
 /* ---- events from the rooms ----------------------------------------- */
 
+/* The event's own "id" (a counter's, or a Redis stream entry's: then the
+ * same on every instance, so a client may resume on another), or, where
+ * a relay numbers none (chat --threads), this chat's count of them. */
+static void event_id(chat *ch, const char *json, size_t len, stream_id *id,
+                     char text[STREAM_ID_MAX])
+{
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
+    size_t n = v ? strlen(v) : 0;
+    if (n && n < STREAM_ID_MAX && stream_id_parse(v, n, id) == 0) {
+        memcpy(text, v, n + 1);
+    } else {
+        *id = (stream_id){chat_last_id(ch), 0};
+        snprintf(text, STREAM_ID_MAX, "%llu", (unsigned long long)id->ms);
+    }
+    cJSON_Delete(o);
+}
+
 static void on_event(chat *ch, const char *room, const char *json,
                      size_t len, void *user)
 {
     chat_fallback *fb = user;
-    uint64_t ev_id = chat_last_id(ch);
-    if (chat_history_add(fb->hist, room, ev_id, json, len) < 0)
+    stream_id id;
+    char text[STREAM_ID_MAX];
+    event_id(ch, json, len, &id, text);
+    const chat_event *e = chat_history_add(fb->hist, room, id, text, json, len);
+    if (!e)
         return;
-    char id[24];
-    snprintf(id, sizeof id, "%llu", (unsigned long long)ev_id);
+    if (stream_id_cmp(id, fb->last) > 0)
+        fb->last = id;
     /* A stream dropped for falling behind (WSX_EFULL) or a poll answered
      * here may end its session: walk with the next pointer saved. */
     for (session *s = fb->sessions, *next; s; s = next) {
@@ -367,7 +374,7 @@ static void on_event(chat *ch, const char *room, const char *json,
         if (strcmp(s->room, room))
             continue;
         if (s->sse)
-            wsx_sse_send(s->sse, id, NULL, json, len);
+            wsx_sse_send(s->sse, e->id_text, NULL, json, len);
         if (s->poll)
             poll_answer(s, false);
     }
