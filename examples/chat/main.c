@@ -208,11 +208,10 @@ int main(int argc, char **argv)
     chat_threads *shared = NULL;
     if (!redis && threads > 1 && !(shared = chat_threads_new(rooms, w.loops, threads)))
         return CLI_EXIT_FAIL;
-    /* One TLS context serves one loop's thread (wsx_tls.h). */
-    if (threads > 1 && tls.cert)
-        cli_fail(&c, "--tls-cert serves one thread: leave out --threads");
-    if (cli_tls_listen(&c, &tls, &o))
+    if (cli_tls_listen(&c, &tls, &o)) {
+        cli_tls_workers("chat", &tls, &w); /* a context per loop */
         cli_tls_reload_on_hup("chat", w.loops[0], &tls);
+    }
     int port = cli_workers_listen(&w, "chat", &o, &addr, NULL,
                                   tls.ctx ? "https" : "http",
                                   redis ? "shared through Redis" : "Ctrl-C stops");
@@ -225,7 +224,7 @@ int main(int argc, char **argv)
     }
     chat_threads_free(shared);
     cli_workers_free(&w);
-    wsx_tls_free(tls.ctx);
+    cli_tls_free(&tls);
     for (int i = 0; i < threads; i++)
         chat_free(rooms[i]);
     cli_metrics_free(&metrics);

@@ -37,6 +37,8 @@ int cli_workers_listen(cli_workers *w, const char *prog, wsx_listen_opts *o,
         o->port = (uint16_t)port;
         if (user)
             o->user = user[i];
+        if (w->stream_ctx[i])
+            o->stream_ctx = w->stream_ctx[i];
         int r = wsx_loop_listen(w->loops[i], o);
         if (r < 0) {
             fprintf(stderr, "%s: cannot listen on %s port %d: %s\n", prog,
