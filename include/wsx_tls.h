@@ -105,6 +105,15 @@ WSX_API int wsx_tls_new(const wsx_tls_opts *o, wsx_tls **out, char *why,
  * next wake-up. */
 WSX_API void wsx_tls_free(wsx_tls *t);
 
+/* A second context with t's options, for another thread's loop (a
+ * context serves one thread at a time): the files are read again now,
+ * and session tickets sealed by either open on both (they share ticket
+ * keys), so a client resumes whichever thread accepts it. Free each
+ * clone with wsx_tls_free; reload each on its own loop's thread. Returns
+ * as wsx_tls_new. Call it on t's thread, or before any loop runs. */
+WSX_API int wsx_tls_clone(const wsx_tls *t, wsx_tls **out, char *why,
+                          size_t why_len);
+
 /* Read the certificate, key, SNI and CA files named at wsx_tls_new again
  * (e.g. on SIGHUP, from a closure given to wsx_loop_post): connections
  * opened afterwards use them, open ones keep theirs, session tickets

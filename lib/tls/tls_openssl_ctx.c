@@ -272,18 +272,34 @@ int wsx_tls_new(const wsx_tls_opts *o, wsx_tls **out, char *why, size_t why_len)
     return 0;
 }
 
+/* Tickets are sealed with the context's keys: a context that takes
+ * over from another (a reload) or stands beside it (a clone) takes its
+ * keys, so that what one sealed the other opens. */
+static void keys_copy(SSL_CTX *from, SSL_CTX *to)
+{
+    unsigned char keys[80];
+    if (SSL_CTX_get_tlsext_ticket_keys(from, keys, sizeof keys) == 1)
+        SSL_CTX_set_tlsext_ticket_keys(to, keys, sizeof keys);
+    OPENSSL_cleanse(keys, sizeof keys);
+}
+
+int wsx_tls_clone(const wsx_tls *t, wsx_tls **out, char *why, size_t why_len)
+{
+    if (!t || !out)
+        return WSX_EINVAL;
+    int r = wsx_tls_new(&t->o, out, why, why_len);
+    if (r == 0)
+        keys_copy(t->ctx, (*out)->ctx);
+    return r;
+}
+
 int wsx_tls_reload(wsx_tls *t, char *why, size_t why_len)
 {
     SSL_CTX *ctx, **sni;
     int r = ctx_set_build(t, &ctx, &sni, why, why_len);
     if (r < 0)
         return r;
-    /* Tickets are sealed with the context's keys: carrying them over
-     * keeps every session issued before the reload resumable. */
-    unsigned char keys[80];
-    if (SSL_CTX_get_tlsext_ticket_keys(t->ctx, keys, sizeof keys) == 1)
-        SSL_CTX_set_tlsext_ticket_keys(ctx, keys, sizeof keys);
-    OPENSSL_cleanse(keys, sizeof keys);
+    keys_copy(t->ctx, ctx); /* sessions issued before stay resumable */
     /* Open connections hold their own reference to the old ones. */
     ctx_set_free(t->ctx, t->sni_ctx, t->o.sni_count);
     t->ctx = ctx;
