@@ -49,7 +49,6 @@ static int attach_at(wsx_conn *c, uint64_t now)
     return 0;
 }
 
-
 static void guard_detach(wsx_conn *c)
 {
     wsx__buf_release(c, &c->guard->held);
