@@ -59,13 +59,16 @@ static void frame_cost(const wsx_conn *c, int64_t cost[Q_N])
     cost[Q_CTL] = op == WSX_PING || op == WSX_PONG ? 1000 : 0;
 }
 
-/* Refill every bucket to the latest clock; the first one short for the
- * frame's cost, or Q_N. */
+/* Refill the buckets the frame is charged in to the latest clock (the
+ * others are refilled when a frame needs them: the same tokens, one step
+ * later); the first one short for the frame's cost, or Q_N. */
 static int first_short(wsx_conn *c, const int64_t cost[Q_N])
 {
     struct wsx__guard *g = c->guard;
     int found = Q_N;
     for (int q = Q_N - 1; q >= 0; q--) {
+        if (!cost[q])
+            continue;
         wsx__bucket_refill(&g->bucket[q], rate_of(c->cfg, q), g->now);
         if (wsx__bucket_short(&g->bucket[q], rate_of(c->cfg, q), cost[q]))
             found = q;
