@@ -118,6 +118,32 @@ static int frame_header(wsx_conn *c, wsx_frame_header *h, uint8_t op,
 int wsx__queue_frame(wsx_conn *c, uint8_t op, uint8_t rsv, bool fin,
                      const void *p, size_t n)
 {
+    /* A server's frame below the gather write's size (an echo, a chat
+     * line, a pong): header and payload straight into the queue, with a
+     * header of 2 or 4 bytes (RFC 6455 §5.2) written in place. */
+    _Static_assert(WSX_SENDV_MIN <= 65536, "a 16-bit length at most");
+    if (c->cfg->role == WSX_SERVER && n < WSX_SENDV_MIN) {
+        wsx_buf *b = &c->out;
+        if (b->cap - b->len < n + 4) {
+            int r = wsx__buf_reserve(c, b, n + 4);
+            if (r < 0)
+                return r;
+        }
+        uint8_t *dst = b->p + b->len;
+        dst[0] = (uint8_t)((fin ? 0x80 : 0) | rsv | op);
+        size_t hl = 2;
+        if (n < 126) {
+            dst[1] = (uint8_t)n;
+        } else {
+            dst[1] = 126;
+            dst[2] = (uint8_t)(n >> 8);
+            dst[3] = (uint8_t)n;
+            hl = 4;
+        }
+        wsx__copy(dst + hl, p, n);
+        b->len += hl + n;
+        return 0;
+    }
     wsx_frame_header h;
     int r = frame_header(c, &h, op, rsv, fin, n);
     if (r < 0)
@@ -240,7 +266,7 @@ void wsx__flush(wsx_conn *c)
  * low_water (and only if it is above it now). */
 static void arm_drain(wsx_conn *c)
 {
-    if (wsx_buffered_amount(c) > c->cfg->low_water)
+    if (!c->drain_armed && wsx_buffered_amount(c) > c->cfg->low_water)
         c->drain_armed = true;
 }
 

@@ -304,8 +304,22 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         return;
     }
     uint32_t now32 = (uint32_t)l->now;
-    if (!timer)
+    if (!timer) {
         s->io.act = now32;
+        /* Most events of a busy plain TCP connection: the core flushed
+         * its output at the end of the feed, no tick is due and the
+         * state is the one of the last tick (so it is not closed: that
+         * tick set KILL). The stream holds nothing and wants nothing, so
+         * all that is left of the general path below is read interest
+         * (measured: ~130 user-space instructions per 16 B echo). */
+        if (s->sops == &wsx_stream_tcp &&
+            !(s->io.flags & (WSX_SOCK_KILL | WSX_SOCK_EOF)) &&
+            !needs_tick(l, s) && !wsx_conn_wants_write(c)) {
+            l->current = NULL;
+            wsx__loop_interest(l, &s->io, WSX_POLL_IN);
+            return;
+        }
+    }
     uint64_t next = WSX_NO_DEADLINE;
     bool retime = !(s->io.flags & WSX_SOCK_KILL) && (timer || needs_tick(l, s));
     l->current = s;
