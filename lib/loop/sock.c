@@ -211,15 +211,26 @@ static void sock_read(wsx_loop *l, wsx_sock *s)
     bool tcp = s->sops == &wsx_stream_tcp;
     int reads = l->rbuf_size >= WSX_READ_TURN_BYTES ? 1 : WSX_READS_PER_EVENT;
     for (int i = 0; i < reads && !wsx_conn_paused(s->conn); i++) {
-        long n = s->sops->read(s->st, s->io.fd, l->rbuf, l->rbuf_size);
+        /* The rest of a large frame is read straight into its message
+         * (a frame larger than the read buffer is no longer assembled by
+         * copy); any other input goes through the shared buffer. */
+        uint8_t *buf;
+        size_t cap;
+        bool into = wsx_conn_read_into(s->conn, &buf, &cap) == 1;
+        if (!into) {
+            buf = l->rbuf;
+            cap = l->rbuf_size;
+        }
+        long n = s->sops->read(s->st, s->io.fd, buf, cap);
         if (n > 0 && (s->io.flags & WSX_SOCK_REFUSE)) {
             sock_refuse(s);
             return;
         }
         if (n > 0) {
             wsx_conn_clock(s->conn, l->now);
-            if (wsx_conn_feed(s->conn, l->rbuf, (size_t)n) < 0 ||
-                (tcp && (size_t)n < l->rbuf_size) || wsx__sock_paused(l, s))
+            int r = into ? wsx_conn_feed_done(s->conn, (size_t)n)
+                         : wsx_conn_feed(s->conn, buf, (size_t)n);
+            if (r < 0 || (tcp && (size_t)n < cap) || wsx__sock_paused(l, s))
                 return;
             continue;
         }
