@@ -355,6 +355,7 @@ int wsx_send_fragment(wsx_conn *c, wsx_opcode op, const void *data,
 
 int wsx_send(wsx_conn *c, wsx_opcode op, const void *data, size_t len)
 {
+#if !defined(__OPTIMIZE_SIZE__) /* the firmware takes the general path */
     /* The echo's case, from a callback: an open server connection with
      * no extension, no fragmented message going out and room below
      * high_water, a small message. What wsx_send_fragment would do then
@@ -369,6 +370,7 @@ int wsx_send(wsx_conn *c, wsx_opcode op, const void *data, size_t len)
             wsx__m_sent(c, (uint8_t)op, true, len);
         return r;
     }
+#endif
     if (c->sstate != WSX_SEND_IDLE && !c->err && c->state == WSX_STATE_OPEN)
         return WSX_ESTATE;
     return wsx_send_fragment(c, op, data, len, true);
