@@ -442,7 +442,9 @@ typedef struct wsx_config {
     size_t size;               /* set by wsx_config_init: ABI growth */
     wsx_role role;
     size_t max_frame_size;     /* payload bytes per frame (1009 above) */
-    size_t max_message_size;   /* whole (decoded) message (1009 above) */
+    size_t max_message_size;   /* whole (decoded) message (1009 above);
+                                  wsx assembles at most 2 GiB (a larger
+                                  one fails with WSX_ENOMEM: stream it) */
     size_t max_header_size;    /* opening handshake head (431/fail above) */
     size_t high_water;         /* wsx_send refuses with WSX_EFULL while
                                   buffered > high_water; 0: never refuse */
@@ -487,6 +489,16 @@ typedef struct wsx_config {
      * the program, for firmware that counts every byte of flash;
      * wsx_conn_new refuses a config that sets a guard without it. */
     const struct wsx_guard_ops *guards;
+    /* Bytes wsx_conn_new reserves for the transport layer in front of
+     * the connection, in the same allocation: zeroed, aligned for any
+     * pointer or uint64_t, freed with the connection, and what
+     * wsx_conn_transport() returns for the connection's whole life
+     * (wsx_conn_set_transport() then does nothing). The connection
+     * itself starts this many bytes after the area, rounded up to a
+     * multiple of 8. An event loop keeps its per-socket record there:
+     * one allocation per connection instead of two, and no pointer
+     * between them (wsx_loop does). 0 (the default): none. */
+    size_t transport_size;
 } wsx_config;
 
 /* The guards' implementation, for wsx_config.guards. */
@@ -734,7 +746,9 @@ WSX_API void *wsx_conn_user(const wsx_conn *c);
 WSX_API void wsx_conn_set_user(wsx_conn *c, void *user);
 /* A second pointer, for the transport layer (an event-loop adapter keeps
  * its socket state here), so that the send and random callbacks find it
- * without a lookup while `user` stays the application's. */
+ * without a lookup while `user` stays the application's. NULL until set;
+ * with wsx_config.transport_size, always the reserved area (setting it
+ * does nothing). */
 WSX_API void *wsx_conn_transport(const wsx_conn *c);
 WSX_API void wsx_conn_set_transport(wsx_conn *c, void *transport);
 /* The subprotocol agreed in the handshake, or NULL. */

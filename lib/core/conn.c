@@ -42,9 +42,9 @@ int wsx__buf_reserve(wsx_conn *c, wsx_buf *b, size_t n)
     }
     if (b->cap - b->len >= n)
         return 0;
-    if (n > SIZE_MAX / 2 - b->len)
+    if (n > WSX_BUF_MAX - b->len)
         return WSX_ENOMEM;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : 256; /* reaches WSX_BUF_MAX at most */
     while (cap < b->len + n)
         cap *= 2;
     const wsx_allocator *a = &c->cfg->alloc;
@@ -73,6 +73,21 @@ void wsx__buf_release(wsx_conn *c, wsx_buf *b)
 
 /* ---- life cycle ---------------------------------------------------- */
 
+/* The bytes in front of the connection: the transport's area
+ * (transport_size), or else the slot of the transport pointer, which is
+ * kept out of wsx_conn so that a connection with an area does not pay
+ * for it (8 bytes keep the connection's uint64_t fields aligned). */
+static size_t transport_area(const wsx_config *cfg)
+{
+    return cfg->transport_size ? (cfg->transport_size + 7) & ~(size_t)7
+                               : 8;
+}
+
+static void **transport_slot(const wsx_conn *c)
+{
+    return (void **)(uintptr_t)((const uint8_t *)c - 8);
+}
+
 static void conn_destroy(wsx_conn *c)
 {
     /* Freed while open, without on_close: it is no longer open either. */
@@ -87,7 +102,8 @@ static void conn_destroy(wsx_conn *c)
         c->cfg->guards->detach(c);
     wsx__buf_release(c, &c->in);
     wsx__buf_release(c, &c->out);
-    wsx__free(c, c, sizeof *c);
+    size_t pre = transport_area(c->cfg);
+    wsx__free(c, (uint8_t *)c - pre, pre + sizeof *c);
 }
 
 wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
@@ -106,20 +122,20 @@ wsx_conn *wsx_conn_new(const wsx_config *cfg, const wsx_callbacks *cb,
                          cfg->control_rate.per_sec || cfg->max_fragments ||
                          cfg->origins || cfg->origin_required))
         return NULL;
-    wsx_conn *c = cfg->alloc.malloc(sizeof *c, cfg->alloc.user);
-    if (!c)
+    size_t pre = transport_area(cfg);
+    if (pre < cfg->transport_size || pre > SIZE_MAX - sizeof(wsx_conn))
         return NULL;
-    memset(c, 0, sizeof *c);
+    uint8_t *block = cfg->alloc.malloc(pre + sizeof(wsx_conn), cfg->alloc.user);
+    if (!block)
+        return NULL;
+    memset(block, 0, pre + sizeof(wsx_conn));
+    wsx_conn *c = (wsx_conn *)(void *)(block + pre);
     c->cfg = cfg;
     c->cb = cb;
     c->user = user;
     c->state = WSX_STATE_HANDSHAKE;
     c->rstate = WSX_RD_HTTP;
     c->deadline = WSX_NO_DEADLINE;
-    if (cfg->guards && cfg->guards->attach(c) < 0) {
-        conn_destroy(c);
-        return NULL;
-    }
     if (cfg->role == WSX_CLIENT) {
         /* The random callback runs here and may free the connection; the
          * request stays queued (no flush: the transport is not there). */
@@ -391,13 +407,16 @@ static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
 {
     const wsx_config *cfg = c->cfg;
     uint64_t next = WSX_NO_DEADLINE;
-    /* Buffers of a connection quiet for a whole tick period go back to
-     * the allocator, so idle connections cost only sizeof(wsx_conn);
-     * while buffers are held, ask for a tick to check again. */
-    if (c->in.p || c->out.p) {
+    /* Buffers (and the guard, see guard_idle) of a connection quiet for a
+     * whole tick period go back to the allocator, so idle connections
+     * cost only sizeof(wsx_conn); while they are held, ask for a tick to
+     * check again. */
+    if (c->in.p || c->out.p || c->guard) {
         if (idle && c->rstate == WSX_RD_HEADER && !c->msg_op) {
             wsx__buf_release(c, &c->in);
             wsx__buf_release(c, &c->out);
+            if (c->guard && cfg->guards->idle(c, now))
+                next = after(now, WSX_IDLE_RELEASE_MS);
         } else {
             next = after(now, WSX_IDLE_RELEASE_MS);
         }
@@ -524,12 +543,15 @@ void wsx_conn_set_user(wsx_conn *c, void *user)
 
 void *wsx_conn_transport(const wsx_conn *c)
 {
-    return c->transport;
+    size_t pre = c->cfg->transport_size;
+    return pre ? (uint8_t *)(uintptr_t)c - transport_area(c->cfg)
+               : *transport_slot(c);
 }
 
 void wsx_conn_set_transport(wsx_conn *c, void *transport)
 {
-    c->transport = transport;
+    if (!c->cfg->transport_size)
+        *transport_slot(c) = transport;
 }
 
 const char *wsx_conn_protocol(const wsx_conn *c)
@@ -540,13 +562,6 @@ const char *wsx_conn_protocol(const wsx_conn *c)
 int wsx_conn_error(const wsx_conn *c)
 {
     return c->err;
-}
-
-/* Not in wsx.h: the event loop finds a connection's settings by it
- * (declared in lib/loop/loop_internal.h). */
-const wsx_callbacks *wsx__conn_callbacks(const wsx_conn *c)
-{
-    return c->cb;
 }
 
 int wsx_conn_http_status(const wsx_conn *c)

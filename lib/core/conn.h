@@ -9,11 +9,15 @@
 
 #include <string.h>
 
-/* A growable byte buffer; bytes [off, len) are live. */
+/* A growable byte buffer; bytes [off, len) are live. 32-bit offsets keep
+ * an idle connection small; wsx__buf_reserve holds cap to WSX_BUF_MAX. */
 typedef struct wsx_buf {
     uint8_t *p;
-    size_t off, len, cap;
+    uint32_t off, len, cap;
 } wsx_buf;
+/* The most a buffer holds: a larger message or send backlog fails with
+ * WSX_ENOMEM (2 GiB; a power of two, so doubling from 256 reaches it). */
+#define WSX_BUF_MAX ((size_t)1 << 31)
 
 /* What the reader expects next (the input side of the state machine). */
 typedef enum wsx_rstate {
@@ -61,7 +65,6 @@ struct wsx_conn {
     const wsx_config *cfg;
     const wsx_callbacks *cb;
     void *user;
-    void *transport;          /* the adapter's, see wsx_conn_transport */
     void *ext_state;          /* extension's per-connection state */
     char *protocol;           /* agreed subprotocol */
     wsx_buf in;               /* handshake head, then message assembly */
@@ -77,22 +80,38 @@ struct wsx_conn {
          * field for both keeps idle connections at their size. */
         uint64_t q_since;
     };
-    uint64_t msg_len;         /* decoded bytes of the message so far */
     int err;                  /* sticky fatal error */
-    uint32_t utf8;            /* validator state of the text message */
     uint8_t state;            /* wsx_state */
     uint8_t rstate;           /* wsx_rstate */
-    uint8_t sstate;           /* wsx_sstate */
     uint8_t msg_op;           /* opcode of the message being received, 0 */
-    uint8_t ctl_len;
-    uint8_t hstate;           /* wsx_hstate */
+    uint8_t busy;             /* nesting depth of public calls */
+    uint8_t utf8;             /* validator state of the text message (it
+                                 takes 6 bits: see utf8.c) */
+    bool rx_seen;             /* input since the last tick (set by every
+                                 feed: a byte of its own) */
+    uint16_t http_status;     /* see wsx_conn_http_status */
+    uint16_t q_msgs;          /* messages in that backlog (metrics) */
+    /* Small states and flags share two bytes (with the fields above, one
+     * 16-byte row: sizeof(wsx_conn) 184 on 64-bit targets). */
+    unsigned sstate : 2;      /* wsx_sstate */
+    unsigned hstate : 2;      /* wsx_hstate */
+    bool msg_encoded : 1;     /* message being received has RSV1 */
+    bool gone : 1;            /* freed from a callback: see wsx__enter */
+    bool ticked : 1;          /* wsx_conn_tick ran at least once */
+    bool ping_out : 1;        /* keep-alive ping awaiting its pong */
+    bool drain_armed : 1;     /* the transport pushed back: on_drain due */
+    bool tx_seen : 1;         /* HTTP output queued since the last tick */
     union {
         struct {                  /* the frame reader, once open */
             wsx_frame_header fh;  /* the current frame */
-            uint64_t remaining;   /* payload bytes left in it */
-            uint64_t frame_off;   /* payload bytes of it seen so far */
+            uint64_t remaining;   /* payload bytes left in it (those seen:
+                                     fh.length - remaining) */
             uint8_t hdr[WSX_FRAME_HEADER_MAX]; /* a split header */
             uint8_t hdr_len;
+            uint8_t ctl_len;      /* bytes of a split control frame */
+            uint64_t msg_len;     /* decoded bytes of the message so far
+                                     (after accept[], which a client's
+                                     handshake leaves behind) */
         };
         /* Client role, during the handshake only: the accept expected. */
         char accept[WSX_ACCEPT_KEY_LEN + 1];
@@ -107,17 +126,6 @@ struct wsx_conn {
             size_t body_len;      /* inside on_http only */
         } http;
     };
-    uint16_t http_status;     /* see wsx_conn_http_status */
-    uint16_t q_msgs;          /* messages in that backlog (metrics) */
-    uint8_t busy;             /* nesting depth of public calls */
-    bool rx_seen;             /* input since the last tick */
-    bool msg_encoded;         /* message being received has RSV1 */
-    /* Rarely written flags share a byte (sizeof(wsx_conn) stays 224). */
-    bool gone : 1;            /* freed from a callback: see wsx__enter */
-    bool ticked : 1;          /* wsx_conn_tick ran at least once */
-    bool ping_out : 1;        /* keep-alive ping awaiting its pong */
-    bool drain_armed : 1;     /* the transport pushed back: on_drain due */
-    bool tx_seen : 1;         /* HTTP output queued since the last tick */
 };
 
 /* conn.c */
@@ -400,13 +408,14 @@ int wsx__frame_admitted(wsx_conn *c);
 /* quota.c: token buckets, the fragment count of the current message and
  * the Origin allow-list. Reached only through cfg->guards (wsx_guards()),
  * so that a program that sets no guard links none of it; c->guard exists
- * only then. */
+ * only then, made on the way to a frame and given back when idle (see
+ * quota.c). */
 struct wsx_guard_ops {
-    int (*attach)(wsx_conn *c);
     void (*detach)(wsx_conn *c);
-    /* For the frame in c->fh: 0 to go on (charged), 1 to pause (throttle
-     * policy; the caller sets WSX_RD_PAUSED), or a negative code after
-     * failing the connection with the quota's name. */
+    /* For the frame in c->fh (makes c->guard when there is none): 0 to
+     * go on (charged), 1 to pause (throttle policy; the caller sets
+     * WSX_RD_PAUSED), WSX_ENOMEM, or a negative code after failing the
+     * connection with the quota's name. */
     int (*frame)(wsx_conn *c);
     /* The clock moved to now: a paused reader resumes once the waiting
      * frame's quota has refilled. Returns when to look again. */
@@ -415,6 +424,10 @@ struct wsx_guard_ops {
      * WSX_ENOMEM. */
     int (*hold)(wsx_conn *c, const uint8_t *p, size_t n);
     bool (*origin_ok)(const wsx_conn *c, const wsx_http_request *req);
+    /* The idle tick, between messages: free c->guard when a new one
+     * would be the same (see quota.c). True when it was kept only until
+     * its buckets refill: the tick asks to be called again. */
+    bool (*idle)(wsx_conn *c, uint64_t now);
 };
 
 /* conn_send.c */

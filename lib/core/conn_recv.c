@@ -72,9 +72,11 @@ static int data_plain(wsx_conn *c, const uint8_t *p, size_t n, bool last)
 {
     const wsx_config *cfg = c->cfg;
     if (c->msg_op == WSX_TEXT) {
-        if (wsx_utf8_validate(&c->utf8, p, n) < 0)
+        uint32_t st = c->utf8;
+        if (wsx_utf8_validate(&st, p, n) < 0)
             return WSX_EUTF8;
-        if (last && c->utf8 != WSX_UTF8_OK)
+        c->utf8 = (uint8_t)st;
+        if (last && st != WSX_UTF8_OK)
             return WSX_EUTF8;
     }
     wsx_message m;
@@ -224,7 +226,7 @@ static int payload(wsx_conn *c, uint8_t *p, size_t n);
 static int frame_begin(wsx_conn *c)
 {
     int r = check_frame(c, &c->fh);
-    if (r == 0 && c->guard)
+    if (r == 0 && c->cfg->guards)
         r = c->cfg->guards->frame(c);
     if (r == 1) {
         c->rstate = WSX_RD_PAUSED;
@@ -236,7 +238,6 @@ static int frame_begin(wsx_conn *c)
 int wsx__frame_admitted(wsx_conn *c)
 {
     c->remaining = c->fh.length;
-    c->frame_off = 0;
     c->ctl_len = 0;
     c->rstate = WSX_RD_PAYLOAD;
     if (!is_control(c->fh.opcode) && c->fh.opcode != WSX_CONTINUATION) {
@@ -255,8 +256,7 @@ int wsx__frame_admitted(wsx_conn *c)
 static int payload(wsx_conn *c, uint8_t *p, size_t n)
 {
     if (c->fh.masked)
-        wsx_mask(p, n, c->fh.mask, c->frame_off);
-    c->frame_off += n;
+        wsx_mask(p, n, c->fh.mask, c->fh.length - c->remaining);
     c->remaining -= n;
     bool end = c->remaining == 0;
     if (end)
@@ -381,7 +381,7 @@ static long frame_whole(wsx_conn *c, uint8_t *p, size_t n)
     size_t hl = whole_header(c, p, n);
     if (!hl)
         return 0;
-    if (c->guard) {
+    if (c->cfg->guards) { /* the guard is made on the way to a first frame */
         int r = c->cfg->guards->frame(c);
         if (r == 1) { /* throttled: the payload waits with later input */
             c->rstate = WSX_RD_PAUSED;

@@ -29,16 +29,22 @@ static const wsx_rate *rate_of(const wsx_config *cfg, int q)
                          : &cfg->control_rate;
 }
 
-static int guard_attach(wsx_conn *c)
+/* A guard is made when the first frame of an open connection is near
+ * (wsx_conn_clock, or that frame itself) and given back by the idle tick
+ * (guard_idle), so an idle connection holds none: at 10,000 idle
+ * connections, 128 B each of the process's memory. A new one has full
+ * buckets as of now, which is what an old one would have (nothing was
+ * charged since the last release, or ever). */
+static int attach_at(wsx_conn *c, uint64_t now)
 {
     const wsx_config *cfg = c->cfg;
     struct wsx__guard *g = wsx__alloc(c, sizeof *g);
     if (!g)
         return WSX_ENOMEM;
     memset(g, 0, sizeof *g);
-    /* Full from the start: the first clock seen only refills further. */
     for (int q = 0; q < Q_N; q++)
-        wsx__bucket_init(&g->bucket[q], rate_of(cfg, q), 0);
+        wsx__bucket_init(&g->bucket[q], rate_of(cfg, q), now);
+    g->now = now;
     c->guard = g;
     return 0;
 }
@@ -107,6 +113,12 @@ static int trip(wsx_conn *c, const char *why)
 
 static int guard_frame(wsx_conn *c)
 {
+    /* Not made by wsx_conn_clock (frames in the handshake's read, a
+     * caller that only ticks, or no memory then): made now, as of the
+     * tick that last saw input. That may be earlier than now, so the
+     * next refill may credit up to one burst more than was due. */
+    if (!c->guard && attach_at(c, c->rx_at) < 0)
+        return WSX_ENOMEM;
     struct wsx__guard *g = c->guard;
     uint8_t op = c->fh.opcode;
     if (!(op & 0x8)) {
@@ -212,9 +224,33 @@ static bool guard_origin_ok(const wsx_conn *c, const wsx_http_request *req)
     return wsx_origin_allowed(cfg->origins, o->value, o->value_len);
 }
 
-static const wsx_guard_ops guard_ops = {guard_attach, guard_detach,
+/* An idle connection between messages gives its guard back when it
+ * holds nothing that a new one would not: every bucket full, no trip
+ * counted, no input held (the reader is not paused between messages).
+ * The fragment count starts again at the next message anyway. */
+static bool guard_idle(wsx_conn *c, uint64_t now)
+{
+    struct wsx__guard *g = c->guard;
+    if (now > g->now)
+        g->now = now;
+    const wsx_quota_trips *t = &g->trips;
+    if (g->held.p || t->message_rate || t->byte_rate ||
+        t->control_rate || t->fragments)
+        return false;
+    for (int q = 0; q < Q_N; q++) {
+        const wsx_rate *r = rate_of(c->cfg, q);
+        wsx__bucket_refill(&g->bucket[q], r, g->now);
+        if (r->per_sec && g->bucket[q].tokens < wsx__rate_cap(r))
+            return true;
+    }
+    guard_detach(c);
+    return false;
+}
+
+static const wsx_guard_ops guard_ops = {guard_detach,
                                         guard_frame,  guard_tick,
-                                        guard_hold,   guard_origin_ok};
+                                        guard_hold,   guard_origin_ok,
+                                        guard_idle};
 
 const wsx_guard_ops *wsx_guards(void)
 {
@@ -223,8 +259,12 @@ const wsx_guard_ops *wsx_guards(void)
 
 void wsx_conn_clock(wsx_conn *c, uint64_t now)
 {
-    if (c->guard && now > c->guard->now)
-        c->guard->now = now;
+    if (c->guard) {
+        if (now > c->guard->now)
+            c->guard->now = now;
+    } else if (c->cfg->guards && c->state == WSX_STATE_OPEN) {
+        attach_at(c, now); /* on failure, the frame tries again */
+    }
 }
 
 bool wsx_conn_paused(const wsx_conn *c)

@@ -28,7 +28,7 @@ void wsx_connect_opts_init_(wsx_connect_opts *o, size_t size)
     o->connect_timeout_ms = 10000;
 }
 
-static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
+static int endpoint_init(wsx_endpoint *ep, wsx_loop *l, const wsx_config *cfg,
                          wsx_role role, const wsx_callbacks *cb, void *user,
                          const wsx_stream_ops *stream, void *stream_ctx)
 {
@@ -48,6 +48,12 @@ static int endpoint_init(wsx_endpoint *ep, const wsx_config *cfg,
     ep->cb.queued = ep->stream == &wsx_stream_tcp ? NULL : wsx__sock_queued_cb;
     ep->cb.sendv = wsx__sock_sendv_cb;
     ep->user = user;
+    ep->loop = l;
+    /* The socket (and what only some need) in the connection's block. */
+    bool extra = ep->stream != &wsx_stream_tcp ||
+                 (role == WSX_SERVER && wsx__limits_by_addr(l));
+    ep->cfg.transport_size =
+        sizeof(wsx_sock) + (extra ? sizeof(wsx_sock_extra) : 0);
     return 0;
 }
 
@@ -64,7 +70,7 @@ int wsx__listen(wsx_loop *l, const wsx_listen_opts *o, bool counted)
     wsx_listener *ls = calloc(1, sizeof *ls);
     if (!ls)
         return WSX_ENOMEM;
-    int r = endpoint_init(&ls->ep, o->config, WSX_SERVER, o->callbacks,
+    int r = endpoint_init(&ls->ep, l, o->config, WSX_SERVER, o->callbacks,
                           o->user, o->stream, o->stream_ctx);
     if (r < 0) {
         free(ls);
@@ -127,7 +133,8 @@ void wsx__listener_ready(wsx_loop *l, wsx_listener *ls)
             close(fd);
             continue;
         }
-        s->slot = slot;
+        if (slot)
+            wsx__sock_extra(s)->slot = slot; /* by address: it has one */
         if (admit == WSX_ADMIT_REFUSE)
             s->io.flags |= WSX_SOCK_REFUSE;
         wsx__sock_settle(l, s);
@@ -169,7 +176,7 @@ int wsx__connect(wsx_loop *l, const wsx_connect_opts *o,
         if (!stream_ctx)
             return WSX_EINVAL;
     }
-    int r = endpoint_init(&ep, o->config, WSX_CLIENT, o->callbacks, o->user,
+    int r = endpoint_init(&ep, l, o->config, WSX_CLIENT, o->callbacks, o->user,
                           stream, stream_ctx);
     if (r < 0)
         return r;
@@ -190,12 +197,12 @@ int wsx__connect(wsx_loop *l, const wsx_connect_opts *o,
         close(fd);
         return r;
     }
-    ((wsx_client_sock *)s)->rc = rc;
+    ((wsx_client_ep *)(uintptr_t)wsx__sock_ep(s))->rc = rc;
     if (o->connect_timeout_ms) {
         l->now = wsx__clock_ms();
         wsx__heap_set(&l->timers, &s->io, l->now + o->connect_timeout_ms);
     }
     if (out)
-        *out = s->conn;
+        *out = wsx__sock_conn(s);
     return 0;
 }

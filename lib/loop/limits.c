@@ -116,6 +116,11 @@ static wsx_addr_slot *slot_get(wsx_addr_table *m, const wsx_rate *rate,
     return s;
 }
 
+bool wsx__limits_by_addr(const wsx_loop *l)
+{
+    return per_addr(&l->lim);
+}
+
 static int admit(wsx_limits *m, wsx_addr_table *t, int fd, uint64_t now,
                  wsx_addr_slot **slot)
 {
@@ -214,7 +219,7 @@ void wsx_loop_limit_stats_get(const wsx_loop *l, wsx_loop_limit_stats *out)
 
 int wsx_loop_conn_peer(const wsx_conn *c, char *out, size_t cap)
 {
-    const wsx_sock *s = wsx_conn_transport(c);
+    const wsx_sock *s = wsx__loop_sock(c);
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     char text[INET6_ADDRSTRLEN];

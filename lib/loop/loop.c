@@ -128,26 +128,42 @@ int wsx__loop_interest(wsx_loop *l, wsx_io *io, unsigned events)
     return r;
 }
 
-/* Closing unlinks the socket; a closing socket's on_close may open
- * others: take the head until none is left. */
+/* The i-th entry of the heap's array when it is a socket (heap.c). */
+static wsx_sock *sock_at(const wsx_loop *l, uint32_t i)
+{
+    wsx_io *io = l->timers.v[i];
+    return io->kind == WSX_IO_SOCK ? (wsx_sock *)io : NULL;
+}
+
+/* Closing takes the socket out of the array; a closing socket's on_close
+ * may open others: take the last socket until none is left (from the
+ * end: the sockets without a deadline come first, at once). */
 static void close_all(wsx_loop *l)
 {
-    while (l->socks)
-        wsx__sock_close(l, l->socks);
+    while (l->nsocks) {
+        uint32_t i = l->timers.m;
+        wsx_sock *s = NULL;
+        while (!s && i-- > 0)
+            s = sock_at(l, i);
+        wsx__sock_close(l, s);
+    }
 }
 
 static void mark_all_dirty(wsx_loop *l)
 {
-    for (wsx_sock *s = l->socks; s; s = s->next)
-        wsx__sock_mark_dirty(l, s);
+    for (uint32_t i = 0; i < l->timers.m; i++) {
+        wsx_sock *s = sock_at(l, i);
+        if (s)
+            wsx__sock_mark_dirty(l, s);
+    }
 }
 
 static void free_dead(wsx_loop *l)
 {
     while (l->dead) {
         wsx_sock *s = l->dead;
-        l->dead = s->next_dead;
-        free(s);
+        l->dead = (wsx_sock *)s->io.dead_next;
+        wsx__sock_free(s);
     }
 }
 
@@ -213,16 +229,22 @@ void wsx_loop_shutdown(wsx_loop *l)
     l->now = wsx__clock_ms(); /* may be called outside wsx_loop_run */
     l->shutdown_at = l->now + l->shutdown_ms;
     close_listeners(l);
-    /* Nothing here closes a socket at once (settling does, later), so
-     * the list stays as it is while it is walked. */
-    for (wsx_sock *s = l->socks; s; s = s->next) {
-        if (s->io.flags & WSX_SOCK_KILL)
+    /* Nothing here closes a socket at once (settling does, later). A
+     * deadline set here moves the socket only to a place already walked
+     * (heap.c: into the heap part, whose entries it swaps with come
+     * before it), so each is met once. An application timer stopped
+     * from an on_close that runs here (a flush that failed) may move an
+     * unwalked socket back: that one is closed at the deadline instead
+     * (close_all). */
+    for (uint32_t i = 0; i < l->timers.m; i++) {
+        wsx_sock *s = sock_at(l, i);
+        if (!s || (s->io.flags & WSX_SOCK_KILL))
             continue;
-        wsx_state st = wsx_conn_state(s->conn);
+        wsx_state st = wsx_conn_state(wsx__sock_conn(s));
         if (st == WSX_STATE_OPEN) {
-            wsx_close(s->conn, WSX_CLOSE_GOING_AWAY, "going away");
+            wsx_close(wsx__sock_conn(s), WSX_CLOSE_GOING_AWAY, "going away");
         } else if (st == WSX_STATE_HTTP) {
-            wsx_http_stream_end(s->conn); /* a held request gets 503 */
+            wsx_http_stream_end(wsx__sock_conn(s)); /* a held request gets 503 */
         } else if (st == WSX_STATE_HANDSHAKE) {
             s->io.flags |= WSX_SOCK_KILL;
             if (s->io.deadline > l->now)

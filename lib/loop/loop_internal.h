@@ -1,8 +1,9 @@
 /* loop_internal.h - what the adapter's files share: the loop object, the
  * per-socket state (kept small: an idle connection costs sizeof(wsx_sock)
- * plus its wsx_conn), the application's fd watchers and timers, and the
- * deadline heap. Membership is kept in plain lists; the heap holds only
- * what has a deadline. */
+ * plus its wsx_conn, in one block), the application's fd watchers and
+ * timers, and the deadline heap. Watchers and timers are kept in plain
+ * lists, sockets in the heap's array; the heap itself holds only what has
+ * a deadline. */
 #ifndef WSX_LOOP_INTERNAL_H
 #define WSX_LOOP_INTERNAL_H
 
@@ -12,8 +13,11 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "wsx_loop.h"
 #include "wsx_tls.h"
+#include "../core/conn.h" /* a socket reaches its endpoint through c->cb */
 #include "../core/rate.h"
 
 #define WSX_NO_DEADLINE UINT64_MAX
@@ -43,8 +47,9 @@ enum {
     WSX_SOCK_CLIENT = 16u,    /* made by wsx_loop_connect */
     WSX_SOCK_KILL = 32u,      /* closed at its deadline: lingering after
                                  the close, or dropped by a shutdown */
-    WSX_SOCK_REFUSE = 64u     /* over an admission limit: answer 503 once
+    WSX_SOCK_REFUSE = 64u,    /* over an admission limit: answer 503 once
                                  its request is read (limits.c) */
+    WSX_SOCK_EXTRA = 128u     /* a wsx_sock_extra precedes the socket */
 };
 /* wsx_io.seen of a socket never ticked: no wsx_state has this value. */
 #define WSX_SEEN_NONE 0xffu
@@ -52,7 +57,10 @@ enum {
 /* The head of everything the poller reports and the heap orders. */
 typedef struct wsx_io {
     uint64_t deadline;  /* WSX_NO_DEADLINE when none */
-    uint64_t seq;       /* order among equal deadlines: order of setting */
+    union {
+        uint64_t seq;   /* order among equal deadlines: order of setting */
+        struct wsx_io *dead_next; /* a closed socket: loop->dead */
+    };
     uint32_t heap_idx;  /* WSX_HEAP_NONE when not in the heap */
     int fd;
     uint8_t kind;       /* wsx_io_kind */
@@ -72,24 +80,79 @@ typedef struct wsx_endpoint {
     void *stream_ctx;
     const char *metrics_path;     /* served by metrics.c, or NULL */
     void (*app_http)(wsx_conn *, const wsx_http_request *, void *);
+    struct wsx_loop *loop;
 } wsx_endpoint;
 
-/* The connection's transport pointer (wsx_conn_transport) is its socket,
- * so the send and random callbacks reach socket and loop without a
- * lookup. A socket is in the loop's list from attach to close, and in the
- * heap only while it has a deadline. */
+/* A socket and its connection are one allocation: the socket ends the
+ * area wsx_config.transport_size reserves in front of the wsx_conn, so
+ * each is found from the other by position. What every socket shares is
+ * reached through the connection's callbacks, which are its endpoint's:
+ * the loop, the stream's ops. A
+ * socket is in the heap's array from attach to close (heap.c), in the
+ * heap part only while it has a deadline. Once closed it waits in
+ * loop->dead (io.dead_next) until the end of the wake-up frees it. */
 typedef struct wsx_sock {
     wsx_io io;
-    union {
-        wsx_conn *conn;
-        struct wsx_sock *next_dead; /* once WSX_SOCK_DEAD */
-    };
-    struct wsx_loop *loop;
-    struct wsx_sock *prev, *next; /* loop->socks */
-    const wsx_stream_ops *sops;
+} wsx_sock;
+
+/* In front of the socket when its endpoint needs it (WSX_SOCK_EXTRA): a
+ * stream with state (TLS), or admission by address. Plain TCP without
+ * per-address limits has neither. */
+typedef struct wsx_sock_extra {
     void *st;                     /* the stream's state */
     struct wsx_addr_slot *slot;   /* its address's count (limits.c) */
-} wsx_sock;
+} wsx_sock_extra;
+
+/* The connection follows the socket directly (transport_size keeps to a
+ * multiple of 8). */
+_Static_assert(sizeof(wsx_sock) % 8 == 0 && sizeof(wsx_sock_extra) % 8 == 0,
+               "the core rounds the transport area up to 8 bytes");
+static inline wsx_conn *wsx__sock_conn(const wsx_sock *s)
+{
+    return (wsx_conn *)(uintptr_t)(s + 1);
+}
+
+/* Only for a connection of the loop's (see wsx__loop_sock). */
+static inline wsx_sock *wsx__conn_sock(const wsx_conn *c)
+{
+    return (wsx_sock *)(uintptr_t)c - 1;
+}
+
+static inline const wsx_endpoint *wsx__conn_ep(const wsx_conn *c)
+{
+    return (const wsx_endpoint *)(const void *)((const char *)c->cb -
+                                              offsetof(wsx_endpoint, cb));
+}
+
+static inline const wsx_endpoint *wsx__sock_ep(const wsx_sock *s)
+{
+    return wsx__conn_ep(wsx__sock_conn(s));
+}
+
+static inline struct wsx_loop *wsx__sock_loop(const wsx_sock *s)
+{
+    return wsx__sock_ep(s)->loop;
+}
+
+static inline const wsx_stream_ops *wsx__sock_ops(const wsx_sock *s)
+{
+    return wsx__sock_ep(s)->stream;
+}
+
+static inline wsx_sock_extra *wsx__sock_extra(const wsx_sock *s)
+{
+    return (wsx_sock_extra *)(uintptr_t)s - 1;
+}
+
+static inline void *wsx__sock_st(const wsx_sock *s)
+{
+    return (s->io.flags & WSX_SOCK_EXTRA) ? wsx__sock_extra(s)->st : NULL;
+}
+
+static inline struct wsx_addr_slot *wsx__sock_slot(const wsx_sock *s)
+{
+    return (s->io.flags & WSX_SOCK_EXTRA) ? wsx__sock_extra(s)->slot : NULL;
+}
 
 /* limits.c: admission by address. A slot lives while connections from
  * its address are open or its handshake bucket is refilling. */
@@ -116,12 +179,12 @@ typedef struct wsx_limits {
     wsx_loop_limit_stats stats;
 } wsx_limits;
 
-/* A client connection carries its own endpoint in the same block. */
-typedef struct wsx_client_sock {
-    wsx_sock s;
-    wsx_endpoint ep;
+/* A client connection's own endpoint (with its strings after it), freed
+ * with the connection. */
+typedef struct wsx_client_ep {
+    wsx_endpoint ep;            /* first: a client's endpoint is this */
     struct wsx_reconnector *rc; /* its reconnect policy, or NULL */
-} wsx_client_sock;
+} wsx_client_ep;
 
 typedef struct wsx_listener {
     wsx_io io;
@@ -150,7 +213,7 @@ struct wsx_timer {
     struct wsx_timer *prev, *next; /* loop->timer_list */
 };
 
-/* Sockets, watchers and timers sit in intrusive doubly linked lists
+/* Watchers and timers sit in intrusive doubly linked lists
  * (head and x are lvalues of the same type with prev/next), so any of
  * them leaves in O(1) from inside any callback. */
 #define WSX__LIST_PUSH(head, x)                                               \
@@ -172,8 +235,8 @@ struct wsx_timer {
     } while (0)
 
 typedef struct wsx_heap {
-    wsx_io **v;
-    uint32_t n, cap;
+    wsx_io **v;    /* [0, n): the heap; [n, m): sockets without deadline */
+    uint32_t n, m, cap;
     uint64_t seq;  /* next wsx_io.seq */
 } wsx_heap;
 
@@ -200,8 +263,8 @@ struct wsx_loop {
     size_t rbuf_size, read_pause;
     uint64_t now;           /* ms, refreshed at every wake-up */
     wsx_heap timers;        /* whatever has a deadline: sockets, paused
-                               listeners, started application timers */
-    wsx_sock *socks;        /* every open socket */
+                               listeners, started application timers;
+                               and every open socket (heap.c) */
     size_t nsocks;
     wsx_watch *watches;     /* every application watcher */
     wsx_watch *dead_watch;  /* freed during this wake-up */
@@ -235,8 +298,12 @@ struct wsx_loop {
 
 /* heap.c: a binary min-heap on (io->deadline, io->seq); O(log n) per
  * change. Setting WSX_NO_DEADLINE takes io out. Reserve room first where
- * a later set must not fail. */
+ * a later set must not fail. Sockets join the array when attached and
+ * leave it when closed; h->v[0..h->m) lists every socket (among
+ * listeners and timers that have a deadline). */
 int wsx__heap_reserve(wsx_heap *h, size_t n);
+int wsx__heap_join(wsx_heap *h, wsx_io *io);
+void wsx__heap_leave(wsx_heap *h, wsx_io *io);
 int wsx__heap_set(wsx_heap *h, wsx_io *io, uint64_t deadline);
 void wsx__heap_del(wsx_heap *h, wsx_io *io);
 wsx_io *wsx__heap_top(const wsx_heap *h);
@@ -265,7 +332,10 @@ void wsx__sock_event(wsx_loop *l, wsx_sock *s, unsigned events);
 void wsx__sock_timer(wsx_loop *l, wsx_sock *s);
 void wsx__sock_settle(wsx_loop *l, wsx_sock *s);
 void wsx__sock_close(wsx_loop *l, wsx_sock *s);
+void wsx__sock_free(wsx_sock *s);
 void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s);
+/* c's socket when c is a connection of a wsx_loop, else NULL. */
+wsx_sock *wsx__loop_sock(const wsx_conn *c);
 long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user);
 long wsx__sock_sendv_cb(wsx_conn *c, const wsx_iovec *iov, int n, void *user);
 int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user);
@@ -291,6 +361,8 @@ enum { WSX_ADMIT_OK = 0, WSX_ADMIT_DROP, WSX_ADMIT_REFUSE };
  * (and *slot, when per-address limits apply) until wsx__limits_release. */
 int wsx__limits_admit(wsx_loop *l, int fd, wsx_addr_slot **slot);
 void wsx__limits_release(wsx_loop *l, wsx_addr_slot *slot);
+/* Whether accepted sockets get a slot (per-address count or rate). */
+bool wsx__limits_by_addr(const wsx_loop *l);
 void wsx__limits_free(wsx_loop *l);
 
 /* endpoint.c: accepting on a listener that turned readable; a listener
@@ -320,8 +392,5 @@ void wsx__metrics_unlock(wsx_loop *l);
 void wsx__metrics_endpoint(wsx_loop *l, wsx_endpoint *ep, bool counted);
 /* sock.c: a server socket not read while its output is backlogged. */
 bool wsx__sock_paused(const wsx_loop *l, const wsx_sock *s);
-/* The core's (conn.c): the callbacks a connection was made with, which
- * lead to its endpoint. */
-const wsx_callbacks *wsx__conn_callbacks(const wsx_conn *c);
 
 #endif

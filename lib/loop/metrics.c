@@ -156,8 +156,12 @@ static void loop_add(wsx_metrics *out, const wsx_loop *l)
 {
     wsx_metrics m = l->metrics;
     m.send_queue_bytes = m.paused = 0;
-    for (const wsx_sock *s = l->socks; s; s = s->next) {
-        m.send_queue_bytes += wsx_buffered_amount(s->conn); /* stream's too */
+    for (uint32_t i = 0; i < l->timers.m; i++) {
+        const wsx_io *io = l->timers.v[i];
+        if (io->kind != WSX_IO_SOCK)
+            continue;
+        const wsx_sock *s = (const wsx_sock *)io;
+        m.send_queue_bytes += wsx_buffered_amount(wsx__sock_conn(s)); /* stream's too */
         m.paused += wsx__sock_paused(l, s);
     }
     wsx_metrics_add(out, &m);
@@ -208,22 +212,15 @@ static void respond_metrics(wsx_conn *c, wsx_loop *l)
     free(text);
 }
 
-static const wsx_endpoint *endpoint_of(const wsx_conn *c)
-{
-    const char *cb = (const char *)wsx__conn_callbacks(c);
-    return (const wsx_endpoint *)(cb - offsetof(wsx_endpoint, cb));
-}
-
 /* Ahead of the application's on_http: the metrics path, else its own. */
 static void metrics_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
-    const wsx_endpoint *ep = endpoint_of(c);
-    wsx_sock *s = wsx_conn_transport(c);
+    const wsx_endpoint *ep = wsx__conn_ep(c);
     if (!is_path(req, ep->metrics_path)) {
         if (ep->app_http)
             ep->app_http(c, req, user);
     } else if (req->method_len == 3 && !memcmp(req->method, "GET", 3)) {
-        respond_metrics(c, s->loop);
+        respond_metrics(c, ep->loop);
     } else {
         wsx_http_respond(c, 405, "text/plain", "Allow: GET\r\n",
                          "method not allowed\n", 19);

@@ -124,10 +124,10 @@ int wsx__reconnect_start(wsx_loop *l, const wsx_connect_opts *o,
 
 static wsx_reconnector *policy_of(const wsx_conn *c)
 {
-    const wsx_sock *s = wsx_conn_transport(c);
+    const wsx_sock *s = wsx__loop_sock(c);
     if (!s || !(s->io.flags & WSX_SOCK_CLIENT))
         return NULL;
-    return ((const wsx_client_sock *)s)->rc;
+    return ((const wsx_client_ep *)wsx__conn_ep(c))->rc;
 }
 
 void wsx__reconnect_on_close(wsx_conn *c, const wsx_close_info *ci,
@@ -143,7 +143,7 @@ void wsx__reconnect_on_close(wsx_conn *c, const wsx_close_info *ci,
                 (!rc->policy.max_tries || rc->failures < rc->policy.max_tries);
     if (rc->app_close)
         rc->app_close(c, ci, user);
-    ((wsx_client_sock *)wsx_conn_transport(c))->rc = NULL;
+    ((wsx_client_ep *)(uintptr_t)wsx__conn_ep(c))->rc = NULL;
     if (!rc->retry || !rc_schedule(rc))
         rc_free(rc);
 }

@@ -38,14 +38,19 @@ void wsx__sock_mark_dirty(wsx_loop *l, wsx_sock *s)
     s->io.flags |= WSX_SOCK_DIRTY;
 }
 
+wsx_sock *wsx__loop_sock(const wsx_conn *c)
+{
+    return c && c->cb->send == wsx__sock_send_cb ? wsx__conn_sock(c) : NULL;
+}
+
 long wsx__sock_sendv_cb(wsx_conn *c, const wsx_iovec *iov, int n, void *user)
 {
     (void)user;
-    wsx_sock *s = wsx_conn_transport(c);
-    if (!s || (s->io.flags & WSX_SOCK_CONNECTING))
+    wsx_sock *s = wsx__conn_sock(c);
+    if (s->io.flags & WSX_SOCK_CONNECTING)
         return WSX_EAGAIN; /* stays queued; the next settle flushes it */
-    wsx__sock_mark_dirty(s->loop, s);
-    long k = s->sops->writev(s->st, s->io.fd, iov, n);
+    wsx__sock_mark_dirty(wsx__sock_loop(s), s);
+    long k = wsx__sock_ops(s)->writev(wsx__sock_st(s), s->io.fd, iov, n);
     return k >= 0 || k == WSX_EAGAIN ? k : WSX_EIO;
 }
 
@@ -58,8 +63,8 @@ long wsx__sock_send_cb(wsx_conn *c, const uint8_t *p, size_t len, void *user)
 size_t wsx__sock_queued_cb(const wsx_conn *c, void *user)
 {
     (void)user;
-    const wsx_sock *s = wsx_conn_transport(c);
-    return s ? s->sops->queued(s->st) : 0;
+    const wsx_sock *s = wsx__conn_sock(c);
+    return wsx__sock_ops(s)->queued(wsx__sock_st(s));
 }
 
 /* getentropy() draws from the kernel CSPRNG (getrandom on Linux) and
@@ -82,13 +87,10 @@ int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
     /* A client draws a fresh masking key for every frame: serving the
      * 4-byte keys from a pool of kernel randomness saves a system call
      * per frame (measured: 3x the message rate of wsx-load at 16 in
-     * flight). The keys stay unpredictable, as RFC 6455 §5.3 asks. The
-     * handshake key is drawn inside wsx_conn_new, before the transport
-     * pointer is set: it comes from the kernel directly. */
-    wsx_sock *s = wsx_conn_transport(c);
-    if (!s || len > sizeof s->loop->rnd)
+     * flight). The keys stay unpredictable, as RFC 6455 §5.3 asks. */
+    wsx_loop *l = wsx__conn_ep(c)->loop;
+    if (len > sizeof l->rnd)
         return entropy(buf, len);
-    wsx_loop *l = s->loop;
     if (l->rnd_pos + len > sizeof l->rnd) {
         if (entropy(l->rnd, sizeof l->rnd) < 0)
             return WSX_EIO;
@@ -101,16 +103,16 @@ int wsx__sock_random_cb(wsx_conn *c, uint8_t *buf, size_t len, void *user)
     return 0;
 }
 
-/* A client connection keeps its settings, strings included, in the same
- * block as its socket: the core reads cfg->client.protocols again when
- * the server answers. */
-static wsx_client_sock *client_block(const wsx_endpoint *ep)
+/* A client connection keeps its settings, strings included, in a block
+ * of its own, freed with it: the core reads cfg->client.protocols again
+ * when the server answers. */
+static wsx_client_ep *client_block(const wsx_endpoint *ep)
 {
     const wsx_client_opts *o = &ep->cfg.client;
     size_t extra = wsx__str_size(o->host) + wsx__str_size(o->path) + wsx__str_size(o->origin) +
                    wsx__str_size(o->protocols) + wsx__str_size(o->extensions) +
                    wsx__str_size(o->extra_headers);
-    wsx_client_sock *cs = malloc(sizeof *cs + extra);
+    wsx_client_ep *cs = malloc(sizeof *cs + extra);
     if (!cs)
         return NULL;
     char *area = (char *)(cs + 1);
@@ -133,46 +135,50 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
                     const char *server_name, wsx_sock **out)
 {
     bool client = ep->cfg.role == WSX_CLIENT;
-    wsx_sock *s;
+    wsx_client_ep *cs = NULL;
     if (client) {
-        wsx_client_sock *cs = client_block(ep);
-        s = cs ? &cs->s : NULL;
-        ep = cs ? &cs->ep : ep;
-    } else {
-        s = malloc(sizeof *s);
+        cs = client_block(ep);
+        if (!cs)
+            return WSX_ENOMEM;
+        ep = &cs->ep;
     }
-    if (!s)
+    /* The socket's area comes zeroed, in front of the connection. */
+    wsx_conn *c = wsx_conn_new(&ep->cfg, &ep->cb, ep->user);
+    if (!c) {
+        free(cs);
         return WSX_ENOMEM;
-    memset(s, 0, sizeof *s);
+    }
+    bool extra = ep->cfg.transport_size > sizeof(wsx_sock);
+    wsx_sock *s = wsx__conn_sock(c);
     s->io.fd = fd;
     s->io.kind = WSX_IO_SOCK;
     s->io.heap_idx = WSX_HEAP_NONE;
     s->io.deadline = WSX_NO_DEADLINE;
     s->io.flags = client ? WSX_SOCK_CONNECTING | WSX_SOCK_CLIENT : 0;
+    s->io.flags |= extra ? WSX_SOCK_EXTRA : 0;
     s->io.seen = WSX_SEEN_NONE;
-    s->loop = l;
-    s->sops = ep->stream;
-    int r = s->sops->open(ep->stream_ctx, fd, client, server_name, &s->st);
+    void *st = NULL;
+    int r = ep->stream->open(ep->stream_ctx, fd, client, server_name, &st);
     if (r < 0) {
-        free(s);
+        wsx_conn_free(c);
+        free(cs);
         return r;
     }
-    s->conn = wsx_conn_new(&ep->cfg, &ep->cb, ep->user);
+    if (extra)
+        wsx__sock_extra(s)->st = st;
     unsigned ev = client ? WSX_POLL_OUT : WSX_POLL_IN;
-    if (s->conn)
-        wsx_conn_set_transport(s->conn, s);
     /* Room in the heap now, so settling never fails to set a deadline. */
-    r = !s->conn || wsx__loop_reserve(l, 1) < 0 ? WSX_ENOMEM : 0;
+    r = wsx__loop_reserve(l, 1) < 0 ? WSX_ENOMEM : 0;
     if (r == 0 && l->ops->add(l->poller, fd, ev, &s->io) < 0)
         r = WSX_EIO;
     if (r < 0) {
-        wsx_conn_free(s->conn);
-        s->sops->close(s->st);
-        free(s);
+        ep->stream->close(st);
+        wsx_conn_free(c);
+        free(cs);
         return r;
     }
     s->io.interest = (uint8_t)ev;
-    WSX__LIST_PUSH(l->socks, s);
+    wsx__heap_join(&l->timers, &s->io); /* reserved above */
     l->nsocks++;
     *out = s;
     return 0;
@@ -183,12 +189,12 @@ int wsx__sock_attach(wsx_loop *l, int fd, const wsx_endpoint *ep,
 bool wsx__sock_paused(const wsx_loop *l, const wsx_sock *s)
 {
     return l->read_pause && !(s->io.flags & WSX_SOCK_CLIENT) &&
-           wsx_buffered_amount(s->conn) > l->read_pause;
+           wsx_buffered_amount(wsx__sock_conn(s)) > l->read_pause;
 }
 
 static bool has_input(const wsx_sock *s)
 {
-    return (s->sops->wants(s->st) & WSX_STREAM_INPUT) != 0;
+    return (wsx__sock_ops(s)->wants(wsx__sock_st(s)) & WSX_STREAM_INPUT) != 0;
 }
 
 /* Over an admission limit (limits.c): the answer goes out once the
@@ -199,7 +205,7 @@ static void sock_refuse(wsx_sock *s)
     static const wsx_handshake_reply busy = {NULL, "Retry-After: 1\r\n",
                                              NULL, 0};
     s->io.flags &= (uint8_t)~WSX_SOCK_REFUSE;
-    wsx_conn_refuse(s->conn, 503, &busy);
+    wsx_conn_refuse(wsx__sock_conn(s), 503, &busy);
 }
 
 /* A short read from TCP means the socket is drained; other streams (TLS
@@ -208,28 +214,31 @@ static void sock_refuse(wsx_sock *s)
  * its sender until the core's tick resumes it. */
 static void sock_read(wsx_loop *l, wsx_sock *s)
 {
-    bool tcp = s->sops == &wsx_stream_tcp;
+    const wsx_stream_ops *ops = wsx__sock_ops(s);
+    void *st = wsx__sock_st(s);
+    bool tcp = ops == &wsx_stream_tcp;
     int reads = l->rbuf_size >= WSX_READ_TURN_BYTES ? 1 : WSX_READS_PER_EVENT;
-    for (int i = 0; i < reads && !wsx_conn_paused(s->conn); i++) {
+    for (int i = 0; i < reads && !wsx_conn_paused(wsx__sock_conn(s)); i++) {
         /* The rest of a large frame is read straight into its message
          * (a frame larger than the read buffer is no longer assembled by
          * copy); any other input goes through the shared buffer. */
+        wsx_conn *c = wsx__sock_conn(s);
         uint8_t *buf;
         size_t cap;
-        bool into = wsx_conn_read_into(s->conn, &buf, &cap) == 1;
+        bool into = wsx_conn_read_into(c, &buf, &cap) == 1;
         if (!into) {
             buf = l->rbuf;
             cap = l->rbuf_size;
         }
-        long n = s->sops->read(s->st, s->io.fd, buf, cap);
+        long n = ops->read(st, s->io.fd, buf, cap);
         if (n > 0 && (s->io.flags & WSX_SOCK_REFUSE)) {
             sock_refuse(s);
             return;
         }
         if (n > 0) {
-            wsx_conn_clock(s->conn, l->now);
-            int r = into ? wsx_conn_feed_done(s->conn, (size_t)n)
-                         : wsx_conn_feed(s->conn, buf, (size_t)n);
+            wsx_conn_clock(c, l->now);
+            int r = into ? wsx_conn_feed_done(c, (size_t)n)
+                         : wsx_conn_feed(c, buf, (size_t)n);
             if (r < 0 || (tcp && (size_t)n < cap) || wsx__sock_paused(l, s))
                 return;
             continue;
@@ -240,7 +249,7 @@ static void sock_read(wsx_loop *l, wsx_sock *s)
          * §7.1.5, the core reports 1006 with the stream's reason unless
          * the close handshake already finished. */
         s->io.flags |= WSX_SOCK_EOF;
-        wsx_conn_lost(s->conn, n < 0 ? (int)n : WSX_EPEERCLOSED);
+        wsx_conn_lost(wsx__sock_conn(s), n < 0 ? (int)n : WSX_EPEERCLOSED);
         return;
     }
 }
@@ -256,7 +265,7 @@ static void sock_connected(wsx_sock *s)
     s->io.flags &= (uint8_t)~WSX_SOCK_CONNECTING;
     if (err) {
         s->io.flags |= WSX_SOCK_EOF;
-        wsx_conn_lost(s->conn, err == ECONNREFUSED ? WSX_ECONNREFUSED
+        wsx_conn_lost(wsx__sock_conn(s), err == ECONNREFUSED ? WSX_ECONNREFUSED
                                : err == ETIMEDOUT  ? WSX_ECONNTIMEOUT
                                                    : WSX_EPEERCLOSED);
     }
@@ -286,22 +295,24 @@ static bool needs_tick(const wsx_loop *l, const wsx_sock *s)
 {
     uint64_t d = s->io.deadline;
     return d <= l->now || d > l->now + WSX_IDLE_SWEEP_MS ||
-           wsx_conn_state(s->conn) != s->io.seen || wsx_conn_paused(s->conn);
+           wsx_conn_state(wsx__sock_conn(s)) != s->io.seen || wsx_conn_paused(wsx__sock_conn(s));
 }
 
 /* Push out what the stream holds; true while some is left. A failure
  * ends the connection as a lost transport, with the stream's reason. */
 static bool stream_flush(wsx_sock *s)
 {
-    if (s->sops->queued(s->st) == 0)
+    const wsx_stream_ops *ops = wsx__sock_ops(s);
+    void *st = wsx__sock_st(s);
+    if (ops->queued(st) == 0)
         return false;
-    int r = s->sops->flush(s->st, s->io.fd);
+    int r = ops->flush(st, s->io.fd);
     if (r < 0 && r != WSX_EAGAIN) {
         s->io.flags |= WSX_SOCK_EOF;
-        wsx_conn_lost(s->conn, r);
+        wsx_conn_lost(wsx__sock_conn(s), r);
         return false;
     }
-    return s->sops->queued(s->st) != 0;
+    return ops->queued(st) != 0;
 }
 
 /* After anything happened to s (timer: its deadline came): run the core's
@@ -309,7 +320,9 @@ static bool stream_flush(wsx_sock *s)
  * leave in one write), then close it or re-arm interest and deadline. */
 static void settle(wsx_loop *l, wsx_sock *s, bool timer)
 {
-    wsx_conn *c = s->conn;
+    wsx_conn *c = wsx__sock_conn(s);
+    const wsx_stream_ops *ops = wsx__sock_ops(s);
+    void *st = wsx__sock_st(s);
     if (s->io.flags & WSX_SOCK_CONNECTING) {
         wsx__loop_interest(l, &s->io, WSX_POLL_OUT);
         return;
@@ -323,7 +336,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
          * tick set KILL). The stream holds nothing and wants nothing, so
          * all that is left of the general path below is read interest
          * (measured: ~130 user-space instructions per 16 B echo). */
-        if (s->sops == &wsx_stream_tcp &&
+        if (ops == &wsx_stream_tcp &&
             !(s->io.flags & (WSX_SOCK_KILL | WSX_SOCK_EOF)) &&
             !needs_tick(l, s) && !wsx_conn_wants_write(c)) {
             l->current = NULL;
@@ -338,7 +351,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         next = wsx_conn_tick(c, l->now);
         s->io.seen = (uint8_t)wsx_conn_state(c);
     }
-    bool held = s->sops->queued(s->st) != 0;
+    bool held = ops->queued(st) != 0;
     bool out = stream_flush(s);
     /* A stream that emptied may bring the backlog under low_water: the
      * core's flush is where on_drain fires. */
@@ -352,7 +365,7 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         wsx__sock_close(l, s);
         return;
     }
-    unsigned sw = s->sops->wants(s->st);
+    unsigned sw = ops->wants(st);
     unsigned want = out || (sw & WSX_STREAM_WRITE) ? WSX_POLL_OUT : 0u;
     bool throttled = wsx_conn_paused(c);
     if (!(s->io.flags & WSX_SOCK_EOF) && !throttled &&
@@ -395,7 +408,7 @@ void wsx__sock_timer(wsx_loop *l, wsx_sock *s)
     if (s->io.flags & (WSX_SOCK_CONNECTING | WSX_SOCK_KILL)) {
         if (s->io.flags & WSX_SOCK_CONNECTING) {
             l->current = s;
-            wsx_conn_lost(s->conn, WSX_ECONNTIMEOUT);
+            wsx_conn_lost(wsx__sock_conn(s), WSX_ECONNTIMEOUT);
             l->current = NULL;
         }
         wsx__sock_close(l, s);
@@ -415,22 +428,32 @@ void wsx__sock_close(wsx_loop *l, wsx_sock *s)
 {
     if (s->io.flags & WSX_SOCK_DEAD)
         return;
-    if (!wsx_conn_done(s->conn)) {
+    if (!wsx_conn_done(wsx__sock_conn(s))) {
         l->current = s;
-        wsx_conn_eof(s->conn);
+        wsx_conn_eof(wsx__sock_conn(s));
         l->current = NULL;
     }
     l->ops->del(l->poller, s->io.fd);
-    s->sops->shutdown(s->st, s->io.fd);
-    s->sops->close(s->st);
+    wsx__sock_ops(s)->shutdown(wsx__sock_st(s), s->io.fd);
+    wsx__sock_ops(s)->close(wsx__sock_st(s));
     close(s->io.fd);
-    wsx__heap_del(&l->timers, &s->io);
+    wsx__heap_leave(&l->timers, &s->io);
     if (!(s->io.flags & WSX_SOCK_CLIENT))
-        wsx__limits_release(l, s->slot);
-    wsx_conn_free(s->conn);
-    WSX__LIST_UNLINK(l->socks, s);
+        wsx__limits_release(l, wsx__sock_slot(s));
     l->nsocks--;
     s->io.flags |= WSX_SOCK_DEAD;
-    s->next_dead = l->dead;
+    s->io.dead_next = l->dead ? &l->dead->io : NULL;
     l->dead = s;
+}
+
+/* The end of a closed socket's wake-up: its block goes with its
+ * connection (after it, a client's endpoint, which the connection's
+ * settings point into). */
+void wsx__sock_free(wsx_sock *s)
+{
+    wsx_conn *c = wsx__sock_conn(s);
+    void *cs = (s->io.flags & WSX_SOCK_CLIENT)
+                   ? (void *)(uintptr_t)wsx__sock_ep(s) : NULL;
+    wsx_conn_free(c);
+    free(cs);
 }

@@ -1,51 +1,74 @@
 /* test_adapters - the loop's internal parts without sockets: the deadline
  * heap against a brute-force reference under random operations (setting
  * no deadline takes an entry out; equal deadlines leave in the order they
- * were set), and ws:// URL parsing (RFC 6455 §3) from a table. */
+ * were set; sockets stay listed in the array without one), and ws:// URL
+ * parsing (RFC 6455 §3) from a table. */
 #include "loop_internal.h"
 #include "test.h"
 
 
 #define N 500
 
+/* Sockets (a third of the entries) are members of the array from join
+ * to leave, in the heap part only while they have a deadline; the others
+ * only while they have one. */
 static void test_heap_random(void)
 {
     static wsx_io io[N];
-    wsx_heap h = {NULL, 0, 0, 0};
+    static bool joined[N];
+    wsx_heap h = {NULL, 0, 0, 0, 0};
     uint64_t seed = 7;
     for (int i = 0; i < N; i++) {
         io[i].heap_idx = WSX_HEAP_NONE;
         io[i].deadline = WSX_NO_DEADLINE;
+        io[i].kind = i % 3 == 0 ? WSX_IO_SOCK : WSX_IO_TIMER;
     }
     int bad_top = 0, bad_idx = 0;
     for (int step = 0; step < 20000; step++) {
-        wsx_io *x = &io[test_rand(&seed) % N];
-        uint64_t r = test_rand(&seed) % 10;
-        if (r == 0)
+        int k = (int)(test_rand(&seed) % N);
+        wsx_io *x = &io[k];
+        uint64_t r = test_rand(&seed) % 12;
+        if (x->kind == WSX_IO_SOCK && !joined[k]) {
+            CHECK_EQ(wsx__heap_join(&h, x), 0);
+            joined[k] = true;
+        } else if (x->kind == WSX_IO_SOCK && r == 11) {
+            wsx__heap_leave(&h, x);
+            joined[k] = false;
+        } else if (r == 0) {
             wsx__heap_del(&h, x);
-        else
+        } else {
             CHECK_EQ(wsx__heap_set(&h, x, r == 1 ? WSX_NO_DEADLINE
                                                 : test_rand(&seed) % 1000), 0);
-        /* The top is the minimum of a brute-force scan. */
-        const wsx_io *min = NULL;
-        uint32_t in = 0;
-        for (int i = 0; i < N; i++) {
-            if (io[i].heap_idx != WSX_HEAP_NONE) {
-                in++;
-                bad_idx += h.v[io[i].heap_idx] != &io[i];
-                if (!min || io[i].deadline < min->deadline ||
-                    (io[i].deadline == min->deadline && io[i].seq < min->seq))
-                    min = &io[i];
-            } else {
-                bad_idx += io[i].deadline != WSX_NO_DEADLINE;
-            }
         }
-        bad_top += in != h.n || wsx__heap_top(&h) != min;
+        /* The top is the minimum of a brute-force scan; every entry is
+         * where its index says, in the heap part exactly when it has a
+         * deadline, and in the array when it has one or is a member. */
+        const wsx_io *min = NULL;
+        uint32_t in = 0, all = 0;
+        for (int i = 0; i < N; i++) {
+            bool timed = io[i].deadline != WSX_NO_DEADLINE;
+            bool there = io[i].heap_idx != WSX_HEAP_NONE;
+            bad_idx += there != (timed || joined[i]);
+            if (!there)
+                continue;
+            all++;
+            bad_idx += io[i].heap_idx >= h.m || h.v[io[i].heap_idx] != &io[i];
+            bad_idx += (io[i].heap_idx < h.n) != timed;
+            if (!timed)
+                continue;
+            in++;
+            if (!min || io[i].deadline < min->deadline ||
+                (io[i].deadline == min->deadline && io[i].seq < min->seq))
+                min = &io[i];
+        }
+        bad_top += in != h.n || all != h.m || wsx__heap_top(&h) != min;
     }
     CHECK_EQ(bad_top, 0);
     CHECK_EQ(bad_idx, 0);
-    CHECK(h.n > N / 2);
-    /* Draining yields sorted deadlines, equal ones in order of setting. */
+    CHECK(h.n > N / 3);
+    CHECK(h.m > h.n);
+    /* Draining yields sorted deadlines, equal ones in order of setting;
+     * members stay in the array. */
     uint64_t last = 0, last_seq = 0;
     int unsorted = 0;
     while (wsx__heap_top(&h)) {
@@ -55,10 +78,18 @@ static void test_heap_random(void)
         last = t->deadline;
         last_seq = t->seq;
         wsx__heap_del(&h, t);
-        unsorted += t->heap_idx != WSX_HEAP_NONE;
+        unsorted += (t->heap_idx != WSX_HEAP_NONE) != (t->kind == WSX_IO_SOCK && joined[t - io]);
     }
     CHECK_EQ(unsorted, 0);
     CHECK_EQ(h.n, 0);
+    uint32_t members = 0;
+    for (int i = 0; i < N; i++)
+        members += joined[i];
+    CHECK_EQ(h.m, members);
+    for (int i = 0; i < N; i++)
+        if (joined[i])
+            wsx__heap_leave(&h, &io[i]);
+    CHECK_EQ(h.m, 0);
     wsx__heap_free(&h);
 }
 

@@ -492,6 +492,85 @@ static void test_limits(void)
     printf("sizeof(wsx_conn) = %zu bytes\n", sizeof(struct wsx_conn));
 }
 
+/* transport_size: the transport's area and the connection are one
+ * allocation, the area zeroed and in front, the connection at the next
+ * multiple of 8, all of it freed together, the area the transport
+ * pointer for good; the connection works as usual (a handshake, an
+ * echo). */
+static void test_transport_area(void)
+{
+    static const size_t sizes[] = {0, 8, 13, 48};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        test_alloc ta;
+        memset(&ta, 0, sizeof ta);
+        ep e;
+        memset(&e, 0, sizeof e);
+        wsx_config cfg;
+        wsx_config_init(&cfg, WSX_SERVER);
+        cfg.alloc = test_allocator(&ta);
+        cfg.transport_size = sizes[i];
+        wsx_callbacks cb;
+        ep_callbacks(&cb);
+        wsx_conn *c = wsx_conn_new(&cfg, &cb, &e);
+        CHECK(c != NULL);
+        CHECK_EQ(ta.allocs, 1);
+        /* Without an area, 8 bytes keep the transport pointer. */
+        size_t pre = sizes[i] ? (sizes[i] + 7) / 8 * 8 : 8;
+        CHECK_EQ(ta.live_bytes, pre + sizeof(struct wsx_conn));
+        uint8_t *area = wsx_conn_transport(c);
+        if (!sizes[i]) {
+            CHECK(area == NULL);
+        } else {
+            CHECK(area + pre == (uint8_t *)c);
+            size_t zero = 0;
+            while (zero < sizes[i] && area[zero] == 0)
+                zero++;
+            CHECK_EQ(zero, sizes[i]);
+            memset(area, 0xa5, sizes[i]); /* the transport's to use */
+        }
+        e.c = c;
+        CHECK_EQ(wsx_conn_feed(c, (uint8_t *)rfc_request, sizeof rfc_request - 1), 0);
+        CHECK_EQ(e.opens, 1);
+        uint8_t buf[64];
+        size_t n = client_frame(buf, 0x82, "abc", 3);
+        CHECK_EQ(wsx_conn_feed(c, buf, n), 0);
+        CHECK_EQ(e.msgs, 1);
+        /* The area stays the transport; a pointer is kept otherwise. */
+        wsx_conn_set_transport(c, &e);
+        CHECK(wsx_conn_transport(c) == (sizes[i] ? (void *)area : (void *)&e));
+        ep_fini(&e);
+        CHECK_EQ(ta.live, 0);
+        CHECK_EQ(ta.live_bytes, 0);
+    }
+}
+
+/* Buffers count in 32 bits: past WSX_BUF_MAX a reserve fails before it
+ * allocates, and up to it the capacity stays representable. */
+static void test_buf_limit(void)
+{
+    test_alloc ta;
+    memset(&ta, 0, sizeof ta);
+    wsx_config cfg;
+    wsx_config_init(&cfg, WSX_SERVER);
+    cfg.alloc = test_allocator(&ta);
+    wsx_callbacks cb;
+    ep_callbacks(&cb);
+    wsx_conn *c = wsx_conn_new(&cfg, &cb, NULL);
+    wsx_buf b;
+    memset(&b, 0, sizeof b);
+    long before = ta.allocs;
+    CHECK_EQ(wsx__buf_reserve(c, &b, WSX_BUF_MAX + 1), WSX_ENOMEM);
+    CHECK_EQ(ta.allocs, before);
+    CHECK_EQ(wsx__buf_reserve(c, &b, 1000), 0);
+    CHECK_EQ(b.cap, 1024);
+    b.len = 1000;
+    CHECK_EQ(wsx__buf_reserve(c, &b, WSX_BUF_MAX - 999), WSX_ENOMEM);
+    CHECK_EQ(b.cap, 1024);
+    wsx__buf_release(c, &b);
+    wsx_conn_free(c);
+    CHECK_EQ(ta.live, 0);
+}
+
 int main(void)
 {
     wsx_config_init(&scfg, WSX_SERVER);
@@ -509,5 +588,7 @@ int main(void)
     RUN(test_http_and_reply);
     RUN(test_free_in_close);
     RUN(test_limits);
+    RUN(test_transport_area);
+    RUN(test_buf_limit);
     return test_summary("conn");
 }

@@ -321,6 +321,68 @@ static void test_throttle_bytes_and_free(void)
     ep_fini(&g.e); /* frees while paused: ASan and valgrind check */
 }
 
+/* An idle connection given wsx_conn_clock returns its guard with its
+ * buffers once every bucket is full again, and gets a full one back at
+ * the next clock: the quotas hold across the release, a bucket still in
+ * debt keeps the guard (and asks for another tick), a trip keeps it for
+ * good (its counts are never reset). */
+static void test_idle_release(void)
+{
+    for (int variant = 0; variant < 3; variant++) {
+        test_alloc ta;
+        memset(&ta, 0, sizeof ta);
+        guard_case g;
+        uint8_t buf[4096];
+        gc_init(&g);
+        g.cfg.alloc = test_allocator(&ta);
+        g.cfg.message_rate.per_sec = 10;
+        g.cfg.message_rate.burst = 5;
+        gc_open(&g);
+        wsx_conn *c = g.e.c;
+        wsx_conn_clock(c, T0);
+        size_t n = frames(buf, variant == 2 ? 6 : 5, 0x82, 1);
+        CHECK_EQ(wsx_conn_feed(c, buf, n), variant == 2 ? WSX_EQUOTA : 0);
+        if (variant == 2) {
+            /* Tripped (and closed): the guard stays with its count. */
+            wsx_conn_tick(c, T0 + 1);
+            wsx_conn_tick(c, T0 + 2000);
+            wsx_quota_trips t;
+            wsx_conn_quota_trips(c, &t);
+            CHECK_EQ(t.message_rate, 1);
+            ep_fini(&g.e);
+            CHECK_EQ(ta.live, 0);
+            continue;
+        }
+        uint64_t t1 = variant == 0 ? T0 + 1 : T0 + 100;
+        wsx_conn_tick(c, t1); /* sees the input: not idle yet */
+        long held = ta.live;
+        /* Variant 1: an idle tick 200 ms after the burst finds the
+         * bucket 3 tokens short: kept, and looked at again in 1 s. */
+        uint64_t t2 = variant == 0 ? T0 + 1001 : T0 + 200;
+        uint64_t next = wsx_conn_tick(c, t2);
+        if (variant == 0) {
+            CHECK_EQ(ta.live, 1); /* the connection alone */
+            CHECK(ta.live < held);
+            CHECK_EQ(next, UINT64_MAX);
+        } else {
+            CHECK_EQ(ta.live, held);
+            CHECK_EQ(next, T0 + 1200);
+        }
+        /* Five pass again after a full refill, a sixth trips. */
+        wsx_conn_clock(c, T0 + 2000);
+        if (variant == 0)
+            CHECK_EQ(ta.live, 2); /* the guard is back */
+        n = frames(buf, 5, 0x82, 1);
+        CHECK_EQ(wsx_conn_feed(c, buf, n), 0);
+        CHECK_EQ(g.e.msgs, 10);
+        n = frames(buf, 1, 0x82, 1);
+        CHECK_EQ(wsx_conn_feed(c, buf, n), WSX_EQUOTA);
+        CHECK_EQ(g.e.msgs, 10);
+        ep_fini(&g.e);
+        CHECK_EQ(ta.live, 0);
+    }
+}
+
 /* Without wsx_guards() nothing is allocated for guards, and a config
  * that asks for one without it is refused rather than left unguarded. */
 static void test_guards_cost_and_absence(void)
@@ -344,13 +406,23 @@ static void test_guards_cost_and_absence(void)
     g.cfg.guards = wsx_guards();
     long before = ta.allocs;
     c = wsx_conn_new(&g.cfg, &g.cb, &g);
-    CHECK_EQ(ta.allocs - before, plain + 1); /* the connection and its guard */
+    /* The guard waits for the first frame: an idle connection has none. */
+    CHECK_EQ(ta.allocs - before, plain);
     wsx_conn_free(c);
     CHECK_EQ(ta.live, 0);
-    /* Allocation failure of the guard fails wsx_conn_new cleanly. */
+    /* Allocation failure of the guard at the first frame fails the
+     * connection cleanly. */
+    g.cfg.origins = NULL;
+    g.cfg.message_rate.per_sec = 10;
+    gc_open(&g);
+    uint8_t buf[64];
+    size_t n = frames(buf, 1, 0x82, 1);
     ta.calls = 0;
-    ta.fail_at = 2;
-    CHECK(wsx_conn_new(&g.cfg, &g.cb, &g) == NULL);
+    ta.fail_at = 1;
+    CHECK_EQ(wsx_conn_feed(g.e.c, buf, n), WSX_ENOMEM);
+    CHECK_EQ(g.e.msgs, 0);
+    CHECK_EQ(g.e.close_error, WSX_ENOMEM);
+    ep_fini(&g.e);
     CHECK_EQ(ta.live, 0);
 }
 
@@ -364,5 +436,6 @@ int main(void)
     RUN(test_throttle);
     RUN(test_throttle_bytes_and_free);
     RUN(test_guards_cost_and_absence);
+    RUN(test_idle_release);
     return test_summary("guard");
 }

@@ -105,6 +105,7 @@ typedef struct wsx_config {
     const char *const *origins;
     bool origin_required;
     const struct wsx_guard_ops *guards;
+    size_t transport_size;
 } wsx_config;
 
 void wsx_config_init_(wsx_config *cfg, size_t size, int role);
