@@ -683,6 +683,32 @@ WSX_API void wsx_conn_free(wsx_conn *c);
  * close the transport). After a clean close, input is discarded and 0
  * returned. */
 WSX_API int wsx_conn_feed(wsx_conn *c, uint8_t *buf, size_t len);
+
+/* Reading a large frame straight into its message. While the payload of
+ * a data frame is arriving (no extension's transform, on_message
+ * delivery rather than streaming) and at least WSX_READ_INTO_MIN bytes of
+ * it are still to come, wsx_conn_read_into sets *p to where those bytes
+ * go in the connection's message buffer and *len to how many of them
+ * there are (the rest of this frame, never more), and returns 1: read at
+ * most *len bytes from the transport into *p, then report the count with
+ * wsx_conn_feed_done, which unmasks and validates them in place and
+ * delivers the message when it is complete; no copy out of a read buffer.
+ * The buffer is reserved for the frame's length, which the frame's
+ * header already proved within max_frame_size and max_message_size, so
+ * memory stays bounded as with wsx_conn_feed. Otherwise (another kind of
+ * frame, a header next, the handshake, a throttled or failed connection,
+ * no memory, a call from a callback) it returns 0 with *p NULL and *len
+ * 0: read into your own buffer and use wsx_conn_feed. Never fails. */
+WSX_API int wsx_conn_read_into(wsx_conn *c, uint8_t **p, size_t *len);
+/* n (1..*len) bytes were written at the *p of the wsx_conn_read_into
+ * just before, with no other call on c in between. Returns as
+ * wsx_conn_feed does; WSX_EINVAL (nothing done) when there was no such
+ * region or n is larger. */
+WSX_API int wsx_conn_feed_done(wsx_conn *c, size_t n);
+/* The frame payload still to come from which wsx_conn_read_into offers a
+ * region: below it, a system call of its own costs more than the copy it
+ * saves (the rest of a frame is read together with what follows it). */
+#define WSX_READ_INTO_MIN (16u << 10)
 /* The transport reached end of file (the peer closed TCP): the same as
  * wsx_conn_lost(c, WSX_EPEERCLOSED). */
 WSX_API void wsx_conn_eof(wsx_conn *c);

@@ -115,9 +115,40 @@ static int frame_header(wsx_conn *c, wsx_frame_header *h, uint8_t op,
     return h->masked ? wsx__cb_random(c, h->mask, 4) : 0;
 }
 
+/* A server's frame below the gather write's size (an echo, a chat line,
+ * a pong): header and payload straight into the queue, with a header of
+ * 2 or 4 bytes (RFC 6455 §5.2) written in place. b0: FIN, RSV, opcode. */
+_Static_assert(WSX_SENDV_MIN <= 65536, "a 16-bit length at most");
+static inline int queue_small(wsx_conn *c, uint8_t b0, const void *p,
+                              size_t n)
+{
+    wsx_buf *b = &c->out;
+    if (b->cap - b->len < n + 4) {
+        int r = wsx__buf_reserve(c, b, n + 4);
+        if (r < 0)
+            return r;
+    }
+    uint8_t *dst = b->p + b->len;
+    dst[0] = b0;
+    size_t hl = 2;
+    if (n < 126) {
+        dst[1] = (uint8_t)n;
+    } else {
+        dst[1] = 126;
+        dst[2] = (uint8_t)(n >> 8);
+        dst[3] = (uint8_t)n;
+        hl = 4;
+    }
+    wsx__copy(dst + hl, p, n);
+    b->len += hl + n;
+    return 0;
+}
+
 int wsx__queue_frame(wsx_conn *c, uint8_t op, uint8_t rsv, bool fin,
                      const void *p, size_t n)
 {
+    if (c->cfg->role == WSX_SERVER && n < WSX_SENDV_MIN)
+        return queue_small(c, (uint8_t)((fin ? 0x80 : 0) | rsv | op), p, n);
     wsx_frame_header h;
     int r = frame_header(c, &h, op, rsv, fin, n);
     if (r < 0)
@@ -240,7 +271,7 @@ void wsx__flush(wsx_conn *c)
  * low_water (and only if it is above it now). */
 static void arm_drain(wsx_conn *c)
 {
-    if (wsx_buffered_amount(c) > c->cfg->low_water)
+    if (!c->drain_armed && wsx_buffered_amount(c) > c->cfg->low_water)
         c->drain_armed = true;
 }
 
@@ -324,6 +355,22 @@ int wsx_send_fragment(wsx_conn *c, wsx_opcode op, const void *data,
 
 int wsx_send(wsx_conn *c, wsx_opcode op, const void *data, size_t len)
 {
+#if !defined(__OPTIMIZE_SIZE__) /* the firmware takes the general path */
+    /* The echo's case, from a callback: an open server connection with
+     * no extension, no fragmented message going out and room below
+     * high_water, a small message. What wsx_send_fragment would do then
+     * is to queue the frame and count it; the outermost call flushes. */
+    if (c->busy && !c->gone && c->state == WSX_STATE_OPEN && !c->err &&
+        c->sstate == WSX_SEND_IDLE && !c->ext_state &&
+        c->cfg->role == WSX_SERVER && len < WSX_SENDV_MIN &&
+        (op == WSX_TEXT || op == WSX_BINARY) && (data || !len) &&
+        wsx__room(c) == 0) {
+        int r = queue_small(c, (uint8_t)(0x80 | op), data, len);
+        if (r == 0)
+            wsx__m_sent(c, (uint8_t)op, true, len);
+        return r;
+    }
+#endif
     if (c->sstate != WSX_SEND_IDLE && !c->err && c->state == WSX_STATE_OPEN)
         return WSX_ESTATE;
     return wsx_send_fragment(c, op, data, len, true);

@@ -158,32 +158,10 @@ void wsx_mask_neon(uint8_t *p, size_t len, const uint8_t key[4],
 #define WSX_MASK_BASE wsx__mask_word
 #endif
 
-/* Short payloads (chat lines, telemetry, pings) are most frames: a plain
- * unaligned word loop, with no alignment head and no dispatch, measured
- * at a tenth of the instructions of the general path for 16 bytes. */
-static void mask_short(uint8_t *p, size_t len, const uint8_t key[4],
-                       uint64_t offset)
-{
-    uint8_t pat[8];
-    uint64_t k, x;
-    /* The pattern repeats every 4 bytes: build half and copy it (the
-     * byte loop was half of a 16 B unmask). */
-    key_pattern(pat, 4, key, offset);
-    memcpy(pat + 4, pat, 4);
-    memcpy(&k, pat, sizeof k);
-    for (; len >= 8; p += 8, len -= 8) {
-        memcpy(&x, p, sizeof x);
-        x ^= k;
-        memcpy(p, &x, sizeof x);
-    }
-    for (size_t i = 0; i < len; i++)
-        p[i] ^= pat[i];
-}
-
 void wsx_mask(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset)
 {
     if (len < 64) {
-        mask_short(p, len, key, offset);
+        wsx__mask_short(p, len, key, offset);
         return;
     }
 #ifdef WSX_MASK_AVX2_RUNTIME

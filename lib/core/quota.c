@@ -65,18 +65,31 @@ static void frame_cost(const wsx_conn *c, int64_t cost[Q_N])
     cost[Q_CTL] = op == WSX_PING || op == WSX_PONG ? 1000 : 0;
 }
 
-/* Refill every bucket to the latest clock; the first one short for the
- * frame's cost, or Q_N. */
+/* Whether bucket q lacks the frame's cost, refilled to the latest clock
+ * first. A bucket the frame is not charged in is not looked at. */
+static inline bool lacks(wsx_conn *c, int q, int64_t cost)
+{
+    if (!cost)
+        return false;
+    struct wsx__guard *g = c->guard;
+    const wsx_rate *r = rate_of(c->cfg, q);
+    wsx__bucket_refill(&g->bucket[q], r, g->now);
+    return wsx__bucket_short(&g->bucket[q], r, cost) != 0;
+}
+
+/* The first bucket short for the frame's cost, or Q_N. Buckets are
+ * refilled only as they are read (refilling composes: the same tokens one
+ * step later), and a frame that is short is charged nowhere, so checking
+ * stops at the first short one. Unrolled, so rate_of folds. */
 static int first_short(wsx_conn *c, const int64_t cost[Q_N])
 {
-    struct wsx__guard *g = c->guard;
-    int found = Q_N;
-    for (int q = Q_N - 1; q >= 0; q--) {
-        wsx__bucket_refill(&g->bucket[q], rate_of(c->cfg, q), g->now);
-        if (wsx__bucket_short(&g->bucket[q], rate_of(c->cfg, q), cost[q]))
-            found = q;
-    }
-    return found;
+    if (lacks(c, Q_MSG, cost[Q_MSG]))
+        return Q_MSG;
+    if (lacks(c, Q_BYTE, cost[Q_BYTE]))
+        return Q_BYTE;
+    if (lacks(c, Q_CTL, cost[Q_CTL]))
+        return Q_CTL;
+    return Q_N;
 }
 
 static void charge(struct wsx__guard *g, const int64_t cost[Q_N])
@@ -142,10 +155,12 @@ static uint64_t guard_wait(wsx_conn *c)
         return 0;
     }
     /* Buckets refill independently: the frame passes when the slowest
-     * has enough. */
+     * has enough (each refilled to now: first_short stopped at the first
+     * short one). */
     uint64_t wait = 0;
     for (int q = 0; q < Q_N; q++) {
         const wsx_rate *r = rate_of(c->cfg, q);
+        wsx__bucket_refill(&g->bucket[q], r, g->now);
         int64_t s = wsx__bucket_short(&g->bucket[q], r, cost[q]);
         uint64_t w = s ? wsx__bucket_wait(r, s) : 0;
         if (w > wait)

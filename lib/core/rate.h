@@ -28,21 +28,24 @@ static inline void wsx__bucket_init(wsx__bucket *b, const wsx_rate *r,
     b->at = now;
 }
 
+/* Refilling is exact in any number of steps (tokens + dt x per_sec,
+ * capped), so a bucket may be refilled only when it is about to be read. */
 static inline void wsx__bucket_refill(wsx__bucket *b, const wsx_rate *r,
                                       uint64_t now)
 {
+    if (now <= b->at) /* the same millisecond: nothing to add */
+        return;
     int64_t cap = wsx__rate_cap(r);
-    uint64_t dt = now > b->at ? now - b->at : 0;
-    b->at = now > b->at ? now : b->at;
+    uint64_t dt = now - b->at;
+    b->at = now;
     if (!r->per_sec || b->tokens >= cap)
         return;
-    /* Compared before multiplying: dt may be any clock distance. */
+    /* dt may be any clock distance: a product of two 32-bit values cannot
+     * overflow, a longer silence fills the bucket (per_sec >= 1 and the
+     * shortfall is below 2^63). No division: this runs for every frame. */
     uint64_t missing = (uint64_t)(cap - b->tokens);
-    b->tokens = dt >= missing / r->per_sec + 1
-                    ? cap
-                    : b->tokens + (int64_t)(dt * r->per_sec);
-    if (b->tokens > cap)
-        b->tokens = cap;
+    uint64_t add = dt <= UINT32_MAX ? dt * r->per_sec : UINT64_MAX;
+    b->tokens = add >= missing ? cap : b->tokens + (int64_t)add;
 }
 
 /* How many thousandths the bucket lacks for `cost` thousandths (0: it

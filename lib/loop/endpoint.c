@@ -44,7 +44,8 @@ static int endpoint_init(wsx_endpoint *ep, wsx_loop *l, const wsx_config *cfg,
     ep->cb = *cb;
     ep->cb.send = wsx__sock_send_cb;
     ep->cb.random = wsx__sock_random_cb;
-    ep->cb.queued = wsx__sock_queued_cb;
+    /* Plain TCP holds nothing of its own: the core need not ask. */
+    ep->cb.queued = ep->stream == &wsx_stream_tcp ? NULL : wsx__sock_queued_cb;
     ep->cb.sendv = wsx__sock_sendv_cb;
     ep->user = user;
     ep->loop = l;

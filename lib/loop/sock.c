@@ -219,15 +219,27 @@ static void sock_read(wsx_loop *l, wsx_sock *s)
     bool tcp = ops == &wsx_stream_tcp;
     int reads = l->rbuf_size >= WSX_READ_TURN_BYTES ? 1 : WSX_READS_PER_EVENT;
     for (int i = 0; i < reads && !wsx_conn_paused(wsx__sock_conn(s)); i++) {
-        long n = ops->read(st, s->io.fd, l->rbuf, l->rbuf_size);
+        /* The rest of a large frame is read straight into its message
+         * (a frame larger than the read buffer is no longer assembled by
+         * copy); any other input goes through the shared buffer. */
+        wsx_conn *c = wsx__sock_conn(s);
+        uint8_t *buf;
+        size_t cap;
+        bool into = wsx_conn_read_into(c, &buf, &cap) == 1;
+        if (!into) {
+            buf = l->rbuf;
+            cap = l->rbuf_size;
+        }
+        long n = ops->read(st, s->io.fd, buf, cap);
         if (n > 0 && (s->io.flags & WSX_SOCK_REFUSE)) {
             sock_refuse(s);
             return;
         }
         if (n > 0) {
-            wsx_conn_clock(wsx__sock_conn(s), l->now);
-            if (wsx_conn_feed(wsx__sock_conn(s), l->rbuf, (size_t)n) < 0 ||
-                (tcp && (size_t)n < l->rbuf_size) || wsx__sock_paused(l, s))
+            wsx_conn_clock(c, l->now);
+            int r = into ? wsx_conn_feed_done(c, (size_t)n)
+                         : wsx_conn_feed(c, buf, (size_t)n);
+            if (r < 0 || (tcp && (size_t)n < cap) || wsx__sock_paused(l, s))
                 return;
             continue;
         }
@@ -316,8 +328,22 @@ static void settle(wsx_loop *l, wsx_sock *s, bool timer)
         return;
     }
     uint32_t now32 = (uint32_t)l->now;
-    if (!timer)
+    if (!timer) {
         s->io.act = now32;
+        /* Most events of a busy plain TCP connection: the core flushed
+         * its output at the end of the feed, no tick is due and the
+         * state is the one of the last tick (so it is not closed: that
+         * tick set KILL). The stream holds nothing and wants nothing, so
+         * all that is left of the general path below is read interest
+         * (measured: ~130 user-space instructions per 16 B echo). */
+        if (ops == &wsx_stream_tcp &&
+            !(s->io.flags & (WSX_SOCK_KILL | WSX_SOCK_EOF)) &&
+            !needs_tick(l, s) && !wsx_conn_wants_write(c)) {
+            l->current = NULL;
+            wsx__loop_interest(l, &s->io, WSX_POLL_IN);
+            return;
+        }
+    }
     uint64_t next = WSX_NO_DEADLINE;
     bool retime = !(s->io.flags & WSX_SOCK_KILL) && (timer || needs_tick(l, s));
     l->current = s;

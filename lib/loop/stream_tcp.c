@@ -49,6 +49,14 @@ static long tcp_read(void *st, int fd, uint8_t *buf, size_t len)
 static long tcp_writev(void *st, int fd, const wsx_iovec *iov, int n)
 {
     (void)st;
+    if (n == 1) { /* the queue alone (most writes): no vector to build */
+        for (;;) {
+            ssize_t r = send(fd, iov->base, iov->len, MSG_NOSIGNAL);
+            long e = r >= 0 ? (long)r : tcp_failure();
+            if (r >= 0 || e)
+                return e;
+        }
+    }
     struct iovec v[WSX_TCP_IOV_MAX];
     if (n > WSX_TCP_IOV_MAX)
         n = WSX_TCP_IOV_MAX;
