@@ -210,6 +210,65 @@ static void test_base64(void)
                  WSX_EINVAL);
 }
 
+/* A decoder written the plain way, one character class test at a time. */
+static int ref_value(int ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    return ch == '+' ? 62 : ch == '/' ? 63 : -1;
+}
+
+static int ref_decode(uint8_t *out, const char *in, size_t len)
+{
+    size_t pad = len && in[len - 1] == '=' ? (in[len - 2] == '=' ? 2 : 1) : 0;
+    uint32_t bits = 0;
+    int nbits = 0, o = 0;
+    for (size_t i = 0; i < len - pad; i++) {
+        int v = ref_value((unsigned char)in[i]);
+        if (v < 0)
+            return WSX_EINVAL;
+        bits = bits << 6 | (uint32_t)v;
+        nbits += 6;
+        if (nbits >= 8) {
+            nbits -= 8;
+            out[o++] = (uint8_t)(bits >> nbits);
+        }
+    }
+    return bits & ((1u << nbits) - 1) ? WSX_EINVAL : o;
+}
+
+/* The table decoder against the plain one: every byte value at every
+ * position of a 16-byte key (what a handshake decodes) and of the
+ * shorter RFC 4648 §10 strings, with and without room for the result. */
+static void test_base64_every_byte(void)
+{
+    static const char *const base[] = {"dGhlIHNhbXBsZSBub25jZQ==", "Zm9vYmE=",
+                                       "Zm9vYg==", "Zm9v"};
+    for (size_t b = 0; b < sizeof base / sizeof base[0]; b++) {
+        size_t len = strlen(base[b]);
+        for (size_t pos = 0; pos < len; pos++) {
+            for (int ch = 0; ch < 256; ch++) {
+                char in[32];
+                uint8_t got[18], want[18];
+                memcpy(in, base[b], len);
+                in[pos] = (char)ch;
+                int w = ref_decode(want, in, len);
+                int r = wsx_base64_decode(got, sizeof got, in, len);
+                CHECK_EQ(r, w);
+                if (r > 0)
+                    CHECK(memcmp(got, want, (size_t)r) == 0);
+                if (w > 0)
+                    CHECK_EQ(wsx_base64_decode(got, (size_t)w - 1, in, len),
+                             WSX_ENOSPC);
+            }
+        }
+    }
+}
+
 static void test_accept_key(void)
 {
     char out[WSX_ACCEPT_KEY_LEN + 1];
@@ -243,6 +302,7 @@ int main(void)
     RUN(test_sha1_padding);
     RUN(test_sha1_variants);
     RUN(test_base64);
+    RUN(test_base64_every_byte);
     RUN(test_accept_key);
     RUN(test_errors);
     return test_summary("test_sha1");
