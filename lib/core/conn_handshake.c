@@ -130,12 +130,13 @@ static int server_answer(wsx_conn *c, const wsx_http_request *req,
 static int server_handshake(wsx_conn *c, const wsx_http_request *req,
                             const uint8_t *raw, size_t raw_len)
 {
-    const wsx_callbacks *cb = c->cb;
     const char *key;
     size_t key_len;
     int r = wsx_http_check_upgrade(req, &key, &key_len);
-    if (r == WSX_EHANDSHAKE && cb->on_http)
+#ifndef WSX_NO_HTTP
+    if (r == WSX_EHANDSHAKE && c->cb->on_http)
         return wsx__http_request(c, req, raw, raw_len);
+#endif
     if (r < 0)
         return r;
     if (c->cfg->guards && !c->cfg->guards->origin_ok(c, req))

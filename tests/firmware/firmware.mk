@@ -14,7 +14,7 @@ FW_DIR    := tests/firmware
 FW_CFLAGS  = $(WARN) -Os -g $(FW_ARCH) -ffunction-sections -fdata-sections \
              -Iinclude -Ilib/core -Ilib/deflate -Itests/unit -I$(FW_DIR)
 FW_LDFLAGS = $(FW_ARCH) -nostartfiles -T $(FW_DIR)/mps2-an386.ld -Wl,--gc-sections
-FW_VAR_fw     := -DWSX_NO_MALLOC -DWSX_NO_METRICS
+FW_VAR_fw     := -DWSX_NO_MALLOC -DWSX_NO_METRICS -DWSX_NO_HTTP -DWSX_NO_SENDV
 FW_VAR_unit   :=
 FW_VAR_strict := -DWSX_NO_MALLOC -mno-unaligned-access
 FW_HARNESS := startup fw_sys

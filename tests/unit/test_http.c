@@ -688,11 +688,32 @@ static void test_field_bytes(void)
     }
 }
 
+/* Content-Length digits (printed with 32-bit divisions only) against
+ * printf, at the edges of every 16- and 32-bit piece. */
+static void test_content_length(void)
+{
+    static const uint64_t v[] = {0, 7, 9, 10, 65535, 65536, 655359, 4294967295u,
+                                 4294967296u, 4294967305u, 42949672959ull,
+                                 10000000000000000000ull, 18446744073709551614ull};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        if (v[i] >= (uint64_t)WSX_HTTP_UNTIL_CLOSE)
+            continue;
+        char out[512], want[64];
+        int n = wsx_http_build_response(out, sizeof out, 200, NULL, NULL,
+                                        (size_t)v[i]);
+        CHECK(n > 0);
+        snprintf(want, sizeof want, "\r\nContent-Length: %llu\r\n",
+                 (unsigned long long)v[i]);
+        CHECK(n > 0 && strstr(out, want) != NULL);
+    }
+}
+
 int main(void)
 {
     RUN(test_request_cases);
     RUN(test_request_fields);
     RUN(test_field_bytes);
+    RUN(test_content_length);
     RUN(test_response_cases);
     RUN(test_list_next);
     RUN(test_find_and_tokens);
