@@ -87,21 +87,20 @@ int main(int argc, char **argv)
     }
     o.config = &cfg;
     o.callbacks = &cb;
-    /* One TLS context serves one loop's thread (wsx_tls.h). */
-    if (threads > 1 && tls.cert)
-        cli_fail(&c, "--tls-cert serves one thread: leave out --threads");
     const char *scheme = cli_tls_listen(&c, &tls, &o) ? "wss" : "ws";
     cli_metrics_loop_opts("echo_server", &metrics, &lo);
     cli_metrics_listen_opts(&metrics, &o);
     cli_workers_init(&w, "echo_server", threads, &lo);
-    if (tls.ctx)
+    if (tls.ctx) {
+        cli_tls_workers("echo_server", &tls, &w); /* a context per loop */
         cli_tls_reload_on_hup("echo_server", w.loops[0], &tls);
+    }
     int port = cli_workers_listen(&w, "echo_server", &o, &addr, NULL, scheme,
                                   wsx_loop_backend_name(w.loops[0]));
     cli_metrics_start("echo_server", &metrics, w.loops[0], &addr, port);
     int r = cli_workers_run(&w, NULL, NULL);
     cli_workers_free(&w);
     cli_metrics_free(&metrics);
-    wsx_tls_free(tls.ctx);
+    cli_tls_free(&tls);
     return r < 0;
 }

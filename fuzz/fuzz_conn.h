@@ -11,6 +11,7 @@
 
 #include "fuzz_util.h"
 #include "wsx_deflate.h"
+#include "wsx_http.h"
 
 /* Flags A */
 #define FA_STREAMING 0x01u /* deliver with on_fragment */
@@ -80,6 +81,7 @@ typedef struct fz_conn {
     fz_sent *sent;
     size_t nsent, cap_sent, sent_bytes, http_bytes;
     bool sending;    /* a fragmented send is open */
+    int http;        /* FC_HTTP_*: what on_http left open */
     bool closing;    /* our wsx_close succeeded: the close frame is ours */
     uint16_t close_code;
     size_t close_reason_len;
@@ -330,23 +332,114 @@ static int fc_handshake_cb(wsx_conn *c, const wsx_handshake *hs,
     return ret;
 }
 
+/* What on_http left open for later calls (fc_http_act). */
+enum { FC_HTTP_NONE, FC_HTTP_HELD, FC_HTTP_STREAM };
+
+static bool fc_http_ok(int r) /* what any later HTTP call may return */
+{
+    return r == 0 || r == WSX_ESTATE || r == WSX_ECLOSED || r == WSX_ENOMEM;
+}
+
+/* Answer now, hold, stream (plain or SSE), or leave it to the default. */
+static void fc_http_answer(fz_conn *f, wsx_conn *c, bool later)
+{
+    size_t len = fc_len(f);
+    uint8_t *body;
+    int r;
+    switch (fz_below(&f->rng, later ? 4 : 5)) {
+    case 0:
+        body = fc_bytes(f, len);
+        r = wsx_http_respond(c, 404, "text/plain", "X-Fuzz: 1\r\n", body, len);
+        WSX_FUZZ_CHECK(later ? fc_http_ok(r) : r == 0 || r == WSX_ENOMEM);
+        if (r == 0)
+            f->http_bytes += 256 + len;
+        free(body);
+        break;
+    case 1:
+        r = wsx_http_stream_begin(c, 200, "text/plain", "X-Fuzz: 1\r\n");
+        WSX_FUZZ_CHECK(later ? fc_http_ok(r) : r == 0 || r == WSX_ENOMEM);
+        goto streaming;
+    case 2:
+        r = wsx_sse_begin(c, (uint32_t)fz_below(&f->rng, 3) * 500, NULL);
+        WSX_FUZZ_CHECK(later ? fc_http_ok(r) : r == 0 || r == WSX_ENOMEM);
+    streaming:
+        if (r == 0) {
+            f->http = FC_HTTP_STREAM;
+            f->http_bytes += 256;
+        }
+        break;
+    case 3:
+        r = wsx_http_stream_end(c); /* a held request: 503 */
+        WSX_FUZZ_CHECK(r == 0 || r == WSX_ESTATE);
+        f->http_bytes += 256;
+        if (r == 0)
+            f->http = FC_HTTP_NONE;
+        break;
+    default:
+        r = wsx_http_hold(c);
+        WSX_FUZZ_CHECK(r == 0);
+        f->http = FC_HTTP_HELD;
+        break;
+    }
+}
+
 static void fc_http_cb(wsx_conn *c, const wsx_http_request *req, void *user)
 {
     fz_conn *f = user;
     fc_event(f, c);
     WSX_FUZZ_CHECK(f->role == WSX_SERVER && req);
     WSX_FUZZ_CHECK(wsx_conn_state(c) == WSX_STATE_HANDSHAKE);
-    if (fz_one_in(&f->rng, 2)) {
-        size_t len = fc_len(f);
-        uint8_t *body = fc_bytes(f, len);
-        int r = wsx_http_respond(c, 404, "text/plain", "X-Fuzz: 1\r\n", body,
-                                 len);
-        WSX_FUZZ_CHECK(r == 0 || r == WSX_ENOMEM);
-        if (r == 0)
-            f->http_bytes += 256 + len;
-        free(body);
-    }
+    size_t n;
+    const uint8_t *body = wsx_http_body(c, &n);
+    WSX_FUZZ_CHECK(body || n == 0);
+    if (body)
+        fz_hash(body, n, FZ_HASH0);
+    if (fz_one_in(&f->rng, 4) == 0)
+        fc_http_answer(f, c, false);
     fc_maybe_free(f);
+}
+
+/* Later, from the application: answer a held request, write to a stream
+ * (SSE events with ids that may hold what an id must not), heartbeats,
+ * the end; after the connection ended, each must refuse cleanly. */
+static void fc_http_act(fz_conn *f)
+{
+    static const char *const ids[] = {NULL, "", "42", "a\nb", "x\ry"};
+    size_t len = fc_len(f) % 512;
+    uint8_t *data;
+    int r;
+    if (f->http == FC_HTTP_HELD) {
+        fc_http_answer(f, f->c, true);
+        return;
+    }
+    switch (fz_below(&f->rng, 4)) {
+    case 0:
+        data = fc_bytes(f, len);
+        r = wsx_http_stream_write(f->c, data, len);
+        WSX_FUZZ_CHECK(fc_http_ok(r) || r == WSX_EFULL);
+        if (r == 0)
+            f->http_bytes += len;
+        free(data);
+        break;
+    case 1:
+        data = fc_bytes(f, len); /* CR, LF: several data lines */
+        r = wsx_sse_send(f->c, ids[fz_below(&f->rng, 5)],
+                         fz_one_in(&f->rng, 2) ? "tick" : NULL, data, len);
+        WSX_FUZZ_CHECK(fc_http_ok(r) || r == WSX_EFULL || r == WSX_EINVAL);
+        if (r == 0)
+            f->http_bytes += 64 + 6 * (len + 1);
+        free(data);
+        break;
+    case 2:
+        r = wsx_http_stream_heartbeat(f->c, (uint32_t)fz_below(&f->rng, 3) * 250,
+                                      ":\n", 2);
+        WSX_FUZZ_CHECK(r == 0 || r == WSX_ESTATE);
+        break;
+    default:
+        r = wsx_http_stream_end(f->c);
+        WSX_FUZZ_CHECK(r == 0 || r == WSX_ESTATE);
+        break;
+    }
 }
 
 static void fc_open_cb(wsx_conn *c, void *user)
@@ -639,6 +732,11 @@ static void fc_act(fz_conn *f)
         return;
     f->quiet = false;
     f->depth++;
+    if (f->http && fz_one_in(&f->rng, 2)) {
+        fc_http_act(f);
+        f->depth--;
+        return;
+    }
     switch (fz_below(&f->rng, 8)) {
     case 0:
     case 1:
@@ -786,7 +884,14 @@ static void fc_check(fz_conn *f)
         return;
     int st = (int)wsx_conn_state(f->c), e = wsx_conn_error(f->c);
     size_t q = wsx_buffered_amount(f->c);
-    WSX_FUZZ_CHECK(st >= f->state && st <= WSX_STATE_CLOSED);
+    /* HTTP (a held or streamed answer) comes after the handshake state
+     * and leads only to CLOSED. */
+    if (st == WSX_STATE_HTTP)
+        WSX_FUZZ_CHECK(f->state == WSX_STATE_HANDSHAKE || f->state == WSX_STATE_HTTP);
+    else if (f->state == WSX_STATE_HTTP)
+        WSX_FUZZ_CHECK(st == WSX_STATE_CLOSED);
+    else
+        WSX_FUZZ_CHECK(st >= f->state && st <= WSX_STATE_CLOSED);
     f->state = st;
     if (f->err)
         WSX_FUZZ_CHECK(e == f->err);

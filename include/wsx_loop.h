@@ -38,6 +38,7 @@ extern "C" {
 
 typedef struct wsx_loop wsx_loop;
 typedef struct wsx_metrics_hub wsx_metrics_hub; /* see "metrics" below */
+typedef struct wsx_limits_share wsx_limits_share; /* see "admission" below */
 
 /* Readiness backends. DEFAULT picks the best one built in: epoll on
  * Linux, kqueue on BSD and macOS, poll elsewhere. */
@@ -82,6 +83,12 @@ typedef struct wsx_loop_opts {
     wsx_rate handshake_rate;      /* new connections per second from one
                                      address, with a burst; above it:
                                      HTTP 503 with Retry-After */
+    wsx_limits_share *limits_share; /* loops on several threads serving
+                                     one port: count the three limits
+                                     above over all loops naming this
+                                     share, not per loop (each loop
+                                     applies its own numbers: give all
+                                     the same); NULL: per loop */
 } wsx_loop_opts;
 
 WSX_API void wsx_loop_opts_init_(wsx_loop_opts *o, size_t size);
@@ -122,6 +129,15 @@ typedef struct wsx_loop_limit_stats {
 } wsx_loop_limit_stats;
 WSX_API void wsx_loop_limit_stats_get(const wsx_loop *l,
                                       wsx_loop_limit_stats *out);
+
+/* Counts shared by the admission of several loops (limits_share in
+ * wsx_loop_opts), e.g. one per thread with SO_REUSEPORT: a peer's
+ * connections and handshakes count against one max_conns_per_addr and
+ * one handshake_rate whichever loop accepted them, and max_conns caps
+ * the process. Taken under a mutex once per accept and per close. NULL
+ * when out of memory. Free it after every loop that names it. */
+WSX_API wsx_limits_share *wsx_limits_share_new(void);
+WSX_API void wsx_limits_share_free(wsx_limits_share *s);
 
 /* The peer's address of a loop connection as text ("127.0.0.1", "::1"),
  * NUL-terminated in out; for on_handshake to log or decide by. Returns

@@ -33,6 +33,9 @@ extern "C" {
 
 typedef struct wsx_tls wsx_tls;
 
+/* Server names whose latest session a client context keeps. */
+#define WSX_TLS_CLIENT_SESSIONS 8
+
 /* How a server asks for client certificates. */
 typedef enum wsx_tls_client_auth {
     WSX_TLS_CLIENT_AUTH_NONE = 0, /* never asks (default) */
@@ -83,8 +86,12 @@ typedef struct wsx_tls_opts {
      * name). For tests against a throw-away certificate only: anyone on
      * the path can then read and change the traffic. Default false. */
     bool insecure;
-    /* Server: resume sessions with tickets (RFC 8446 §4.6.1, RFC 5077)
-     * so a returning client skips the public-key work. Default true. */
+    /* Resume sessions with tickets (RFC 8446 §4.6.1, RFC 5077) so a
+     * returning client skips the public-key work. Server: issue and
+     * accept them. Client: keep the newest ticket of each of the last
+     * WSX_TLS_CLIENT_SESSIONS server names and offer it, once, to the
+     * next connection to that name (a reconnect); dropped on reload.
+     * Default true. */
     bool session_tickets;
 } wsx_tls_opts;
 
@@ -105,12 +112,29 @@ WSX_API int wsx_tls_new(const wsx_tls_opts *o, wsx_tls **out, char *why,
  * next wake-up. */
 WSX_API void wsx_tls_free(wsx_tls *t);
 
+/* A second context with t's options, for another thread's loop (a
+ * context serves one thread at a time): the files are read again now,
+ * and session tickets sealed by either open on both (they share ticket
+ * keys), so a client resumes whichever thread accepts it. Free each
+ * clone with wsx_tls_free; reload each on its own loop's thread. Returns
+ * as wsx_tls_new. Call it on t's thread, or before any loop runs. */
+WSX_API int wsx_tls_clone(const wsx_tls *t, wsx_tls **out, char *why,
+                          size_t why_len);
+
 /* Read the certificate, key, SNI and CA files named at wsx_tls_new again
  * (e.g. on SIGHUP, from a closure given to wsx_loop_post): connections
  * opened afterwards use them, open ones keep theirs, session tickets
  * issued before stay valid. On failure nothing changes and why says
  * what failed. Returns 0, WSX_ENOMEM or WSX_ETLS. Loop thread only. */
 WSX_API int wsx_tls_reload(wsx_tls *t, char *why, size_t why_len);
+
+/* Handshakes of t's connections that completed, and how many of them
+ * resumed a session instead of doing the public-key work. */
+typedef struct wsx_tls_stats {
+    uint64_t handshakes;
+    uint64_t resumed;
+} wsx_tls_stats;
+WSX_API void wsx_tls_stats_get(const wsx_tls *t, wsx_tls_stats *out);
 
 /* Why the last connection of t that failed did (WSX_ETLS or
  * WSX_ETLSVERIFY): the library's own words, e.g. "certificate verify

@@ -173,11 +173,12 @@ static const char login_js[] =
     "  if (r.ok) { transport = 'ws'; tries = 0; start(); }\n"
     "}, true);\n";
 
-int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
+int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req,
+                   char nick[CHAT_NAME_MAX + 1])
 {
     size_t path_len, qlen;
     const char *q;
-    char nick[CHAT_NAME_MAX + 1];
+    nick[0] = '\0';
     wsx_http_target_split(req->target, req->target_len, &path_len, &q, &qlen);
     /* The fallback transports (fallback.c) reach the same rooms: the
      * same token is required. */
@@ -186,7 +187,8 @@ int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
                            !memcmp(req->target, "/send", 5)))) {
         wsx_handshake_reply r = {NULL, NULL, NULL, 0};
         if (chat_auth_check(a, req, nick, &r) == 0)
-            return 0;
+            return 0; /* nick: the token's */
+        nick[0] = '\0';
         wsx_http_respond(c, 401, "text/plain", r.extra_headers, r.body,
                          r.body_len);
         return 1;
@@ -204,7 +206,7 @@ int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
         return 1;
     }
     int n = wsx_http_query_param(req->target, req->target_len, "nick", nick,
-                                 sizeof nick);
+                                 CHAT_NAME_MAX + 1);
     char *tok = n > 0 ? mint(a, nick) : NULL;
     if (!tok) {
         wsx_http_respond(c, 400, "text/plain", NULL,
@@ -245,11 +247,13 @@ int chat_auth_check(chat_auth *a, const wsx_http_request *req,
     return 401;
 }
 
-int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req)
+int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req,
+                   char nick[CHAT_NAME_MAX + 1])
 {
     (void)a;
     (void)c;
     (void)req;
+    nick[0] = '\0';
     return 0;
 }
 #endif

@@ -29,7 +29,10 @@ int chat_auth_check(chat_auth *a, const wsx_http_request *req,
  * an HttpOnly SameSite=Strict cookie named `token` (the page's script
  * never sees it; other sites cannot send it); and refuse /events, /poll
  * and /send (the fallback transports) with 401 without a valid token.
- * Returns 1 when it answered, else 0. */
-int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req);
+ * Returns 1 when it answered, else 0; for a fallback request that carries
+ * a valid token, 0 with the token's nick in nick (else nick is ""): the
+ * session is that nick's, whatever the query says. */
+int chat_auth_http(chat_auth *a, wsx_conn *c, const wsx_http_request *req,
+                   char nick[CHAT_NAME_MAX + 1]);
 
 #endif

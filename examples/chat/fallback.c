@@ -19,7 +19,7 @@ typedef struct session {
     char room[CHAT_NAME_MAX + 1], nick[CHAT_NAME_MAX + 1];
     wsx_conn *sse;    /* the open event stream, or NULL */
     wsx_conn *poll;   /* the held poll, or NULL */
-    uint64_t since;   /* the held poll's */
+    stream_id since;  /* the held poll's */
     wsx_timer *timer; /* the held poll's timeout, or the expiry */
     struct session *prev, *next;
 } session;
@@ -29,55 +29,24 @@ struct chat_fallback {
     chat *ch;
     uint32_t poll_ms, beat_ms;
     chat_history *hist;
+    stream_id last;  /* the newest event's id seen here */
     session *sessions;
 };
 
 /* ---- requests ------------------------------------------------------ */
 
-static int hex(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Percent-decode the value of `key` in the request's query into out
- * (NUL-terminated, at most cap - 1 bytes); false when absent, too long or
- * malformed. */
+/* The decoded value of `key` in the request's query, NUL-terminated
+ * ("" when absent); false when too long or malformed. *present: whether
+ * the query names it at all (NULL: no matter). */
 static bool query(const wsx_http_request *req, const char *key, char *out,
-                  size_t cap)
+                  size_t cap, bool *present)
 {
-    const char *q = memchr(req->target, '?', req->target_len);
-    const char *end = req->target + req->target_len;
-    size_t kl = strlen(key);
-    for (const char *p = q; p && p < end;) {
-        p++;
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *e = amp ? amp : end;
-        if ((size_t)(e - p) > kl && !memcmp(p, key, kl) && p[kl] == '=') {
-            size_t n = 0;
-            for (const char *s = p + kl + 1; s < e; s++) {
-                char ch = *s;
-                if (ch == '%') {
-                    int hi = e - s < 3 ? -1 : hex(s[1]), lo = hi < 0 ? -1 : hex(s[2]);
-                    if (lo < 0)
-                        return false;
-                    ch = (char)(hi * 16 + lo);
-                    s += 2;
-                } else if (ch == '+') {
-                    ch = ' ';
-                }
-                if (n + 1 >= cap || ch == 0)
-                    return false;
-                out[n++] = ch;
-            }
-            out[n] = 0;
-            return true;
-        }
-        p = amp;
-    }
-    return false;
+    int n = wsx_http_query_param(req->target, req->target_len, key, out, cap);
+    if (n == WSX_ENOENT)
+        out[0] = '\0';
+    if (present)
+        *present = n >= 0;
+    return n >= 0 || n == WSX_ENOENT;
 }
 
 static bool path_is(const wsx_http_request *req, const char *path)
@@ -90,21 +59,6 @@ static bool path_is(const wsx_http_request *req, const char *path)
 static bool method_is(const wsx_http_request *req, const char *m)
 {
     return req->method_len == strlen(m) && !memcmp(req->method, m, req->method_len);
-}
-
-/* A decimal event id; false for anything else. */
-static bool parse_id(const char *s, size_t n, uint64_t *id)
-{
-    uint64_t v = 0;
-    if (n == 0 || n > 19)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    *id = v;
-    return true;
 }
 
 static void reply_json(wsx_conn *c, int status, const char *json)
@@ -163,10 +117,17 @@ static void session_idle(session *s)
         wsx_timer_start(s->timer, 2 * (uint64_t)s->fb->poll_ms, 0);
 }
 
+/* Whose request: the query's nick, or the one a token proved. */
+typedef struct who {
+    const char *nick;
+    bool is_signed;
+} who;
+
 /* The session (room, nick), joined at its first request. */
 static session *session_get(chat_fallback *fb, const char *room,
-                            const char *nick, const char **err)
+                            const who *w, const char **err)
 {
+    const char *nick = w->nick;
     session *s = session_find(fb, room, nick);
     if (s)
         return s;
@@ -183,6 +144,8 @@ static session *session_get(chat_fallback *fb, const char *room,
     if (s->next)
         s->next->prev = s;
     fb->sessions = s;
+    if (s->m && w->is_signed) /* a "join" sent later keeps this nick */
+        chat_member_sign_in(s->m, nick);
     int r = s->m && s->timer ? chat_join(s->m, room, nick) : WSX_ENOMEM;
     if (r < 0) {
         *err = r == WSX_EINVAL ? "room and nick must be 1 to 64 bytes"
@@ -242,17 +205,17 @@ static void on_session_timer(wsx_timer *t, void *user)
 
 static void serve_events(chat_fallback *fb, wsx_conn *c,
                          const wsx_http_request *req, const char *room,
-                         const char *nick)
+                         const who *w)
 {
-    uint64_t since = chat_last_id(fb->ch);
+    stream_id since = fb->last;
     size_t n;
     const char *last = wsx_sse_last_event_id(req, &n);
-    if (last && !parse_id(last, n, &since)) {
+    if (last && stream_id_parse(last, n, &since) < 0) {
         reply_error(c, 400, "Last-Event-ID is not an event id");
         return;
     }
     const char *err;
-    session *s = session_get(fb, room, nick, &err);
+    session *s = session_get(fb, room, w, &err);
     if (!s) {
         reply_error(c, 400, err);
         return;
@@ -268,27 +231,28 @@ static void serve_events(chat_fallback *fb, wsx_conn *c,
     wsx_timer_stop(s->timer);
     const chat_event *ev[CHAT_HISTORY];
     size_t missed = chat_history_since(fb->hist, room, since, ev);
-    for (size_t i = 0; i < missed; i++) {
-        char id[24];
-        snprintf(id, sizeof id, "%llu", (unsigned long long)ev[i]->id);
-        if (wsx_sse_send(c, id, NULL, ev[i]->json, ev[i]->len) < 0)
+    for (size_t i = 0; i < missed; i++)
+        if (wsx_sse_send(c, ev[i]->id_text, NULL, ev[i]->json, ev[i]->len) < 0)
             break;
-    }
 }
 
 static void serve_poll(chat_fallback *fb, wsx_conn *c,
                        const wsx_http_request *req, const char *room,
-                       const char *nick)
+                       const who *w)
 {
-    char v[24];
-    uint64_t since = chat_last_id(fb->ch);
-    if (query(req, "since", v, sizeof v) &&
-        (!parse_id(v, strlen(v), &since) || since > chat_last_id(fb->ch))) {
+    char v[STREAM_ID_MAX];
+    stream_id since = fb->last;
+    bool given;
+    /* An id after the newest seen here is refused, unless the ids are a
+     * shared stream's: then another instance may have seen it first. */
+    if (query(req, "since", v, sizeof v, &given) && given &&
+        (stream_id_parse(v, strlen(v), &since) < 0 ||
+         (stream_id_cmp(since, fb->last) > 0 && !chat_ids_shared(fb->ch)))) {
         reply_error(c, 400, "since is not an event id of this server");
         return;
     }
     const char *err;
-    session *s = session_get(fb, room, nick, &err);
+    session *s = session_get(fb, room, w, &err);
     if (!s) {
         reply_error(c, 400, err);
         return;
@@ -308,10 +272,10 @@ static void serve_poll(chat_fallback *fb, wsx_conn *c,
 }
 
 static void serve_send(chat_fallback *fb, wsx_conn *c, const char *room,
-                       const char *nick)
+                       const who *w)
 {
     const char *err;
-    session *s = session_get(fb, room, nick, &err);
+    session *s = session_get(fb, room, w, &err);
     if (!s) {
         reply_error(c, 400, err);
         return;
@@ -327,7 +291,7 @@ static void serve_send(chat_fallback *fb, wsx_conn *c, const char *room,
 }
 
 bool chat_fallback_http(chat_fallback *fb, wsx_conn *c,
-                        const wsx_http_request *req)
+                        const wsx_http_request *req, const char *signed_nick)
 {
     enum { EVENTS, POLL, SEND } what;
     if (path_is(req, "/events"))
@@ -339,17 +303,21 @@ bool chat_fallback_http(chat_fallback *fb, wsx_conn *c,
     else
         return false;
     char room[CHAT_NAME_MAX + 1], nick[CHAT_NAME_MAX + 1];
+    who w = {signed_nick ? signed_nick : nick, signed_nick != NULL};
     if (!method_is(req, what == SEND ? "POST" : "GET"))
         reply_error(c, 405, what == SEND ? "use POST" : "use GET");
-    else if (!query(req, "room", room, sizeof room) ||
-             !query(req, "nick", nick, sizeof nick) || !room[0] || !nick[0])
+    else if (!query(req, "room", room, sizeof room, NULL) ||
+             !query(req, "nick", nick, sizeof nick, NULL) || !room[0] ||
+             (!nick[0] && !signed_nick))
         reply_error(c, 400, "room and nick (1 to 64 bytes) are required");
+    else if (signed_nick && nick[0] && strcmp(nick, signed_nick))
+        reply_error(c, 403, "nick is the one your token was signed for");
     else if (what == EVENTS)
-        serve_events(fb, c, req, room, nick);
+        serve_events(fb, c, req, room, &w);
     else if (what == POLL)
-        serve_poll(fb, c, req, room, nick);
+        serve_poll(fb, c, req, room, &w);
     else
-        serve_send(fb, c, room, nick);
+        serve_send(fb, c, room, &w);
     return true;
 }
 
@@ -369,15 +337,36 @@ void chat_fallback_closed(void *user, wsx_conn *c)
 
 /* ---- events from the rooms ----------------------------------------- */
 
+/* The event's own "id" (a counter's, or a Redis stream entry's: then the
+ * same on every instance, so a client may resume on another), or, where
+ * a relay numbers none (chat --threads), this chat's count of them. */
+static void event_id(chat *ch, const char *json, size_t len, stream_id *id,
+                     char text[STREAM_ID_MAX])
+{
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
+    size_t n = v ? strlen(v) : 0;
+    if (n && n < STREAM_ID_MAX && stream_id_parse(v, n, id) == 0) {
+        memcpy(text, v, n + 1);
+    } else {
+        *id = (stream_id){chat_last_id(ch), 0};
+        snprintf(text, STREAM_ID_MAX, "%llu", (unsigned long long)id->ms);
+    }
+    cJSON_Delete(o);
+}
+
 static void on_event(chat *ch, const char *room, const char *json,
                      size_t len, void *user)
 {
     chat_fallback *fb = user;
-    uint64_t ev_id = chat_last_id(ch);
-    if (chat_history_add(fb->hist, room, ev_id, json, len) < 0)
+    stream_id id;
+    char text[STREAM_ID_MAX];
+    event_id(ch, json, len, &id, text);
+    const chat_event *e = chat_history_add(fb->hist, room, id, text, json, len);
+    if (!e)
         return;
-    char id[24];
-    snprintf(id, sizeof id, "%llu", (unsigned long long)ev_id);
+    if (stream_id_cmp(id, fb->last) > 0)
+        fb->last = id;
     /* A stream dropped for falling behind (WSX_EFULL) or a poll answered
      * here may end its session: walk with the next pointer saved. */
     for (session *s = fb->sessions, *next; s; s = next) {
@@ -385,7 +374,7 @@ static void on_event(chat *ch, const char *room, const char *json,
         if (strcmp(s->room, room))
             continue;
         if (s->sse)
-            wsx_sse_send(s->sse, id, NULL, json, len);
+            wsx_sse_send(s->sse, e->id_text, NULL, json, len);
         if (s->poll)
             poll_answer(s, false);
     }

@@ -33,9 +33,11 @@ chat_fallback *chat_fallback_new(wsx_loop *l, chat *ch,
  * before wsx_loop_free (its timers are the loop's). */
 void chat_fallback_free(chat_fallback *fb);
 /* From on_http: serve the request when its path is one of the above and
- * return true, or return false and leave it to the caller. */
+ * return true, or return false and leave it to the caller. signed_nick:
+ * the nick the request's token proved (chat_auth_http), or NULL without
+ * sign-in; with it, nick= may be left out and any other nick is 403. */
 bool chat_fallback_http(chat_fallback *fb, wsx_conn *c,
-                        const wsx_http_request *req);
+                        const wsx_http_request *req, const char *signed_nick);
 /* From on_close of a connection that was not a WebSocket (user: its user
  * pointer, NULL when it was not one of ours). */
 void chat_fallback_closed(void *user, wsx_conn *c);

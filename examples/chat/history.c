@@ -3,6 +3,7 @@
  * beside the event's JSON. */
 #include "history.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,8 +47,9 @@ static ring *ring_of(const chat_history *hs, const char *room)
     return NULL;
 }
 
-int chat_history_add(chat_history *hs, const char *room, uint64_t id,
-                     const char *json, size_t len)
+const chat_event *chat_history_add(chat_history *hs, const char *room,
+                                   stream_id id, const char *text,
+                                   const char *json, size_t len)
 {
     ring *r = ring_of(hs, room);
     if (!r && strlen(room) <= CHAT_NAME_MAX && (r = calloc(1, sizeof *r))) {
@@ -57,7 +59,7 @@ int chat_history_add(chat_history *hs, const char *room, uint64_t id,
     }
     char *copy = r ? malloc(len) : NULL;
     if (!copy)
-        return -1;
+        return NULL;
     memcpy(copy, json, len);
     if (r->n == CHAT_HISTORY) {
         free(r->ev[r->first].json);
@@ -66,19 +68,20 @@ int chat_history_add(chat_history *hs, const char *room, uint64_t id,
     }
     chat_event *e = &r->ev[(r->first + r->n++) % CHAT_HISTORY];
     e->id = id;
+    snprintf(e->id_text, sizeof e->id_text, "%s", text);
     e->json = copy;
     e->len = len;
-    return 0;
+    return e;
 }
 
 size_t chat_history_since(const chat_history *hs, const char *room,
-                          uint64_t after, const chat_event **ev)
+                          stream_id after, const chat_event **ev)
 {
     const ring *r = ring_of(hs, room);
     size_t k = 0;
     for (size_t i = 0; r && i < r->n; i++) {
         const chat_event *e = &r->ev[(r->first + i) % CHAT_HISTORY];
-        if (e->id > after)
+        if (stream_id_cmp(e->id, after) > 0)
             ev[k++] = e;
     }
     return k;

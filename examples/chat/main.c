@@ -91,10 +91,12 @@ static void on_close(wsx_conn *c, const wsx_close_info *ci, void *user)
  * anything else that is not a WebSocket upgrade. */
 static void on_http(wsx_conn *c, const wsx_http_request *req, void *user)
 {
+    char nick[CHAT_NAME_MAX + 1];
     (void)user;
-    if (auth && chat_auth_http(auth, c, req))
+    if (auth && chat_auth_http(auth, c, req, nick))
         return;
-    if (chat_fallback_http(here->fallback, c, req) || chat_stats_http(c, req))
+    if (chat_fallback_http(here->fallback, c, req, auth ? nick : NULL) ||
+        chat_stats_http(c, req))
         return;
     if (req->target[0] == '/' && (req->target_len == 1 || req->target[1] == '?'))
         wsx_http_respond(c, 200, "text/html; charset=utf-8", NULL, chat_page,
@@ -206,11 +208,10 @@ int main(int argc, char **argv)
     chat_threads *shared = NULL;
     if (!redis && threads > 1 && !(shared = chat_threads_new(rooms, w.loops, threads)))
         return CLI_EXIT_FAIL;
-    /* One TLS context serves one loop's thread (wsx_tls.h). */
-    if (threads > 1 && tls.cert)
-        cli_fail(&c, "--tls-cert serves one thread: leave out --threads");
-    if (cli_tls_listen(&c, &tls, &o))
+    if (cli_tls_listen(&c, &tls, &o)) {
+        cli_tls_workers("chat", &tls, &w); /* a context per loop */
         cli_tls_reload_on_hup("chat", w.loops[0], &tls);
+    }
     int port = cli_workers_listen(&w, "chat", &o, &addr, NULL,
                                   tls.ctx ? "https" : "http",
                                   redis ? "shared through Redis" : "Ctrl-C stops");
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
     }
     chat_threads_free(shared);
     cli_workers_free(&w);
-    wsx_tls_free(tls.ctx);
+    cli_tls_free(&tls);
     for (int i = 0; i < threads; i++)
         chat_free(rooms[i]);
     cli_metrics_free(&metrics);

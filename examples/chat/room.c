@@ -294,6 +294,11 @@ uint64_t chat_last_id(const chat *ch)
     return ch->last_id;
 }
 
+bool chat_ids_shared(const chat *ch)
+{
+    return ch->relay && ch->relay->join_since; /* one that keeps history */
+}
+
 size_t chat_member_count(const chat *ch)
 {
     return ch->members;

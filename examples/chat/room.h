@@ -98,6 +98,9 @@ void chat_each_room(const chat *ch, chat_room_fn fn, void *user);
  * its stream id; chat_threads: none), and this counts the events
  * delivered here. */
 uint64_t chat_last_id(const chat *ch);
+/* Whether the events' ids are a relay's shared over processes (Redis), so
+ * that an id not seen here yet may still be a real one. */
+bool chat_ids_shared(const chat *ch);
 /* Connections that are members (in a room or not). */
 size_t chat_member_count(const chat *ch);
 

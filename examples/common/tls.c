@@ -65,18 +65,60 @@ static void on_sighup(int sig)
     errno = e;
 }
 
+static void reload(wsx_tls *ctx, int loop)
+{
+    char why[512], where[24] = "";
+    if (loop)
+        snprintf(where, sizeof where, " (loop %d)", loop);
+    if (wsx_tls_reload(ctx, why, sizeof why) < 0)
+        fprintf(stderr, "%s: SIGHUP: certificates kept%s: %s\n", hup_prog, where, why);
+    else
+        fprintf(stderr, "%s: SIGHUP: certificates reloaded%s\n", hup_prog, where);
+}
+
+/* On loop i's thread: its clone (a context is one thread's). */
+static void reload_clone(wsx_loop *l, void *arg)
+{
+    cli_tls *t = arg;
+    for (int i = 1; i < t->w->n; i++)
+        if (t->w->loops[i] == l)
+            reload(t->loop_ctx[i], i);
+}
+
 static void on_hup(wsx_watch *w, int fd, unsigned events, void *user)
 {
     cli_tls *t = user;
-    char buf[64], why[512];
+    char buf[64];
     (void)w;
     (void)events;
     while (read(fd, buf, sizeof buf) > 0)
         continue;
-    if (wsx_tls_reload(t->ctx, why, sizeof why) < 0)
-        fprintf(stderr, "%s: SIGHUP: certificates kept: %s\n", hup_prog, why);
-    else
-        fprintf(stderr, "%s: SIGHUP: certificates reloaded\n", hup_prog);
+    reload(t->ctx, 0);
+    for (int i = 1; t->w && i < t->w->n; i++)
+        if (wsx_loop_post(t->w->loops[i], reload_clone, t) < 0)
+            fprintf(stderr, "%s: SIGHUP: loop %d kept its certificates: out of memory\n",
+                    hup_prog, i);
+}
+
+void cli_tls_workers(const char *prog, cli_tls *t, cli_workers *w)
+{
+    char why[512];
+    t->w = w;
+    t->loop_ctx[0] = t->ctx;
+    for (int i = 1; i < w->n; i++) {
+        if (wsx_tls_clone(t->ctx, &t->loop_ctx[i], why, sizeof why) < 0) {
+            fprintf(stderr, "%s: TLS: %s\n", prog, why);
+            exit(CLI_EXIT_FAIL);
+        }
+        w->stream_ctx[i] = t->loop_ctx[i];
+    }
+}
+
+void cli_tls_free(cli_tls *t)
+{
+    for (int i = 1; t->w && i < t->w->n; i++)
+        wsx_tls_free(t->loop_ctx[i]);
+    wsx_tls_free(t->ctx);
 }
 
 void cli_tls_reload_on_hup(const char *prog, wsx_loop *l, cli_tls *t)

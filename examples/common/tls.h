@@ -7,6 +7,7 @@
 #define WSX_EXAMPLES_TLS_H
 
 #include "cli.h"
+#include "workers.h"
 #include "wsx_tls.h"
 
 typedef struct cli_tls {
@@ -14,6 +15,9 @@ typedef struct cli_tls {
     const char *cafile;     /* client: CAs to trust; NULL: the system's */
     bool insecure;          /* client: no certificate check (tests only) */
     wsx_tls *ctx;           /* made by cli_tls_listen / cli_tls_connect */
+    wsx_tls *loop_ctx[CLI_THREADS_MAX]; /* server, --threads: loop i's
+                                           (0: ctx), cli_tls_workers */
+    cli_workers *w;         /* those loops */
 } cli_tls;
 
 /* Usage lines for the options of each role. */
@@ -38,10 +42,19 @@ int cli_tls_option(cli *c, cli_tls *t, wsx_role role);
  * when only one of them was given, 1 with the reason when the files
  * cannot be used. */
 bool cli_tls_listen(cli *c, cli_tls *t, wsx_listen_opts *o);
+/* Server with TLS on several loops (between cli_workers_init and
+ * cli_workers_listen): a clone of t->ctx for each loop after the first,
+ * as w->stream_ctx (a context serves one thread; clones share ticket
+ * keys, so sessions resume on any loop). Exits 1 when one cannot be
+ * made. */
+void cli_tls_workers(const char *prog, cli_tls *t, cli_workers *w);
 /* Server with TLS: SIGHUP reads the certificate files again
- * (wsx_tls_reload, through a pipe watched by l); the outcome is one line
- * on stderr. Exits 1 when the pipe cannot be made. */
+ * (wsx_tls_reload, through a pipe watched by l; each clone of
+ * cli_tls_workers on its own loop's thread); the outcome is one line on
+ * stderr per context. Exits 1 when the pipe cannot be made. */
 void cli_tls_reload_on_hup(const char *prog, wsx_loop *l, cli_tls *t);
+/* Free the contexts (after the loops). */
+void cli_tls_free(cli_tls *t);
 /* Client: for a wss:// URL, a context with --cafile/--insecure in o's
  * stream; exits 1 with the reason (after "PROG: ") when it cannot be
  * made. */

@@ -13,6 +13,13 @@ void cli_workers_init(cli_workers *w, const char *prog, int n,
     wsx_loop_opts lo = *opts;
     memset(w, 0, sizeof *w);
     w->n = n;
+    if (n > 1 && (lo.max_conns || lo.max_conns_per_addr || lo.handshake_rate.per_sec)) {
+        if (!(w->share = wsx_limits_share_new())) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            exit(CLI_EXIT_FAIL);
+        }
+        lo.limits_share = w->share;
+    }
     /* Signals go to one loop only (wsx_loop_opts.handle_signals). */
     w->loops[0] = cli_loop_new_opts(prog, &lo);
     lo.handle_signals = false;
@@ -37,6 +44,8 @@ int cli_workers_listen(cli_workers *w, const char *prog, wsx_listen_opts *o,
         o->port = (uint16_t)port;
         if (user)
             o->user = user[i];
+        if (w->stream_ctx[i])
+            o->stream_ctx = w->stream_ctx[i];
         int r = wsx_loop_listen(w->loops[i], o);
         if (r < 0) {
             fprintf(stderr, "%s: cannot listen on %s port %d: %s\n", prog,
@@ -102,4 +111,5 @@ void cli_workers_free(cli_workers *w)
 {
     for (int i = 0; i < w->n; i++)
         wsx_loop_free(w->loops[i]);
+    wsx_limits_share_free(w->share);
 }

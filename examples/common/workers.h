@@ -19,15 +19,21 @@
 typedef struct cli_workers {
     int n;
     wsx_loop *loops[CLI_THREADS_MAX];
+    void *stream_ctx[CLI_THREADS_MAX]; /* set: loop i's o->stream_ctx
+                                          (cli_tls_workers) */
+    wsx_limits_share *share; /* the loops' admission counts, when n > 1 */
 } cli_workers;
 
 /* Make n loops (1..CLI_THREADS_MAX) with opts (backend, metrics hub...);
- * loop 0 handles the signals. Exits 1 when one cannot be made. */
+ * loop 0 handles the signals; with admission limits in opts and n > 1,
+ * the loops count them together (wsx_limits_share), so --max-conns and
+ * the per-address limits hold for the process. Exits 1 when one cannot
+ * be made. */
 void cli_workers_init(cli_workers *w, const char *prog, int n,
                       const wsx_loop_opts *opts);
 /* Listen on a with every loop (SO_REUSEPORT when n > 1; a port 0 becomes
  * the one the first loop got), loop i with user[i] as o->user when user
- * is not NULL, and print the startup line once. Exits 1 when the address
+ * is not NULL and stream_ctx[i] as o->stream_ctx when set, and print the startup line once. Exits 1 when the address
  * cannot be bound. Returns the port. */
 int cli_workers_listen(cli_workers *w, const char *prog, wsx_listen_opts *o,
                        const cli_addr *a, void *const *user,

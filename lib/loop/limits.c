@@ -1,14 +1,21 @@
 /* limits.c - admission of accepted connections by peer address: a total
  * cap, a cap per IPv4 address or IPv6 /64, and a handshake rate per
- * address (token bucket), counted for metrics; and the peer address of a
- * loop connection as text. */
+ * address (token bucket), counted for metrics, per loop or over loops
+ * that share their counts; and the peer address of a loop connection as
+ * text. */
 #include "loop_internal.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+struct wsx_limits_share {
+    pthread_mutex_t mu;
+    wsx_addr_table t;
+};
 
 static bool per_addr(const wsx_limits *m)
 {
@@ -46,7 +53,7 @@ static size_t hash(const uint8_t key[16], size_t cap)
     return (size_t)(h & (cap - 1));
 }
 
-static int grow(wsx_limits *m)
+static int grow(wsx_addr_table *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
     wsx_addr_slot **tab = calloc(cap, sizeof *tab);
@@ -69,12 +76,12 @@ static int grow(wsx_limits *m)
 /* Slots of addresses with nothing open and a full bucket say nothing a
  * new slot would not: dropped, so a scan of many addresses cannot grow
  * the table without bound. Runs when the table doubles the open count. */
-static void sweep(wsx_limits *m, uint64_t now)
+static void sweep(wsx_addr_table *m, const wsx_rate *rate, uint64_t now)
 {
     for (size_t i = 0; i < m->cap; i++) {
         for (wsx_addr_slot **p = &m->tab[i], *s; (s = *p);) {
-            wsx__bucket_refill(&s->handshakes, &m->rate, now);
-            if (!s->conns && s->handshakes.tokens >= wsx__rate_cap(&m->rate)) {
+            wsx__bucket_refill(&s->handshakes, rate, now);
+            if (!s->conns && s->handshakes.tokens >= wsx__rate_cap(rate)) {
                 *p = s->next;
                 free(s);
                 m->n--;
@@ -85,8 +92,8 @@ static void sweep(wsx_limits *m, uint64_t now)
     }
 }
 
-static wsx_addr_slot *slot_get(wsx_limits *m, const uint8_t key[16],
-                               uint64_t now)
+static wsx_addr_slot *slot_get(wsx_addr_table *m, const wsx_rate *rate,
+                               const uint8_t key[16], uint64_t now)
 {
     if (m->cap) {
         for (wsx_addr_slot *s = m->tab[hash(key, m->cap)]; s; s = s->next)
@@ -94,14 +101,14 @@ static wsx_addr_slot *slot_get(wsx_limits *m, const uint8_t key[16],
                 return s;
     }
     if (m->n >= 64 && m->n > 2 * m->open)
-        sweep(m, now);
+        sweep(m, rate, now);
     if (m->n >= m->cap && grow(m) < 0)
         return NULL;
     wsx_addr_slot *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     memcpy(s->key, key, 16);
-    wsx__bucket_init(&s->handshakes, &m->rate, now);
+    wsx__bucket_init(&s->handshakes, rate, now);
     size_t h = hash(key, m->cap);
     s->next = m->tab[h];
     m->tab[h] = s;
@@ -109,28 +116,27 @@ static wsx_addr_slot *slot_get(wsx_limits *m, const uint8_t key[16],
     return s;
 }
 
-int wsx__limits_admit(wsx_loop *l, int fd, wsx_addr_slot **slot)
+static int admit(wsx_limits *m, wsx_addr_table *t, int fd, uint64_t now,
+                 wsx_addr_slot **slot)
 {
-    wsx_limits *m = &l->lim;
     uint8_t key[16];
-    *slot = NULL;
-    if (m->max_conns && m->open >= m->max_conns) {
+    if (m->max_conns && t->open >= m->max_conns) {
         m->stats.over_total++;
         return WSX_ADMIT_DROP;
     }
-    m->open++;
+    t->open++;
     /* Without a slot (out of memory, no address) the peer is let in:
      * the limits are a defence, not a reason to fail good peers. */
     wsx_addr_slot *s = NULL;
     if (per_addr(m) && addr_key(fd, key))
-        s = slot_get(m, key, l->now);
+        s = slot_get(t, &m->rate, key, now);
     if (!s)
         return WSX_ADMIT_OK;
     if (m->per_addr && s->conns >= m->per_addr) {
         m->stats.over_per_addr++;
         return WSX_ADMIT_REFUSE;
     }
-    wsx__bucket_refill(&s->handshakes, &m->rate, l->now);
+    wsx__bucket_refill(&s->handshakes, &m->rate, now);
     if (wsx__bucket_short(&s->handshakes, &m->rate, 1000)) {
         m->stats.over_rate++;
         return WSX_ADMIT_REFUSE;
@@ -142,16 +148,32 @@ int wsx__limits_admit(wsx_loop *l, int fd, wsx_addr_slot **slot)
     return WSX_ADMIT_OK;
 }
 
-void wsx__limits_release(wsx_loop *l, wsx_addr_slot *slot)
-{
-    l->lim.open--;
-    if (slot)
-        slot->conns--;
-}
-
-void wsx__limits_free(wsx_loop *l)
+int wsx__limits_admit(wsx_loop *l, int fd, wsx_addr_slot **slot)
 {
     wsx_limits *m = &l->lim;
+    *slot = NULL;
+    if (!m->share)
+        return admit(m, &m->own, fd, l->now, slot);
+    pthread_mutex_lock(&m->share->mu);
+    int r = admit(m, &m->share->t, fd, l->now, slot);
+    pthread_mutex_unlock(&m->share->mu);
+    return r;
+}
+
+void wsx__limits_release(wsx_loop *l, wsx_addr_slot *slot)
+{
+    wsx_limits_share *sh = l->lim.share;
+    if (sh)
+        pthread_mutex_lock(&sh->mu);
+    (sh ? &sh->t : &l->lim.own)->open--;
+    if (slot)
+        slot->conns--;
+    if (sh)
+        pthread_mutex_unlock(&sh->mu);
+}
+
+static void table_free(wsx_addr_table *m)
+{
     for (size_t i = 0; i < m->cap; i++) {
         for (wsx_addr_slot *s = m->tab[i], *next; s; s = next) {
             next = s->next;
@@ -159,6 +181,30 @@ void wsx__limits_free(wsx_loop *l)
         }
     }
     free(m->tab);
+}
+
+void wsx__limits_free(wsx_loop *l)
+{
+    table_free(&l->lim.own);
+}
+
+wsx_limits_share *wsx_limits_share_new(void)
+{
+    wsx_limits_share *s = calloc(1, sizeof *s);
+    if (s && pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void wsx_limits_share_free(wsx_limits_share *s)
+{
+    if (!s)
+        return;
+    table_free(&s->t);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
 }
 
 void wsx_loop_limit_stats_get(const wsx_loop *l, wsx_loop_limit_stats *out)

@@ -74,6 +74,7 @@ wsx_loop *wsx_loop_new(const wsx_loop_opts *opts)
     l->lim.max_conns = opts->max_conns;
     l->lim.per_addr = opts->max_conns_per_addr;
     l->lim.rate = opts->handshake_rate;
+    l->lim.share = opts->limits_share;
     l->rnd_pos = sizeof l->rnd; /* empty: filled on first use */
     l->rbuf = malloc(l->rbuf_size);
     l->poller = ops->create();

@@ -100,12 +100,19 @@ typedef struct wsx_addr_slot {
     struct wsx_addr_slot *next;   /* hash chain */
 } wsx_addr_slot;
 
-typedef struct wsx_limits {
-    uint32_t max_conns, per_addr;
-    wsx_rate rate;
+/* The counts admission decides by: one loop's, or those of every loop
+ * that names the same wsx_limits_share (limits.c). */
+typedef struct wsx_addr_table {
     size_t open;                  /* accepted connections, counted */
     wsx_addr_slot **tab;          /* hash of slots; cap a power of 2 */
     size_t cap, n;
+} wsx_addr_table;
+
+typedef struct wsx_limits {
+    uint32_t max_conns, per_addr;
+    wsx_rate rate;
+    wsx_addr_table own;
+    wsx_limits_share *share;      /* NULL: own counts */
     wsx_loop_limit_stats stats;
 } wsx_limits;
 

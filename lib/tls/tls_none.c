@@ -21,9 +21,21 @@ void wsx_tls_free(wsx_tls *t)
     (void)t; /* wsx_tls_new never made one */
 }
 
+int wsx_tls_clone(const wsx_tls *t, wsx_tls **out, char *why, size_t why_len)
+{
+    (void)t;
+    return wsx_tls_new(NULL, out, why, why_len);
+}
+
 int wsx_tls_reload(wsx_tls *t, char *why, size_t why_len)
 {
     return wsx_tls_new(NULL, &t, why, why_len);
+}
+
+void wsx_tls_stats_get(const wsx_tls *t, wsx_tls_stats *out)
+{
+    (void)t;
+    *out = (wsx_tls_stats){0, 0};
 }
 
 const char *wsx_tls_last_error(const wsx_tls *t)

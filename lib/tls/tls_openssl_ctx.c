@@ -173,6 +173,12 @@ static SSL_CTX *ctx_build(wsx_tls *t, const char *cert, const char *key,
     } else if (r == 0 && SSL_CTX_set_alpn_protos(ctx, alpn_http11, ALPN_LEN) != 0) {
         why_openssl(why, why_len, "ALPN");
         r = WSX_ETLS;
+    } else if (r == 0 && o->session_tickets) {
+        /* Tickets arrive after the handshake (TLS 1.3): the stream hands
+         * each to the context's own cache (wsx__tls_session_put). */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+                                                SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(ctx, wsx__tls_on_new_session);
     }
     if (r < 0) {
         SSL_CTX_free(ctx);
@@ -272,22 +278,90 @@ int wsx_tls_new(const wsx_tls_opts *o, wsx_tls **out, char *why, size_t why_len)
     return 0;
 }
 
+/* Tickets are sealed with the context's keys: a context that takes
+ * over from another (a reload) or stands beside it (a clone) takes its
+ * keys, so that what one sealed the other opens. */
+static void keys_copy(SSL_CTX *from, SSL_CTX *to)
+{
+    unsigned char keys[80];
+    if (SSL_CTX_get_tlsext_ticket_keys(from, keys, sizeof keys) == 1)
+        SSL_CTX_set_tlsext_ticket_keys(to, keys, sizeof keys);
+    OPENSSL_cleanse(keys, sizeof keys);
+}
+
+int wsx_tls_clone(const wsx_tls *t, wsx_tls **out, char *why, size_t why_len)
+{
+    if (!t || !out)
+        return WSX_EINVAL;
+    int r = wsx_tls_new(&t->o, out, why, why_len);
+    if (r == 0)
+        keys_copy(t->ctx, (*out)->ctx);
+    return r;
+}
+
+void wsx__tls_session_put(wsx_tls *t, const char *name, SSL_SESSION *sess)
+{
+    unsigned i = 0;
+    while (i < WSX_TLS_CLIENT_SESSIONS &&
+           !(t->sessions[i].name && !strcmp(t->sessions[i].name, name)))
+        i++;
+    if (i == WSX_TLS_CLIENT_SESSIONS) { /* a new name: the oldest goes */
+        i = t->session_next;
+        t->session_next = (i + 1) % WSX_TLS_CLIENT_SESSIONS;
+        free(t->sessions[i].name);
+        t->sessions[i].name = strdup(name);
+        if (!t->sessions[i].name) {
+            SSL_SESSION_free(t->sessions[i].sess);
+            t->sessions[i].sess = NULL;
+            SSL_SESSION_free(sess);
+            return;
+        }
+    }
+    SSL_SESSION_free(t->sessions[i].sess); /* the newest ticket wins */
+    t->sessions[i].sess = sess;
+}
+
+SSL_SESSION *wsx__tls_session_take(wsx_tls *t, const char *name)
+{
+    for (unsigned i = 0; i < WSX_TLS_CLIENT_SESSIONS; i++) {
+        if (t->sessions[i].name && !strcmp(t->sessions[i].name, name)) {
+            SSL_SESSION *sess = t->sessions[i].sess;
+            t->sessions[i].sess = NULL; /* a TLS 1.3 ticket is for once */
+            return sess;
+        }
+    }
+    return NULL;
+}
+
+void wsx__tls_sessions_drop(wsx_tls *t)
+{
+    for (unsigned i = 0; i < WSX_TLS_CLIENT_SESSIONS; i++) {
+        SSL_SESSION_free(t->sessions[i].sess);
+        free(t->sessions[i].name);
+        t->sessions[i].sess = NULL;
+        t->sessions[i].name = NULL;
+    }
+}
+
+void wsx_tls_stats_get(const wsx_tls *t, wsx_tls_stats *out)
+{
+    *out = t->stats;
+}
+
 int wsx_tls_reload(wsx_tls *t, char *why, size_t why_len)
 {
     SSL_CTX *ctx, **sni;
     int r = ctx_set_build(t, &ctx, &sni, why, why_len);
     if (r < 0)
         return r;
-    /* Tickets are sealed with the context's keys: carrying them over
-     * keeps every session issued before the reload resumable. */
-    unsigned char keys[80];
-    if (SSL_CTX_get_tlsext_ticket_keys(t->ctx, keys, sizeof keys) == 1)
-        SSL_CTX_set_tlsext_ticket_keys(ctx, keys, sizeof keys);
-    OPENSSL_cleanse(keys, sizeof keys);
+    keys_copy(t->ctx, ctx); /* sessions issued before stay resumable */
     /* Open connections hold their own reference to the old ones. */
     ctx_set_free(t->ctx, t->sni_ctx, t->o.sni_count);
     t->ctx = ctx;
     t->sni_ctx = sni;
+    /* A session skips the certificate check: none made under the old
+     * CA file may stand in for one under the new. */
+    wsx__tls_sessions_drop(t);
     return 0;
 }
 
@@ -295,6 +369,7 @@ void wsx_tls_free(wsx_tls *t)
 {
     if (!t)
         return;
+    wsx__tls_sessions_drop(t);
     ctx_set_free(t->ctx, t->sni_ctx, t->o.sni_count);
     free(t->sni);
     free(t->strs);

@@ -44,6 +44,7 @@ typedef struct tls_stream {
     uint8_t *early;    /* plaintext taken before the handshake finished */
     size_t early_len;
     int err;
+    char *name;        /* client: the server name, its sessions' key */
     uint8_t phase;     /* tls_phase */
     bool write_needs_read; /* SSL_write waits for the peer's handshake
                               message (renegotiation is refused, so rare) */
@@ -167,6 +168,8 @@ static long drain_early(tls_stream *s, int fd)
 static long finish_handshake(tls_stream *s, int fd)
 {
     s->phase = TLS_OPEN;
+    s->t->stats.handshakes++;
+    s->t->stats.resumed += SSL_session_reused(s->ssl) == 1;
     return drain_early(s, fd);
 }
 
@@ -205,6 +208,20 @@ static long tls_fail(tls_stream *s, int fd, int err)
     return err;
 }
 
+int wsx__tls_on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    tls_stream *s = SSL_get_app_data(ssl);
+    /* A copy: OpenSSL marks a connection's own session not resumable when
+     * the connection ends without close_notify (a reset, a peer that
+     * closed TCP first), which says nothing against a TLS 1.3 ticket. */
+    SSL_SESSION *copy = s && s->name && SSL_SESSION_is_resumable(sess)
+                            ? SSL_SESSION_dup(sess)
+                            : NULL;
+    if (copy)
+        wsx__tls_session_put(s->t, s->name, copy);
+    return 0; /* OpenSSL keeps and frees its own */
+}
+
 static int tls_open(void *ctx, int fd, bool client, const char *server_name,
                     void **st)
 {
@@ -229,6 +246,15 @@ static int tls_open(void *ctx, int fd, bool client, const char *server_name,
         BIO_free(s->in);
         BIO_free(s->out);
     }
+    if (r == 0)
+        SSL_set_app_data(s->ssl, s);
+    if (r == 0 && client && server_name && t->o.session_tickets) {
+        SSL_SESSION *sess = wsx__tls_session_take(t, server_name);
+        s->name = strdup(server_name);
+        if (!s->name || (sess && SSL_set_session(s->ssl, sess) != 1))
+            r = WSX_ENOMEM;
+        SSL_SESSION_free(sess); /* SSL_set_session took its own */
+    }
     if (r == 0 && client && server_name) {
         /* RFC 6066 §3: SNI carries names only, never address literals;
          * RFC 6125: the certificate must name what the URL named. */
@@ -247,6 +273,7 @@ static int tls_open(void *ctx, int fd, bool client, const char *server_name,
         r = s->err;
     if (r < 0) {
         SSL_free(s->ssl);
+        free(s->name);
         free(s);
         return r;
     }
@@ -404,6 +431,7 @@ static void tls_close(void *st)
     tls_stream *s = st;
     SSL_free(s->ssl);
     free(s->early);
+    free(s->name);
     free(s);
 }
 

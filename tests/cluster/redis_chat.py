@@ -6,7 +6,9 @@ it was, and Redis killed and restarted mid-test loses nothing."""
 import asyncio
 import json
 import re
+import socket
 import subprocess
+import time
 
 import websockets
 
@@ -27,6 +29,46 @@ def feed_port(rport, pid):
         if m and int(m.group(1)) in xread:
             return int(m.group(1))
     return None
+
+
+def http(port, request, until=None, timeout=5):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(request.encode())
+    got, end = b"", time.monotonic() + timeout
+    while time.monotonic() < end and not (until and until(got)):
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    return got.decode("utf-8", "replace")
+
+
+def sse_read(port, last_id, count):
+    """(id, data) of the first count + 1 events of /events on port resumed
+    after last_id (the session's own join comes after the missed ones)."""
+    text = http(port, "GET /events?room=r&nick=sse HTTP/1.1\r\nHost: x\r\n"
+                "Last-Event-ID: %s\r\n\r\n" % last_id,
+                until=lambda g: g.count(b"\n\n") > count + 1)
+    out = []
+    for block in text.split("\r\n\r\n", 1)[-1].split("\n\n"):
+        fields = {}
+        for line in block.split("\n"):
+            name, _, value = line.partition(":")
+            fields[name] = value[1:] if value.startswith(" ") else value
+        if "id" in fields and "data" in fields:
+            out.append((fields["id"], json.loads(fields["data"])))
+    return out
+
+
+def poll(port, since):
+    text = http(port, "GET /poll?room=r&nick=poller&since=%s HTTP/1.1\r\nHost: x\r\n\r\n"
+                % since, until=lambda g: g.rstrip().endswith(b"]"))
+    head, _, body = text.partition("\r\n\r\n")
+    return int(head.split(" ")[1]) if head.startswith("HTTP/1.1 ") else 0, body
 
 
 async def main():
@@ -82,6 +124,22 @@ async def main():
     report(len(ids) == len(set(ids)), "no event twice", ids)
     e = await c2.until(lambda e: True, timeout=0.5)
     report(e is None, "nothing more", e)
+
+    # --- SSE and polling use the stream's ids: resume on another instance -
+    ids = [x["id"] for x in b.events if "id" in x]
+    k = len(ids) // 2
+    events = await asyncio.to_thread(sse_read, ports[1], ids[k], len(ids) - k - 1)
+    report([i for i, _ in events][:len(ids) - k - 1] == ids[k + 1:],
+           "Last-Event-ID (a WebSocket event's id) resumes SSE on chat1",
+           ([i for i, _ in events][:3], ids[k + 1:k + 4]))
+    report(all(i == d.get("id") for i, d in events), "SSE ids are the events' own",
+           events[:2])
+    # chat2 has no member in the room now: the newest id is not known there,
+    # yet it is a real one (Redis's), not an error.
+    status, body = await asyncio.to_thread(poll, ports[2], ids[-1])
+    later = json.loads(body) if status == 200 else None
+    report(status == 200 and later and all(id_key(e["id"]) > id_key(ids[-1]) for e in later),
+           "a poll on chat2 takes chat0's newest id as since", (status, body[:120]))
 
     # --- a bad since is an error event ------------------------------------
     async with websockets.connect(url[1]) as ws:

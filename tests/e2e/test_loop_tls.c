@@ -87,18 +87,24 @@ static wsx_tls *server_ctx(const char *cert, const char *key,
     return t;
 }
 
-static wsx_tls *client_ctx(const char *ca, bool with_cert)
+static wsx_tls *client_ctx_tickets(const char *ca, bool with_cert, bool tickets)
 {
     wsx_tls_opts o;
     wsx_tls *t = NULL;
     wsx_tls_opts_init(&o, WSX_CLIENT);
     o.ca_file = ca;
+    o.session_tickets = tickets;
     if (with_cert) {
         o.cert_file = path("cli.pem");
         o.key_file = path("cli.key");
     }
     CHECK_EQ(wsx_tls_new(&o, &t, NULL, 0), 0);
     return t;
+}
+
+static wsx_tls *client_ctx(const char *ca, bool with_cert)
+{
+    return client_ctx_tickets(ca, with_cert, true);
 }
 
 /* ---- the stream by hand over a TCP pair ------------------------------ */
@@ -362,8 +368,10 @@ static void test_reload(void)
     snprintf(cmd, sizeof cmd, "cd %s && cp srv.pem live.pem && cp srv.key live.key", dir);
     CHECK_EQ(system(cmd), 0);
     wsx_tls *sc = server_ctx(path("live.pem"), path("live.key"), WSX_TLS_CLIENT_AUTH_NONE);
-    wsx_tls *ours = client_ctx(path("ca.pem"), false);
-    wsx_tls *theirs = client_ctx(path("other.pem"), false);
+    /* Without tickets, so that every connection checks the certificate
+     * (a resumed session would not: test_client_resumption). */
+    wsx_tls *ours = client_ctx_tickets(path("ca.pem"), false, false);
+    wsx_tls *theirs = client_ctx_tickets(path("other.pem"), false, false);
     side c, s;
     char why[256];
     small_exchange(&c, &s, ours, sc, "localhost");
@@ -387,6 +395,59 @@ static void test_reload(void)
     pair_close(&c, &s);
     wsx_tls_free(theirs);
     wsx_tls_free(ours);
+    wsx_tls_free(sc);
+}
+
+/* Handshake, then a few bytes each way, so that the client has read the
+ * server's tickets (TLS 1.3 sends them after the handshake). */
+static void both_ways(wsx_tls *cc, wsx_tls *sc, const char *name)
+{
+    side c, s;
+    CHECK_EQ(pair_open(&c, &s, cc, sc, name), 0);
+    c.out = (const uint8_t *)"hello";
+    c.out_len = 5;
+    pump(&c, &s, 0, 5);
+    s.out = (const uint8_t *)"world"; /* a server speaks after the request */
+    s.out_len = 5;
+    pump(&c, &s, 5, 5);
+    CHECK_EQ(c.got_len, 5);
+    CHECK_EQ(s.got_len, 5);
+    pair_close(&c, &s);
+}
+
+/* A client offers the newest ticket of a server name to its next
+ * connection to that name: resumed on both sides, counted in the stats;
+ * not for another name, not after its reload, never with tickets off. */
+static void test_client_resumption(void)
+{
+    wsx_tls *sc = server_ctx(path("srv.pem"), path("srv.key"), WSX_TLS_CLIENT_AUTH_NONE);
+    wsx_tls *cc = client_ctx(path("ca.pem"), false);
+    wsx_tls *off = client_ctx_tickets(path("ca.pem"), false, false);
+    wsx_tls_stats cs, ss;
+    char why[256];
+    both_ways(cc, sc, "localhost");
+    both_ways(cc, sc, "localhost");
+    both_ways(cc, sc, "localhost"); /* the second's ticket, used once */
+    wsx_tls_stats_get(cc, &cs);
+    wsx_tls_stats_get(sc, &ss);
+    CHECK_EQ(cs.handshakes, 3);
+    CHECK_EQ(cs.resumed, 2);
+    CHECK_EQ(ss.resumed, 2);
+    both_ways(cc, sc, "a.sni.test"); /* another name: a full handshake */
+    wsx_tls_stats_get(cc, &cs);
+    CHECK_EQ(cs.resumed, 2);
+    CHECK_EQ(wsx_tls_reload(cc, why, sizeof why), 0);
+    both_ways(cc, sc, "localhost"); /* the reload dropped the sessions */
+    wsx_tls_stats_get(cc, &cs);
+    CHECK_EQ(cs.handshakes, 5);
+    CHECK_EQ(cs.resumed, 2);
+    both_ways(off, sc, "localhost");
+    both_ways(off, sc, "localhost");
+    wsx_tls_stats_get(off, &cs);
+    CHECK_EQ(cs.handshakes, 2);
+    CHECK_EQ(cs.resumed, 0);
+    wsx_tls_free(off);
+    wsx_tls_free(cc);
     wsx_tls_free(sc);
 }
 
@@ -554,6 +615,7 @@ int main(void)
     RUN(test_stream_client_certificate);
     RUN(test_stream_truncation_and_reset);
     RUN(test_reload);
+    RUN(test_client_resumption);
     RUN(test_loop_echo);
     RUN(test_loop_verify_failure);
     remove_certs();

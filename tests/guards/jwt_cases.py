@@ -195,5 +195,42 @@ def get(target, headers=()):
 # The fallback transports need the token too.
 r = get("/poll?room=r&nick=x")
 report(r.startswith("HTTP/1.1 401 ") and "WWW-Authenticate: Bearer" in r, "poll-without-token-401", r[:80])
-r = get("/events?room=r&nick=x", ("Cookie: token=" + good,))
+r = get("/events?room=r&nick=ann", ("Cookie: token=" + good,))
 report(r.startswith("HTTP/1.1 200 "), "events-with-token-200", r[:80])
+# The token names the session: another nick is refused, none is the sub's.
+r = get("/events?room=r&nick=x", ("Cookie: token=" + good,))
+report(r.startswith("HTTP/1.1 403 "), "events-other-nick-403", r[:80])
+
+
+def post(target, body, headers=()):
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n"
+               % (target, len(body), "".join(h + "\r\n" for h in headers))
+               ).encode() + body)
+    head = s.recv(4096).decode("latin-1")
+    s.close()
+    return head
+
+
+time.sleep(1.5)  # the cases above spent this address's handshake budget
+sse = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+sse.sendall(("GET /events?room=signed HTTP/1.1\r\nHost: x\r\nCookie: token=%s\r\n\r\n"
+             % good).encode())
+cookie = ("Cookie: token=" + good,)
+r = post("/send?room=signed&nick=bob", b'{"type":"say","text":"as bob"}', cookie)
+report(r.startswith("HTTP/1.1 403 "), "send-other-nick-403", r[:80])
+# A "join" in the body cannot rename a signed session either.
+post("/send?room=signed", b'{"type":"join","room":"signed","nick":"bob"}', cookie)
+r = post("/send?room=signed", b'{"type":"say","text":"signed hi"}', cookie)
+report(r.startswith("HTTP/1.1 200 "), "send-signed-200", r[:80])
+got, deadline = b"", time.time() + 10
+while b"signed hi" not in got and time.time() < deadline:
+    chunk = sse.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+sse.close()
+says = [json.loads(line[5:]) for line in got.decode("utf-8", "replace").split("\n")
+        if line.startswith("data:") and '"say"' in line]
+report(len(says) == 1 and says[0].get("nick") == "ann" and
+       b'"nick":"bob"' not in got, "fallback-speaks-as-sub", got[-300:])

@@ -82,6 +82,30 @@ else
     fi
 fi
 
+# --- admission over threads ----------------------------------------------------
+# --threads 2: the kernel spreads connections over two loops, which count
+# the per-address limit together (wsx_limits_share): 2 of 8 get in.
+port=$(free_port)
+if start threads "$ex/echo_server" --port "$port" --threads 2 --max-conns-per-addr 2; then
+    got=$(timeout 30 "$py" - "$port" <<'PY'
+import socket, sys, time
+port, socks, codes = int(sys.argv[1]), [], []
+for i in range(8):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = s.recv(4096).decode("latin-1")
+    codes.append(head.split(" ")[1] if head.startswith("HTTP/1.1 ") else "none")
+    socks.append(s)  # kept open: each holds its place
+print(" ".join(codes))
+PY
+)
+    n101=$(echo "$got" | tr ' ' '\n' | grep -c '^101$')
+    n503=$(echo "$got" | tr ' ' '\n' | grep -c '^503$')
+    [ "$n101" = 2 ] && [ "$n503" = 6 ] && result OK threads-per-addr-limit-shared ||
+        result FAIL threads-per-addr-limit-shared "statuses: $got"
+fi
+
 # --- floods --------------------------------------------------------------------
 secs=4
 port=$(free_port)

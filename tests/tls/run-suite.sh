@@ -195,6 +195,36 @@ if start reload "$server" --port 0 --tls-cert "$c/live.pem" --tls-key "$c/live.k
     cat_case reload-new-certificate 0 '^two$' --cafile "$c/other_ca.pem" "wss://127.0.0.1:$port_reload/"
     cat_case reload-old-ca-refused 5 'verification failed' --cafile "$c/ca.pem" "wss://127.0.0.1:$port_reload/"
 fi
+# --threads: a context per loop (wsx_tls_clone), sharing ticket keys, so a
+# session resumes on whichever loop the kernel hands the connection to;
+# SIGHUP reloads every loop's context on its own thread.
+cp "$c/srv.pem" "$c/live2.pem" && cp "$c/srv.key" "$c/live2.key"
+if start threads "$server" --port 0 --threads 2 --tls-cert "$c/live2.pem" --tls-key "$c/live2.key"; then
+    port_threads=$port
+    for i in 1 2 3 4 5 6; do
+        cat_case "threads-echo-$i" 0 '^two$' --cafile "$c/ca.pem" "wss://localhost:$port_threads/"
+    done
+    { sleep 1; } | timeout -k 2 10 openssl s_client -connect "127.0.0.1:$port_threads" -CAfile "$c/ca.pem" \
+        -servername localhost -sess_out "$c/threads.sess" >"$logs/threads-sess.out" 2>&1
+    reused=0
+    for i in 1 2 3 4 5 6 7 8; do
+        { sleep 0.3; } | timeout -k 2 10 openssl s_client -connect "127.0.0.1:$port_threads" -CAfile "$c/ca.pem" \
+            -servername localhost -sess_in "$c/threads.sess" >"$logs/threads-resume.out" 2>&1
+        grep -q '^Reused, TLSv1.3' "$logs/threads-resume.out" && reused=$((reused + 1))
+    done
+    [ "$reused" -eq 8 ] && result OK threads-tickets-resume-on-every-loop ||
+        result FAIL threads-tickets-resume-on-every-loop "$reused of 8 resumed"
+    cp "$c/stranger.pem" "$c/live2.pem" && cp "$c/stranger.key" "$c/live2.key"
+    kill -HUP "$pid_threads"
+    for _ in $(seq 50); do grep -q 'certificates reloaded (loop 1)' "$logs/threads.err" && break; sleep 0.1; done
+    grep -q 'SIGHUP: certificates reloaded$' "$logs/threads.err" &&
+        grep -q 'SIGHUP: certificates reloaded (loop 1)$' "$logs/threads.err" &&
+        result OK threads-reload-every-loop ||
+        result FAIL threads-reload-every-loop "$(grep SIGHUP "$logs/threads.err" | tr '\n' ' ')"
+    for i in 1 2 3 4; do
+        cat_case "threads-reloaded-$i" 0 '^two$' --cafile "$c/other_ca.pem" "wss://127.0.0.1:$port_threads/"
+    done
+fi
 if peer_server pyserver "$py" "$here/tls_peers.py" server "$c/srv.pem" "$c/srv.key"; then
     cat_case cat-python-server 0 '^two$' --cafile "$c/ca.pem" "wss://localhost:$port/"
 fi
