@@ -12,6 +12,19 @@
  *
  * Thread safety: wsx keeps no global mutable state. A connection must be
  * used by one thread at a time; different connections are independent.
+ *
+ * Build options for firmware short of flash (defined when compiling the
+ * core, lib/core; the API stays the same, what they remove never runs):
+ *   -DWSX_NO_MALLOC   no default allocator: wsx_config.alloc must be set
+ *   -DWSX_NO_METRICS  no metrics hooks: wsx_config.metrics is ignored
+ *   -DWSX_NO_HTTP     no plain HTTP past on_http (wsx_http.h): on_http is
+ *                     never called, a request that is not an upgrade gets
+ *                     426; request bodies, held requests, streamed
+ *                     responses and SSE are not built
+ *   -DWSX_NO_SENDV    no gather write: wsx_callbacks.sendv is never
+ *                     called, every byte goes through the queue and send
+ * The rate, fragment and origin guards need no option: they are linked
+ * only when wsx_config.guards is set (wsx_guards()).
  */
 #ifndef WSX_H
 #define WSX_H
@@ -611,7 +624,8 @@ typedef struct wsx_callbacks {
                         wsx_handshake_reply *reply, void *user);
     /* Server: a request that is not a WebSocket upgrade. Answer it with
      * wsx_http_respond(), or return without answering for the default
-     * (426 Upgrade Required). */
+     * (426 Upgrade Required). Never called in a core built with
+     * -DWSX_NO_HTTP. */
     void (*on_http)(wsx_conn *c, const wsx_http_request *req, void *user);
     void (*on_open)(wsx_conn *c, void *user);
     /* A whole message (not in streaming mode). data is valid only during
@@ -648,8 +662,8 @@ typedef struct wsx_callbacks {
      * caller's buffer, so that the payload is not copied into the queue;
      * only what the transport does not take is queued (and sent later
      * through send). Like send, it may run inside wsx_send and friends.
-     * NULL: every byte goes through the queue. wsx_loop sets it.
-     * Appended last: the struct grows only at its end. */
+     * NULL: every byte goes through the queue (also in a core built
+     * with -DWSX_NO_SENDV). wsx_loop sets it. Appended last: the struct grows only at its end. */
     long (*sendv)(wsx_conn *c, const wsx_iovec *iov, int n, void *user);
 } wsx_callbacks;
 

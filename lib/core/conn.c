@@ -329,9 +329,11 @@ size_t wsx__consume(wsx_conn *c, uint8_t *buf, size_t len)
         case WSX_RD_PAYLOAD:
             n = wsx__read_frames(c, buf + off, len - off);
             break;
+#ifndef WSX_NO_HTTP
         case WSX_RD_BODY:
             n = wsx__read_body(c, buf + off, len - off);
             break;
+#endif
         case WSX_RD_PENDING:
             n = WSX_EPROTO; /* RFC 6455 §4.1: the client waits for 101 */
             break;
@@ -443,6 +445,7 @@ static uint64_t tick_open(wsx_conn *c, uint64_t now, bool idle)
     return next;
 }
 
+#ifndef WSX_NO_HTTP
 /* A held or streaming HTTP exchange (wsx_http.h): the peer is silent by
  * design, so the heartbeat and the idle timeout count our own silence. */
 static uint64_t tick_http(wsx_conn *c, uint64_t now)
@@ -470,6 +473,7 @@ static uint64_t tick_http(wsx_conn *c, uint64_t now)
     }
     return next;
 }
+#endif
 
 uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
 {
@@ -492,8 +496,10 @@ uint64_t wsx_conn_tick(wsx_conn *c, uint64_t now)
     }
     if (c->state == WSX_STATE_OPEN)
         next = tick_open(c, now, idle);
+#ifndef WSX_NO_HTTP
     else if (c->state == WSX_STATE_HTTP)
         next = tick_http(c, now);
+#endif
     if (c->guard)
         next = earliest(next, cfg->guards->tick(c, now));
     /* Also when the idle timeout closed just now. */

@@ -88,19 +88,16 @@ static int negotiate_extension(wsx_conn *c, const wsx_http_request *req,
 }
 
 /* The answer to an upgrade request once it is decided: status 0 is the
- * 101 (extension and subprotocol agreed here), else a refusal. */
-static int server_answer(wsx_conn *c, const wsx_http_request *req, int status,
+ * 101 (extension and subprotocol agreed here), else a refusal. key is
+ * the request's checked Sec-WebSocket-Key. */
+static int server_answer(wsx_conn *c, const wsx_http_request *req,
+                         const char *key, size_t key_len, int status,
                          const wsx_handshake_reply *reply)
 {
-    const char *key;
-    size_t key_len;
     if (status)
         return wsx__reject(c, status, reply, WSX_EHANDSHAKE);
-    int r = wsx_http_check_upgrade(req, &key, &key_len);
-    if (r < 0)
-        return r;
     char ext[160];
-    r = negotiate_extension(c, req, ext, sizeof ext);
+    int r = negotiate_extension(c, req, ext, sizeof ext);
     if (r < 0)
         return r;
     /* RFC 6455 §4.2.2: the chosen subprotocol must be one the client
@@ -133,12 +130,13 @@ static int server_answer(wsx_conn *c, const wsx_http_request *req, int status,
 static int server_handshake(wsx_conn *c, const wsx_http_request *req,
                             const uint8_t *raw, size_t raw_len)
 {
-    const wsx_callbacks *cb = c->cb;
     const char *key;
     size_t key_len;
     int r = wsx_http_check_upgrade(req, &key, &key_len);
-    if (r == WSX_EHANDSHAKE && cb->on_http)
+#ifndef WSX_NO_HTTP
+    if (r == WSX_EHANDSHAKE && c->cb->on_http)
         return wsx__http_request(c, req, raw, raw_len);
+#endif
     if (r < 0)
         return r;
     if (c->cfg->guards && !c->cfg->guards->origin_ok(c, req))
@@ -149,7 +147,7 @@ static int server_handshake(wsx_conn *c, const wsx_http_request *req,
     if (status < 0)
         return status;
     if (status != WSX_HANDSHAKE_PENDING)
-        return server_answer(c, req, status, &reply);
+        return server_answer(c, req, key, key_len, status, &reply);
     /* The request stays, alone, in c->in until the decision: it is
      * parsed again then. */
     if (raw != c->in.p) {
@@ -170,6 +168,8 @@ static int decide(wsx_conn *c, int status, const wsx_handshake_reply *reply)
     wsx_header hdrs[WSX_MAX_HEADERS];
     wsx_http_request req;
     wsx_handshake_reply none = {NULL, NULL, NULL, 0};
+    const char *key;
+    size_t key_len;
     if (c->err)
         return c->err;
     if (c->cfg->role != WSX_SERVER || c->state != WSX_STATE_HANDSHAKE ||
@@ -180,8 +180,9 @@ static int decide(wsx_conn *c, int status, const wsx_handshake_reply *reply)
     if (status) {
         r = wsx__reject(c, status, reply, WSX_EHANDSHAKE);
     } else if (wsx_http_parse_request(&req, hdrs, WSX_MAX_HEADERS, c->in.p,
-                                      c->in.len) > 0) {
-        r = server_answer(c, &req, 0, reply ? reply : &none);
+                                      c->in.len) > 0 &&
+               (r = wsx_http_check_upgrade(&req, &key, &key_len)) == 0) {
+        r = server_answer(c, &req, key, key_len, 0, reply ? reply : &none);
     }
     if (r < 0 && r != WSX__EGONE)
         wsx__fail(c, r);

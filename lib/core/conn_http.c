@@ -4,6 +4,8 @@
 #include "conn.h"
 #include "wsx_http.h"
 
+#ifndef WSX_NO_HTTP /* firmware without on_http (see wsx.h) */
+
 #include <string.h>
 
 /* The body's length from Content-Length (RFC 9110 §8.6: 1*DIGIT), or the
@@ -224,3 +226,4 @@ int wsx_http_stream_end(wsx_conn *c)
     wsx__closed(c, WSX_CLOSE_NORMAL, NULL, 0, true, false, 0);
     return wsx__leave(c, 0);
 }
+#endif

@@ -75,7 +75,13 @@ static int send_gather(wsx_conn *c, const uint8_t *a, size_t an,
 /* Whether n bytes of payload go out through the gather write. */
 static bool gather(const wsx_conn *c, size_t n)
 {
+#ifdef WSX_NO_SENDV /* firmware: no gather write (see wsx.h) */
+    (void)c;
+    (void)n;
+    return false;
+#else
     return n >= WSX_SENDV_MIN && c->cb->sendv && c->cb->send;
+#endif
 }
 
 /* Bytes that may go to the transport at once because nothing is queued

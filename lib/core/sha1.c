@@ -3,7 +3,7 @@
  * for anything that needs collision resistance. */
 #include <string.h>
 
-#include "wsx.h"
+#include "sha1.h"
 
 static uint32_t rol32(uint32_t x, unsigned n)
 {
@@ -70,33 +70,69 @@ static inline uint32_t schedule(uint32_t w[16], int t)
     return w[t & 15];
 }
 
-static void sha1_block(uint32_t h[5], const uint8_t *blk)
+void wsx__sha1_blocks_portable(uint32_t h[5], const uint8_t *p, size_t n)
 {
-    uint32_t w[16];
-    for (int t = 0; t < 16; t++)
-        w[t] = load_be32(blk + 4 * t);
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    SHA1_STEP(SHA1_CH, 0x5a827999u, 0)
-    SHA1_STEP(SHA1_PARITY, 0x6ed9eba1u, 20)
-    SHA1_STEP(SHA1_MAJ, 0x8f1bbcdcu, 40)
-    SHA1_STEP(SHA1_PARITY, 0xca62c1d6u, 60)
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
+    for (; n; n--, p += 64) {
+        uint32_t w[16];
+        for (int t = 0; t < 16; t++)
+            w[t] = load_be32(p + 4 * t);
+        uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+        SHA1_STEP(SHA1_CH, 0x5a827999u, 0)
+        SHA1_STEP(SHA1_PARITY, 0x6ed9eba1u, 20)
+        SHA1_STEP(SHA1_MAJ, 0x8f1bbcdcu, 40)
+        SHA1_STEP(SHA1_PARITY, 0xca62c1d6u, 60)
+        h[0] += a;
+        h[1] += b;
+        h[2] += c;
+        h[3] += d;
+        h[4] += e;
+    }
 }
+
+/* What wsx_sha1_update runs: SHA-NI where the CPU has it. */
+static void blocks_auto(uint32_t h[5], const uint8_t *p, size_t n)
+{
+#ifdef WSX_SHA1_SHANI
+    if (wsx__sha1_shani_usable()) {
+        wsx__sha1_blocks_shani(h, p, n);
+        return;
+    }
+#endif
+    wsx__sha1_blocks_portable(h, p, n);
+}
+
+/* SHA-NI goes last so that a CPU without it can be given one entry less. */
+static const wsx_sha1_variant sha1_table[] = {
+    {"portable", wsx__sha1_blocks_portable},
+    {"auto", blocks_auto},
+#ifdef WSX_SHA1_SHANI
+    {"shani", wsx__sha1_blocks_shani},
+#endif
+};
+
+size_t wsx__sha1_variants(const wsx_sha1_variant **v)
+{
+    size_t n = sizeof sha1_table / sizeof sha1_table[0];
+    *v = sha1_table;
+#ifdef WSX_SHA1_SHANI
+    if (!wsx__sha1_shani_usable())
+        n--;
+#endif
+    return n;
+}
+
+static const uint32_t sha1_iv[5] = {0x67452301, 0xefcdab89, 0x98badcfe,
+                                    0x10325476, 0xc3d2e1f0};
 
 void wsx_sha1_init(wsx_sha1 *s)
 {
-    static const uint32_t iv[5] = {0x67452301, 0xefcdab89, 0x98badcfe,
-                                   0x10325476, 0xc3d2e1f0};
-    memcpy(s->h, iv, sizeof iv);
+    memcpy(s->h, sha1_iv, sizeof sha1_iv);
     s->total = 0;
     s->used = 0;
 }
 
-void wsx_sha1_update(wsx_sha1 *s, const void *data, size_t len)
+void wsx__sha1_update_with(wsx_sha1 *s, const void *data, size_t len,
+                           wsx_sha1_blocks_fn blocks)
 {
     const uint8_t *p = data;
     s->total += len;
@@ -108,26 +144,54 @@ void wsx_sha1_update(wsx_sha1 *s, const void *data, size_t len)
         len -= n;
         if (s->used < 64)
             return;
-        sha1_block(s->h, s->block);
+        blocks(s->h, s->block, 1);
         s->used = 0;
     }
-    for (; len >= 64; p += 64, len -= 64)
-        sha1_block(s->h, p);
+    blocks(s->h, p, len / 64);
+    p += len / 64 * 64;
+    len %= 64;
     memcpy(s->block, p, len);
     s->used = len;
 }
 
+void wsx_sha1_update(wsx_sha1 *s, const void *data, size_t len)
+{
+    wsx__sha1_update_with(s, data, len, blocks_auto);
+}
+
+/* FIPS 180-4 §5.1.1: a 1 bit, zeros to 56 mod 64, the bit length. Writes
+ * the padding for a message of total bytes whose last used bytes are at
+ * the start of a block; returns the bytes it wrote there (9 to 72). */
+static size_t sha1_pad(uint8_t *p, size_t used, uint64_t total)
+{
+    uint64_t bits = total * 8;
+    size_t padlen = (used < 56 ? 56 : 120) - used;
+    p[0] = 0x80;
+    memset(p + 1, 0, padlen - 1);
+    for (int i = 0; i < 8; i++)
+        p[padlen + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
+    return padlen + 8;
+}
+
+static void sha1_out(const uint32_t h[5], uint8_t digest[20])
+{
+    for (int i = 0; i < 5; i++)
+        store_be32(digest + 4 * i, h[i]);
+}
+
+void wsx__sha1_final_with(wsx_sha1 *s, uint8_t digest[20],
+                          wsx_sha1_blocks_fn blocks)
+{
+    uint8_t pad[128];
+    memcpy(pad, s->block, s->used);
+    size_t n = s->used + sha1_pad(pad + s->used, s->used, s->total);
+    blocks(s->h, pad, n / 64);
+    sha1_out(s->h, digest);
+}
+
 void wsx_sha1_final(wsx_sha1 *s, uint8_t digest[20])
 {
-    /* FIPS 180-4 §5.1.1: a 1 bit, zeros to 56 mod 64, the bit length. */
-    uint64_t bits = s->total * 8;
-    uint8_t pad[72] = {0x80};
-    size_t padlen = (s->used < 56 ? 56 : 120) - s->used;
-    for (int i = 0; i < 8; i++)
-        pad[padlen + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
-    wsx_sha1_update(s, pad, padlen + 8);
-    for (int i = 0; i < 5; i++)
-        store_be32(digest + 4 * i, s->h[i]);
+    wsx__sha1_final_with(s, digest, blocks_auto);
 }
 
 void wsx_accept_key(char out[WSX_ACCEPT_KEY_LEN + 1], const char *key,
@@ -138,8 +202,20 @@ void wsx_accept_key(char out[WSX_ACCEPT_KEY_LEN + 1], const char *key,
     uint8_t digest[20];
     wsx_sha1 s;
     wsx_sha1_init(&s);
-    wsx_sha1_update(&s, key, key_len);
-    wsx_sha1_update(&s, guid, sizeof guid - 1);
-    wsx_sha1_final(&s, digest);
+    if (key_len <= 64 - (sizeof guid - 1)) {
+        /* A real key (24 characters): key, GUID and padding are the two
+         * blocks, hashed in one call without the buffering of update. */
+        uint8_t msg[128];
+        memcpy(msg, key, key_len);
+        memcpy(msg + key_len, guid, sizeof guid - 1);
+        size_t n = key_len + sizeof guid - 1;
+        n += sha1_pad(msg + n, n, n);
+        blocks_auto(s.h, msg, n / 64);
+        sha1_out(s.h, digest);
+    } else {
+        wsx_sha1_update(&s, key, key_len);
+        wsx_sha1_update(&s, guid, sizeof guid - 1);
+        wsx_sha1_final(&s, digest);
+    }
     wsx_base64_encode(out, digest, sizeof digest);
 }

@@ -4,6 +4,8 @@
 #include "conn.h"
 #include "wsx_http.h"
 
+#ifndef WSX_NO_HTTP /* firmware without on_http (see wsx.h) */
+
 #include <string.h>
 
 /* The spec's comment line: ignored by the client, enough for proxies. */
@@ -102,3 +104,4 @@ const char *wsx_sse_last_event_id(const wsx_http_request *req, size_t *len)
     *len = h ? h->value_len : 0;
     return h ? h->value : NULL;
 }
+#endif

@@ -7,17 +7,25 @@
 # both loads cancel out. SERVER: wsx (default), wslay, lws.
 #   sh tests/bench/callgrind.sh build/perf wsx
 # Env: CONNS (10), INFLIGHT (1), SIZE (16), N1 (2000), N2 (22000), ARGS
-# (more server options, e.g. ARGS=--metrics).
+# (more server options, e.g. ARGS=--metrics), PORT (19600; +1 per server),
+# HANDSHAKES=1 (per opening and closing handshake instead: wsx-load
+# --handshakes, N1 500, N2 5500).
 set -u
 build=${1:-build}
 shift 2>/dev/null
 servers=${*:-wsx}
 conns=${CONNS:-10} inflight=${INFLIGHT:-1} size=${SIZE:-16}
-n1=${N1:-2000} n2=${N2:-22000}
+mode= unit=message
+if [ "${HANDSHAKES:-0}" = 1 ]; then
+    mode=--handshakes unit=handshake
+    n1=${N1:-500} n2=${N2:-5500}
+else
+    n1=${N1:-2000} n2=${N2:-22000}
+fi
 load=$build/examples/wsx-load
 out=$build/bench/callgrind
 mkdir -p "$out"
-port=19600
+port=${PORT:-19600}
 for s in $servers; do
     case $s in
     wsx) bin=$build/examples/echo_server ;;
@@ -38,7 +46,7 @@ for s in $servers; do
     ir() { # messages -> instructions of the server for one load of them
         callgrind_control -z $pid >/dev/null 2>&1
         "$load" --conns "$conns" --inflight "$inflight" --size "$size" \
-            --count "$1" --duration 600 "$url" >/dev/null || exit 1
+            $mode --count "$1" --duration 600 "$url" >/dev/null || exit 1
         callgrind_control -d $pid >/dev/null 2>&1
         f=$(ls -t "$out/$s.$pid".* | head -1)
         sed -n 's/^summary: *//p; s/^totals: *//p' "$f" | head -1 | cut -d' ' -f1
@@ -46,5 +54,5 @@ for s in $servers; do
     a=$(ir "$n1") b=$(ir "$n2")
     kill $pid
     wait $pid 2>/dev/null
-    echo "$s conns=$conns inflight=$inflight size=$size: $(( (b - a) / (n2 - n1) )) instructions per message ($a for $n1, $b for $n2)"
+    echo "$s conns=$conns inflight=$inflight size=$size: $(( (b - a) / (n2 - n1) )) instructions per $unit ($a for $n1, $b for $n2)"
 done

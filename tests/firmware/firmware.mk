@@ -2,8 +2,10 @@
 # and run by `make cross` (included from the Makefile). Three builds of
 # the core and permessage-deflate, each an archive so that the linker
 # takes only what an image uses:
-#   fw      -DWSX_NO_MALLOC -DWSX_NO_METRICS: what firmware ships (echo
-#           images, fw tests); the metrics hooks cost 1 KiB of .text
+#   fw      -DWSX_NO_MALLOC -DWSX_NO_METRICS -DWSX_NO_HTTP -DWSX_NO_SENDV:
+#           what firmware ships (echo images, fw tests); the metrics hooks
+#           cost 1 KiB of .text, on_http's request bodies and streams and
+#           the gather write 1 KiB together (include/wsx.h lists them)
 #   unit    with malloc: the portable unit tests of tests/unit, unchanged
 #   strict  fw plus -mno-unaligned-access: every access the C code makes
 #           through a misaligned word pointer faults under UNALIGN_TRP
@@ -14,7 +16,7 @@ FW_DIR    := tests/firmware
 FW_CFLAGS  = $(WARN) -Os -g $(FW_ARCH) -ffunction-sections -fdata-sections \
              -Iinclude -Ilib/core -Ilib/deflate -Itests/unit -I$(FW_DIR)
 FW_LDFLAGS = $(FW_ARCH) -nostartfiles -T $(FW_DIR)/mps2-an386.ld -Wl,--gc-sections
-FW_VAR_fw     := -DWSX_NO_MALLOC -DWSX_NO_METRICS
+FW_VAR_fw     := -DWSX_NO_MALLOC -DWSX_NO_METRICS -DWSX_NO_HTTP -DWSX_NO_SENDV
 FW_VAR_unit   :=
 FW_VAR_strict := -DWSX_NO_MALLOC -mno-unaligned-access
 FW_HARNESS := startup fw_sys

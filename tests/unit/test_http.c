@@ -4,6 +4,8 @@
  * bytes, overflow behaviour and round trips through the parsers. */
 #include "test.h"
 
+#include "http_chars.h"
+
 #define MAXH 16
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="
 #define ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
@@ -654,10 +656,64 @@ static void test_round_trip(void)
     }
 }
 
+/* Every byte value inside a field name and inside a field value: the
+ * parser's class table agrees with http_chars.h's definitions (a tchar
+ * or the ':' that ends the name; field-content), both for the parse and
+ * for the upgrade check that follows. */
+static void test_field_bytes(void)
+{
+    for (int b = 0; b < 256; b++) {
+        char in[256];
+        wsx_header h[MAXH];
+        wsx_http_request req;
+        int n = snprintf(in, sizeof in, RL HOST "X-A%cB: v\r\n" UPG CONN SKEY VER
+                         "\r\n", b);
+        int r = wsx_http_parse_request(&req, h, MAXH, (const uint8_t *)in,
+                                       (size_t)n);
+        bool name_ok = wsx_http_is_tchar((uint8_t)b) || b == ':';
+        CHECK_EQ(r, name_ok ? n : WSX_EHTTP);
+        if (r > 0) {
+            CHECK_EQ(h[1].name_len, b == ':' ? 3u : 5u);
+            CHECK_EQ(wsx_http_check_upgrade(&req, NULL, NULL), 0);
+        }
+        n = snprintf(in, sizeof in, RL HOST "X-V: a%cb\r\n" UPG CONN SKEY VER
+                     "\r\n", b);
+        r = wsx_http_parse_request(&req, h, MAXH, (const uint8_t *)in,
+                                   (size_t)n);
+        CHECK_EQ(r, wsx_http_is_field((uint8_t)b) ? n : WSX_EHTTP);
+        if (r > 0) {
+            CHECK_EQ(h[1].value_len, 3u);
+            CHECK_EQ(wsx_http_check_upgrade(&req, NULL, NULL), 0);
+        }
+    }
+}
+
+/* Content-Length digits (printed with 32-bit divisions only) against
+ * printf, at the edges of every 16- and 32-bit piece. */
+static void test_content_length(void)
+{
+    static const uint64_t v[] = {0, 7, 9, 10, 65535, 65536, 655359, 4294967295u,
+                                 4294967296u, 4294967305u, 42949672959ull,
+                                 10000000000000000000ull, 18446744073709551614ull};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        if (v[i] >= (uint64_t)WSX_HTTP_UNTIL_CLOSE)
+            continue;
+        char out[512], want[64];
+        int n = wsx_http_build_response(out, sizeof out, 200, NULL, NULL,
+                                        (size_t)v[i]);
+        CHECK(n > 0);
+        snprintf(want, sizeof want, "\r\nContent-Length: %llu\r\n",
+                 (unsigned long long)v[i]);
+        CHECK(n > 0 && strstr(out, want) != NULL);
+    }
+}
+
 int main(void)
 {
     RUN(test_request_cases);
     RUN(test_request_fields);
+    RUN(test_field_bytes);
+    RUN(test_content_length);
     RUN(test_response_cases);
     RUN(test_list_next);
     RUN(test_find_and_tokens);
