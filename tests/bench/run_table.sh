@@ -9,6 +9,7 @@
 # the user + system time the server used, from /proc/PID/stat), which the
 # other load on a shared machine disturbs less.
 #   RUNS=3 SECS=3 sh tests/bench/run_table.sh build
+#   COLS="a e" SERVERS="wsx uws" RUNS=7 sh tests/bench/run_table.sh build
 set -u
 build=${1:-build}
 runs=${RUNS:-3}
@@ -33,8 +34,17 @@ if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge
     pin_srv="taskset -c 0" pin_load="taskset -c 1"
 fi
 
+# The peers are bare echo servers: echo_server's example guards (message
+# and byte rates per connection, a connection cap: cli_guards_echo) are
+# lifted so that they throttle no column, as the peers have none.
+wsx_args=${WSX_ARGS:---message-rate 0 --byte-rate 0 --control-rate 0 --max-conns 0}
+
+# COLS="a e": only those columns; SERVERS="wsx uws": only those servers.
+cols=" ${COLS:-a b c d e f} "
+want() { case $cols in *" $1 "*) return 0 ;; esac; return 1; }
+
 servers=""
-for s in wsx wslay lws uws; do
+for s in ${SERVERS:-wsx wslay lws uws}; do
     case $s in
     wsx) bin=$build/examples/echo_server ;;
     *) bin=$build/bench/echo_$s ;;
@@ -47,7 +57,8 @@ srv_pid=
 start_server() { # name
     port=$((port + 1))
     case $1 in
-    wsx) $pin_srv "$build/examples/echo_server" --host 127.0.0.1 --port $port 2>/dev/null & ;;
+    wsx) # shellcheck disable=SC2086 # WSX_ARGS splits on purpose
+        $pin_srv "$build/examples/echo_server" --host 127.0.0.1 --port $port $wsx_args 2>/dev/null & ;;
     *) $pin_srv "$build/bench/echo_$1" --host 127.0.0.1 --port $port 2>/dev/null & ;;
     esac
     srv_pid=$!
@@ -101,12 +112,13 @@ for r in $(seq 1 "$runs"); do
     for s in $servers; do
         start_server "$s" || continue
         w="--warmup 0.5 --duration $secs"
-        measure "$s" "$r" a msgs_per_s --conns 100 --inflight 1 --size 16 $w
-        measure "$s" "$r" b msgs_per_s --conns 100 --inflight 16 --size 16 $w
-        measure "$s" "$r" c mb_per_s --conns 10 --inflight 1 --size 65536 $w
-        measure "$s" "$r" d mb_per_s --conns 1 --inflight 1 --size 1048576 $w
-        measure "$s" "$r" e handshakes_per_s --conns 50 --handshakes $w
+        want a && measure "$s" "$r" a msgs_per_s --conns 100 --inflight 1 --size 16 $w
+        want b && measure "$s" "$r" b msgs_per_s --conns 100 --inflight 16 --size 16 $w
+        want c && measure "$s" "$r" c mb_per_s --conns 10 --inflight 1 --size 65536 $w
+        want d && measure "$s" "$r" d mb_per_s --conns 1 --inflight 1 --size 1048576 $w
+        want e && measure "$s" "$r" e handshakes_per_s --conns 50 --handshakes $w
         stop_server
+        want f || continue
         # A fresh server for f: memory freed by the runs above would be
         # reused without growing RSS.
         start_server "$s" || continue
