@@ -82,7 +82,7 @@ static void reload_clone(wsx_loop *l, void *arg)
     cli_tls *t = arg;
     for (int i = 1; i < t->w->n; i++)
         if (t->w->loops[i] == l)
-            reload(t->loop_ctx[i], i);
+            reload(t->w->stream_ctx[i], i);
 }
 
 static void on_hup(wsx_watch *w, int fd, unsigned events, void *user)
@@ -104,20 +104,20 @@ void cli_tls_workers(const char *prog, cli_tls *t, cli_workers *w)
 {
     char why[512];
     t->w = w;
-    t->loop_ctx[0] = t->ctx;
     for (int i = 1; i < w->n; i++) {
-        if (wsx_tls_clone(t->ctx, &t->loop_ctx[i], why, sizeof why) < 0) {
+        wsx_tls *clone;
+        if (wsx_tls_clone(t->ctx, &clone, why, sizeof why) < 0) {
             fprintf(stderr, "%s: TLS: %s\n", prog, why);
             exit(CLI_EXIT_FAIL);
         }
-        w->stream_ctx[i] = t->loop_ctx[i];
+        w->stream_ctx[i] = clone;
     }
 }
 
 void cli_tls_free(cli_tls *t)
 {
     for (int i = 1; t->w && i < t->w->n; i++)
-        wsx_tls_free(t->loop_ctx[i]);
+        wsx_tls_free(t->w->stream_ctx[i]);
     wsx_tls_free(t->ctx);
 }
 

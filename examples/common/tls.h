@@ -15,9 +15,8 @@ typedef struct cli_tls {
     const char *cafile;     /* client: CAs to trust; NULL: the system's */
     bool insecure;          /* client: no certificate check (tests only) */
     wsx_tls *ctx;           /* made by cli_tls_listen / cli_tls_connect */
-    wsx_tls *loop_ctx[CLI_THREADS_MAX]; /* server, --threads: loop i's
-                                           (0: ctx), cli_tls_workers */
-    cli_workers *w;         /* those loops */
+    cli_workers *w;         /* server, --threads: the loops whose
+                               stream_ctx[1..] are clones of ctx */
 } cli_tls;
 
 /* Usage lines for the options of each role. */

@@ -5,6 +5,7 @@
  * codes, and deflate -> inflate round trips at every level and window. */
 #include "dfl_tables.h"
 #include "huff_encode.h"
+#include "deflate_bits.h"
 #include "test.h"
 #include "wsx_deflate.h"
 
@@ -93,50 +94,13 @@ static int inflate_split(const uint8_t *in, size_t n, int wbits, int split,
     return r;
 }
 
-/* A bit writer for hand-made streams: put() packs from the least
- * significant bit, code() sends a Huffman code from its top bit. */
-typedef struct bw {
-    uint8_t b[8192];
-    size_t n;
-    unsigned bit;
-} bw;
-
-static void put(bw *w, uint32_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++, v >>= 1) {
-        if (!w->bit)
-            w->b[w->n++] = 0;
-        w->b[w->n - 1] |= (uint8_t)((v & 1u) << w->bit);
-        w->bit = (w->bit + 1) & 7;
-    }
-}
-
-static void code(bw *w, uint32_t c, unsigned len)
-{
-    while (len--)
-        put(w, (c >> len) & 1u, 1);
-}
-
-/* Fixed code (RFC 1951 §3.2.6) of a literal/length symbol. */
-static void fixed_sym(bw *w, unsigned sym)
-{
-    if (sym < 144)
-        code(w, 0x30 + sym, 8);
-    else if (sym < 256)
-        code(w, 0x190 + sym - 144, 9);
-    else if (sym < 280)
-        code(w, sym - 256, 7);
-    else
-        code(w, 0xc0 + sym - 280, 8);
-}
-
 /* A match in a fixed block: length 3..10 (symbols 257..264, no extra
  * bits) and any distance 1..32768. */
-static void fixed_match(bw *w, unsigned len, unsigned dist)
+static void fixed_match(bits_out *w, unsigned len, unsigned dist)
 {
     fixed_sym(w, 257 + len - 3);
     unsigned dc = wsx__dfl_dist_code(dist);
-    code(w, dc, 5);
+    put_code(w, dc, 5);
     put(w, dist - wsx__dfl_dist_base[dc], wsx__dfl_dist_extra[dc]);
 }
 
@@ -156,7 +120,7 @@ static void canon(const uint8_t *lens, unsigned n, uint16_t *codes)
 
 /* A dynamic block header: clen[19] by symbol, then `seq` code-length
  * symbols (value; repeat symbols take their extra bits from ext[]). */
-static void dyn_header(bw *w, bool final, unsigned nlen, unsigned ndist,
+static void dyn_header(bits_out *w, bool final, unsigned nlen, unsigned ndist,
                        const uint8_t clen[19], const uint8_t *seq,
                        const uint8_t *ext, size_t nseq)
 {
@@ -170,7 +134,7 @@ static void dyn_header(bw *w, bool final, unsigned nlen, unsigned ndist,
     for (unsigned i = 0; i < 19; i++)
         put(w, clen[wsx__dfl_clen_order[i]], 3);
     for (size_t i = 0; i < nseq; i++) {
-        code(w, cc[seq[i]], clen[seq[i]]);
+        put_code(w, cc[seq[i]], clen[seq[i]]);
         if (seq[i] >= 16)
             put(w, ext[i], seq[i] == 16 ? 2 : seq[i] == 17 ? 3 : 7);
     }
@@ -182,7 +146,7 @@ static const uint8_t flat_clen[19] = {4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
 
 /* A dynamic block with the given literal/length and distance lengths,
  * sent with the flat code-length code. */
-static void dyn_block(bw *w, bool final, const uint8_t *llen, unsigned nlen,
+static void dyn_block(bits_out *w, bool final, const uint8_t *llen, unsigned nlen,
                       const uint8_t *dlen, unsigned ndist)
 {
     uint8_t seq[320] = {0}, ext[320] = {0};
@@ -267,62 +231,62 @@ static void test_known(void)
 
 /* ---- corrupt streams ------------------------------------------------- */
 
-typedef void (*build_fn)(bw *w);
+typedef void (*build_fn)(bits_out *w);
 
-static void bad_btype(bw *w)
+static void bad_btype(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 3, 2);
 }
-static void bad_nlen(bw *w)
+static void bad_nlen(bits_out *w)
 {
     static const uint8_t b[] = {0x01, 0x05, 0x00, 0xfa, 0xfe, 'H', 'e', 'l', 'l', 'o'};
-    memcpy(w->b, b, sizeof b);
-    w->n = sizeof b;
+    for (size_t i = 0; i < sizeof b; i++)
+        put(w, b[i], 8);
 }
-static void bad_lit286(bw *w)
+static void bad_lit286(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 1, 2);
     fixed_sym(w, 'a');
     fixed_sym(w, 286);
 }
-static void bad_lit287(bw *w)
+static void bad_lit287(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 1, 2);
     fixed_sym(w, 287);
 }
-static void bad_dist30(bw *w)
+static void bad_dist30(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 1, 2);
     fixed_sym(w, 'a');
     fixed_sym(w, 257);
-    code(w, 30, 5);
+    put_code(w, 30, 5);
 }
-static void bad_dist31(bw *w)
+static void bad_dist31(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 1, 2);
     fixed_sym(w, 'a');
     fixed_sym(w, 257);
-    code(w, 31, 5);
+    put_code(w, 31, 5);
 }
-static void bad_before_start(bw *w)
+static void bad_before_start(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 1, 2);
     fixed_sym(w, 'a');
     fixed_match(w, 3, 2); /* only one byte of output so far */
 }
-static void bad_first_match(bw *w)
+static void bad_first_match(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 1, 2);
     fixed_match(w, 3, 1);
 }
-static void bad_hlit(bw *w)
+static void bad_hlit(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 2, 2);
@@ -330,7 +294,7 @@ static void bad_hlit(bw *w)
     put(w, 0, 5);
     put(w, 0, 4);
 }
-static void bad_hdist(bw *w)
+static void bad_hdist(bits_out *w)
 {
     put(w, 1, 1);
     put(w, 2, 2);
@@ -338,41 +302,41 @@ static void bad_hdist(bw *w)
     put(w, 31 - 1, 5);
     put(w, 0, 4);
 }
-static void bad_clen_over(bw *w)
+static void bad_clen_over(bits_out *w)
 {
     uint8_t clen[19] = {0};
     clen[0] = clen[8] = clen[16] = 1; /* three codes of one bit */
     dyn_header(w, true, 257, 1, clen, NULL, NULL, 0);
     put(w, 0, 16);
 }
-static void bad_clen_incomplete(bw *w)
+static void bad_clen_incomplete(bits_out *w)
 {
     uint8_t clen[19] = {0};
     clen[8] = 2;
     dyn_header(w, true, 257, 1, clen, NULL, NULL, 0);
     put(w, 0, 16);
 }
-static void bad_clen_empty(bw *w)
+static void bad_clen_empty(bits_out *w)
 {
     uint8_t clen[19] = {0};
     dyn_header(w, true, 257, 1, clen, NULL, NULL, 0);
     put(w, 0, 16);
 }
-static void bad_repeat_first(bw *w)
+static void bad_repeat_first(bits_out *w)
 {
     uint8_t clen[19] = {0}, seq[1] = {16}, ext[1] = {0};
     clen[16] = 1;
     clen[0] = clen[8] = 2;
     dyn_header(w, true, 257, 1, clen, seq, ext, 1);
 }
-static void bad_too_many(bw *w)
+static void bad_too_many(bits_out *w)
 {
     uint8_t clen[19] = {0}, seq[2] = {18, 18}, ext[2] = {127, 127};
     clen[18] = 1;
     clen[0] = clen[8] = 2;
     dyn_header(w, true, 257, 1, clen, seq, ext, 2); /* 276 > 258 */
 }
-static void bad_repeat_overflow(bw *w)
+static void bad_repeat_overflow(bits_out *w)
 {
     /* 138 zeros, an 8, six repeats of it, 138 zeros: 283 > 258. */
     uint8_t clen[19] = {0}, seq[4] = {18, 8, 16, 18}, ext[4] = {127, 0, 3, 127};
@@ -380,34 +344,34 @@ static void bad_repeat_overflow(bw *w)
     clen[8] = clen[16] = 2;
     dyn_header(w, true, 257, 1, clen, seq, ext, 4);
 }
-static void bad_no_eob(bw *w)
+static void bad_no_eob(bits_out *w)
 {
     uint8_t llen[257] = {0}, dlen[1] = {1};
     llen['a'] = llen['b'] = 1;
     dyn_block(w, true, llen, 257, dlen, 1);
 }
-static void bad_lit_incomplete(bw *w)
+static void bad_lit_incomplete(bits_out *w)
 {
     uint8_t llen[257] = {0}, dlen[1] = {1};
     llen['a'] = 2;
     llen[256] = 2; /* two codes of two bits: half the code space */
     dyn_block(w, true, llen, 257, dlen, 1);
 }
-static void bad_lit_over(bw *w)
+static void bad_lit_over(bits_out *w)
 {
     uint8_t llen[257] = {0}, dlen[1] = {1};
     llen['a'] = llen['b'] = 1;
     llen[256] = 1;
     dyn_block(w, true, llen, 257, dlen, 1);
 }
-static void bad_dist_incomplete(bw *w)
+static void bad_dist_incomplete(bits_out *w)
 {
     uint8_t llen[258] = {0}, dlen[2] = {2, 2};
     llen['a'] = llen[256] = llen[257] = 2;
     llen['b'] = 2;
     dyn_block(w, true, llen, 258, dlen, 2);
 }
-static void bad_dist_missing(bw *w)
+static void bad_dist_missing(bits_out *w)
 {
     /* One distance code (allowed), then the code that is not there. */
     uint8_t llen[258] = {0}, dlen[1] = {1};
@@ -416,13 +380,13 @@ static void bad_dist_missing(bw *w)
     llen[256] = llen[257] = 2;
     canon(llen, 258, lc);
     dyn_block(w, true, llen, 258, dlen, 1);
-    code(w, lc['a'], 1);
-    code(w, lc['a'], 1);
-    code(w, lc[257], 2);
-    code(w, 1, 1); /* distance code 1 has no length */
+    put_code(w, lc['a'], 1);
+    put_code(w, lc['a'], 1);
+    put_code(w, lc[257], 2);
+    put_code(w, 1, 1); /* distance code 1 has no length */
     put(w, 0xffff, 16);
 }
-static void bad_dist_empty_used(bw *w)
+static void bad_dist_empty_used(bits_out *w)
 {
     uint8_t llen[258] = {0}, dlen[1] = {0};
     uint16_t lc[258];
@@ -431,8 +395,8 @@ static void bad_dist_empty_used(bw *w)
     canon(llen, 258, lc);
     dyn_block(w, true, llen, 258, dlen, 1);
     for (int i = 0; i < 4; i++)
-        code(w, lc['a'], 1);
-    code(w, lc[257], 2);
+        put_code(w, lc['a'], 1);
+    put_code(w, lc[257], 2);
     put(w, 0, 15);
 }
 
@@ -466,7 +430,7 @@ static void test_corrupt(void)
         {"dist empty but used", bad_dist_empty_used},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        bw w = {{0}, 0, 0};
+        bits_out w = {0};
         cases[c].build(&w);
         for (int split = 0; split < NSPLIT; split++) {
             sink out = {0};
@@ -476,9 +440,10 @@ static void test_corrupt(void)
             CHECK_EQ(r, WSX_EPROTO);
             free(out.p);
         }
+        free(w.b);
     }
     /* Errors are sticky until reset. */
-    bw w = {{0}, 0, 0};
+    bits_out w = {0};
     bad_btype(&w);
     wsx_allocator a = plain_alloc();
     wsx_inflater *s = wsx_inflater_new(&a, 15);
@@ -491,6 +456,7 @@ static void test_corrupt(void)
     CHECK(out.n == 5 && !memcmp(out.p, "Hello", 5));
     wsx_inflater_free(s);
     free(out.p);
+    free(w.b);
 }
 
 /* Streams the RFC allows although they look odd. */
@@ -498,7 +464,7 @@ static void test_odd_valid(void)
 {
     /* A single one-bit distance code and an empty distance code. */
     for (int empty = 0; empty < 2; empty++) {
-        bw w = {{0}, 0, 0};
+        bits_out w = {0};
         uint8_t llen[258] = {0}, dlen[1] = {(uint8_t)!empty};
         uint16_t lc[258];
         llen['a'] = 1;
@@ -508,14 +474,14 @@ static void test_odd_valid(void)
             llen['b'] = 2;
         canon(llen, 258, lc);
         dyn_block(&w, true, llen, 258, dlen, 1);
-        code(&w, lc['a'], 1);
+        put_code(&w, lc['a'], 1);
         if (!empty) {
-            code(&w, lc[257], 2); /* length 3, distance 1 (code 0) */
-            code(&w, 0, 1);
+            put_code(&w, lc[257], 2); /* length 3, distance 1 (code 0) */
+            put_code(&w, 0, 1);
         } else {
-            code(&w, lc['b'], 2);
+            put_code(&w, lc['b'], 2);
         }
-        code(&w, lc[256], 2);
+        put_code(&w, lc[256], 2);
         for (int split = 0; split < NSPLIT; split++) {
             sink out = {0};
             CHECK_EQ(inflate_split(w.b, w.n, 15, split, 7, &out, NULL), 1);
@@ -523,24 +489,26 @@ static void test_odd_valid(void)
                         : out.n == 4 && !memcmp(out.p, "aaaa", 4));
             free(out.p);
         }
+        free(w.b);
     }
     /* A code-length repeat may run from the literal lengths into the
      * distance lengths (RFC 1951 §3.2.7): 16 repeats lens[255] = 2 into
      * lens[256] (end of block) and distance codes 0 and 1. */
-    bw w = {{0}, 0, 0};
+    bits_out w = {0};
     uint8_t clen[19] = {0};
     static const uint8_t seq[8] = {18, 1, 18, 18, 2, 16, 2, 2};
     static const uint8_t ext[8] = {97 - 11, 0, 138 - 11, 19 - 11, 0, 0, 0, 0};
     clen[1] = clen[2] = clen[16] = clen[18] = 2;
     dyn_header(&w, true, 257, 4, clen, seq, ext, 8);
-    code(&w, 0, 1);    /* 'a' */
-    code(&w, 0, 1);    /* 'a' */
-    code(&w, 2, 2);    /* 255 */
-    code(&w, 3, 2);    /* end of block */
+    put_code(&w, 0, 1);    /* 'a' */
+    put_code(&w, 0, 1);    /* 'a' */
+    put_code(&w, 2, 2);    /* 255 */
+    put_code(&w, 3, 2);    /* end of block */
     sink out = {0};
     CHECK_EQ(inflate_split(w.b, w.n, 15, WHOLE, 0, &out, NULL), 1);
     CHECK(out.n == 3 && !memcmp(out.p, "aa\xff", 3));
     free(out.p);
+    free(w.b);
 }
 
 /* ---- window bounds --------------------------------------------------- */
@@ -556,13 +524,15 @@ static size_t window_stream(uint8_t *buf, size_t n, unsigned dist, uint64_t *see
     buf[4] = (uint8_t)(~n >> 8);
     for (size_t i = 0; i < n; i++)
         buf[5 + i] = (uint8_t)test_rand(seed);
-    bw w = {{0}, 0, 0};
+    bits_out w = {0};
     put(&w, 1, 1);
     put(&w, 1, 2);
     fixed_match(&w, 3, dist);
     fixed_sym(&w, 256);
     memcpy(buf + 5 + n, w.b, w.n);
-    return 5 + n + w.n;
+    n += 5 + w.n;
+    free(w.b);
+    return n;
 }
 
 static void test_window(void)
@@ -591,7 +561,7 @@ static void test_window(void)
     /* Context takeover: a second stream may refer to the first one's
      * output only when the window was kept. */
     static const uint8_t first[] = {0x00, 0x03, 0x00, 0xfc, 0xff, 'a', 'b', 'c'};
-    bw m = {{0}, 0, 0};
+    bits_out m = {0};
     put(&m, 1, 1);
     put(&m, 1, 2);
     fixed_match(&m, 3, 3);
@@ -607,6 +577,7 @@ static void test_window(void)
         wsx_inflater_free(s);
         free(out.p);
     }
+    free(m.b);
 }
 
 /* ---- bombs and limits ------------------------------------------------ */
@@ -616,20 +587,22 @@ static void test_window(void)
  * all zero bytes: 1 GiB of output is about 1 MiB of input. */
 static size_t bomb_header(uint8_t *buf)
 {
-    bw w = {{0}, 0, 0};
+    bits_out w = {0};
     uint8_t llen[286] = {0}, dlen[1] = {1};
     uint16_t lc[286];
     llen[285] = 1;
     llen[0] = llen[256] = 2;
     canon(llen, 286, lc);
     dyn_block(&w, false, llen, 286, dlen, 1);
-    code(&w, lc[0], 2);
+    put_code(&w, lc[0], 2);
     /* Pad the header with matches up to a byte boundary: every match is
      * "0" then "0". */
     while (w.bit)
         put(&w, 0, 1);
     memcpy(buf, w.b, w.n);
-    return w.n;
+    size_t n = w.n;
+    free(w.b);
+    return n;
 }
 
 static void test_bomb(void)

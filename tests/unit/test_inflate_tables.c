@@ -8,6 +8,7 @@
 #include "dfl_tables.h"
 #include "huff_decode.h"
 #include "inflate_int.h"
+#include "deflate_bits.h"
 #include "test.h"
 #include "wsx_deflate.h"
 
@@ -223,46 +224,6 @@ static void test_refused(void)
 }
 
 /* ---- whole streams ------------------------------------------------------ */
-
-typedef struct bits_out {
-    uint8_t *b;
-    size_t n, cap;
-    unsigned bit;
-} bits_out;
-
-static void put(bits_out *w, uint32_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++, v >>= 1) {
-        if (!w->bit) {
-            if (w->n == w->cap) {
-                w->cap = w->cap * 2 + 4096;
-                w->b = realloc(w->b, w->cap);
-            }
-            w->b[w->n++] = 0;
-        }
-        w->b[w->n - 1] |= (uint8_t)((v & 1u) << w->bit);
-        w->bit = (w->bit + 1) & 7;
-    }
-}
-
-static void put_code(bits_out *w, uint32_t c, unsigned len)
-{
-    while (len--)
-        put(w, (c >> len) & 1u, 1);
-}
-
-/* RFC 1951 §3.2.6: the fixed literal/length code. */
-static void fixed_sym(bits_out *w, unsigned sym)
-{
-    if (sym < 144)
-        put_code(w, 0x30 + sym, 8);
-    else if (sym < 256)
-        put_code(w, 0x190 + sym - 144, 9);
-    else if (sym < 280)
-        put_code(w, sym - 256, 7);
-    else
-        put_code(w, 0xc0 + sym - 280, 8);
-}
 
 /* A match of any length 3..258 and distance 1..32768, and the same in the
  * reference output. */
